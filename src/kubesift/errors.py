@@ -1,0 +1,64 @@
+"""One exception hierarchy for kubesift.
+
+Every error carries a user-facing one-line message and the exit code the CLI
+should use: 2 for mistakes the user can fix (bad input, bad token, unknown
+repository), 1 for failures (the network, GitHub, a corrupt file).
+"""
+
+from __future__ import annotations
+
+
+class KubesiftError(Exception):
+    """Base of every error kubesift raises on purpose."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UserError(KubesiftError):
+    """The user asked for something that cannot work as given."""
+
+    exit_code = 2
+
+
+class ConfigError(UserError):
+    """A setting in the environment or kubesift.toml is invalid."""
+
+
+class StoreError(KubesiftError):
+    """The store cannot be opened, migrated or written."""
+
+
+class GitHubError(KubesiftError):
+    """GitHub (or the fake) answered in a way we cannot continue from."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class AuthError(GitHubError, UserError):
+    """Credentials are missing, malformed or rejected (401)."""
+
+    exit_code = 2
+
+
+class NotFoundError(GitHubError, UserError):
+    """The repository or resource does not exist or is not visible (404)."""
+
+    exit_code = 2
+
+
+class RateLimitError(GitHubError):
+    """A rate limit would make us wait longer than allowed."""
+
+
+class MalformedResponseError(GitHubError):
+    """GitHub answered 2xx with a body that is not the JSON we expect."""
+
+
+class ImportError_(UserError):
+    """A file given to an importer is missing or not in the expected format."""
