@@ -1,0 +1,146 @@
+"""Pure decisions about GitHub answers: what to wait for, when to give up.
+
+Follows GitHub's documented procedure: honour ``retry-after``; when
+``x-ratelimit-remaining`` is 0 wait for ``x-ratelimit-reset``; for other
+secondary-limit answers wait at least a minute, then back off exponentially.
+5xx and transport errors back off exponentially; 502/504 also shrink the page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+Action = Literal["ok", "wait", "fail"]
+
+LINK_RE = re.compile(r'<([^>]+)>\s*;\s*rel="([^"]+)"')
+MIN_PER_PAGE = 10
+
+
+@dataclass(frozen=True)
+class RateInfo:
+    limit: int | None
+    remaining: int | None
+    reset: int | None
+    used: int | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    wait: float = 0.0
+    reason: str = ""
+    shrink_page: bool = False
+
+
+def parse_links(header: str | None) -> dict[str, str]:
+    """``Link`` header -> {rel: url}."""
+    if not header:
+        return {}
+    return {rel: url for url, rel in LINK_RE.findall(header)}
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def rate_info(headers: Mapping[str, str]) -> RateInfo:
+    return RateInfo(
+        limit=_int(headers.get("x-ratelimit-limit")),
+        remaining=_int(headers.get("x-ratelimit-remaining")),
+        reset=_int(headers.get("x-ratelimit-reset")),
+        used=_int(headers.get("x-ratelimit-used")),
+    )
+
+
+def server_now(headers: Mapping[str, str], fallback: float) -> float:
+    """The server's clock from its ``Date`` header, so waits survive local clock skew."""
+    date = headers.get("date")
+    if not date:
+        return fallback
+    try:
+        return parsedate_to_datetime(date).timestamp()
+    except (TypeError, ValueError):
+        return fallback
+
+
+def backoff(attempt: int, base: float = 1.0, cap: float = 60.0) -> float:
+    return float(min(cap, base * (2**attempt)))
+
+
+def decide(
+    status: int,
+    headers: Mapping[str, str],
+    message: str,
+    attempt: int,
+    now: float,
+    *,
+    max_retries: int = 6,
+) -> Decision:
+    """What to do with an answer, given how many times this request was already retried."""
+    if status < 400 or status in (301, 304):
+        return Decision("ok")
+    if status in (403, 429):
+        return _limited(status, headers, message, attempt, now, max_retries)
+    if status >= 500:
+        if attempt >= max_retries:
+            return Decision("fail", reason=f"GitHub answered {status} {attempt + 1} times")
+        return Decision(
+            "wait",
+            wait=backoff(attempt),
+            reason=f"server error {status}",
+            shrink_page=status in (502, 504),
+        )
+    return Decision("fail", reason=message or f"HTTP {status}")
+
+
+def _limited(
+    status: int,
+    headers: Mapping[str, str],
+    message: str,
+    attempt: int,
+    now: float,
+    max_retries: int,
+) -> Decision:
+    retry_after = _int(headers.get("retry-after"))
+    if retry_after is not None:
+        return Decision("wait", wait=float(max(retry_after, 1)), reason="secondary rate limit")
+    rate = rate_info(headers)
+    if rate.remaining == 0 and rate.reset is not None:
+        wait = max(rate.reset - server_now(headers, now), 0.0) + 1.0
+        return Decision("wait", wait=wait, reason="rate limit exhausted")
+    if "rate limit" in message.lower():
+        if attempt >= max_retries:
+            return Decision("fail", reason="secondary rate limit persists")
+        return Decision("wait", wait=60.0 * (2**attempt), reason="secondary rate limit")
+    return Decision("fail", reason=message or f"HTTP {status}")
+
+
+def with_per_page(url: str, per_page: int) -> str:
+    """``url`` with its ``per_page`` query parameter replaced."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "per_page"]
+    query.append(("per_page", str(per_page)))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def per_page_of(url: str, default: int = 30) -> int:
+    for k, v in parse_qsl(urlsplit(url).query):
+        if k == "per_page":
+            return _int(v) or default
+    return default
+
+
+def shrink(url: str) -> str | None:
+    """Half the page size of a list URL, or None when it is already small."""
+    current = per_page_of(url)
+    if current <= MIN_PER_PAGE:
+        return None
+    return with_per_page(url, max(MIN_PER_PAGE, current // 2))

@@ -1,0 +1,81 @@
+"""Read-only queries other packages need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+
+from kubesift.store.schema import items, label_events, labels, release_notes, repositories
+from kubesift.store.writes import get_sync_state
+
+
+@dataclass(frozen=True)
+class RepoSummary:
+    full_name: str
+    issues: int
+    pull_requests: int
+    open: int
+    gone: int
+    labels: int
+    label_events: int
+    release_notes: int
+    first_created: str | None
+    last_updated: str | None
+    issues_watermark: str | None
+    events_watermark: str | None
+    last_sync: str | None
+    in_progress: bool
+
+
+def _count(conn: Connection, table: object, *where: object) -> int:
+    return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar() or 0)  # type: ignore[arg-type]
+
+
+def repository_id(conn: Connection, full_name: str) -> int | None:
+    found = conn.execute(
+        select(repositories.c.id).where(repositories.c.full_name == full_name)
+    ).scalar()
+    return int(found) if found is not None else None
+
+
+def summarize(conn: Connection) -> list[RepoSummary]:
+    """One summary line per repository in the store."""
+    out = []
+    for repo_id, full_name in conn.execute(
+        select(repositories.c.id, repositories.c.full_name).order_by(repositories.c.full_name)
+    ):
+        live = (items.c.repository_id == repo_id, items.c.gone_at.is_(None))
+        dates = conn.execute(
+            select(func.min(items.c.created_at), func.max(items.c.updated_at)).where(*live)
+        ).one()
+        issues_state = get_sync_state(conn, repo_id, "issues")
+        events_state = get_sync_state(conn, repo_id, "events")
+        notes = _count(
+            conn,
+            release_notes.join(items, items.c.id == release_notes.c.item_id),
+            items.c.repository_id == repo_id,
+            release_notes.c.status == "note",
+        )
+        out.append(
+            RepoSummary(
+                full_name=full_name,
+                issues=_count(conn, items, *live, items.c.kind == "issue"),
+                pull_requests=_count(conn, items, *live, items.c.kind == "pr"),
+                open=_count(conn, items, *live, items.c.state == "open"),
+                gone=_count(
+                    conn, items, items.c.repository_id == repo_id, items.c.gone_at.isnot(None)
+                ),
+                labels=_count(conn, labels, labels.c.repository_id == repo_id),
+                label_events=_count(conn, label_events, label_events.c.repository_id == repo_id),
+                release_notes=notes,
+                first_created=dates[0],
+                last_updated=dates[1],
+                issues_watermark=issues_state.get("watermark"),
+                events_watermark=events_state.get("watermark"),
+                last_sync=issues_state.get("completed_at"),
+                in_progress=bool(issues_state.get("cursor") or events_state.get("cursor")),
+            )
+        )
+    return out

@@ -1,0 +1,129 @@
+"""The store's tables (SQLAlchemy Core). Changes go through Alembic migrations.
+
+Times are ISO 8601 UTC strings (``2026-01-02T03:04:05Z``): portable across SQLite
+and PostgreSQL, ordered correctly as text, and what GitHub sends.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+Time = String(32)
+
+repositories = Table(
+    "repositories",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("full_name", String(255), nullable=False, unique=True),
+    Column("owner", String(255), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("github_id", Integer),
+    Column("api_url", String(1024)),
+    Column("first_seen_at", Time, nullable=False),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("repository_id", ForeignKey("repositories.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("github_id", Integer),
+    Column("kind", String(8), nullable=False),  # issue | pr
+    Column("title", Text),
+    Column("body", Text),
+    # open | closed | deleted | transferred | inaccessible
+    Column("state", String(16), nullable=False),
+    Column("author", String(255)),
+    Column("author_is_bot", Boolean, nullable=False, default=False),
+    Column("created_at", Time),
+    Column("updated_at", Time),
+    Column("closed_at", Time),
+    Column("merged_at", Time),
+    Column("closed_by", String(255)),
+    Column("comments", Integer),
+    Column("source", String(16), nullable=False),  # github | krel
+    Column("raw_json", Text),
+    Column("fetched_at", Time, nullable=False),
+    Column("gone_at", Time),
+    Column("moved_to", String(1024)),
+    UniqueConstraint("repository_id", "number", name="uq_items_repo_number"),
+)
+Index("ix_items_repo_updated", items.c.repository_id, items.c.updated_at)
+Index("ix_items_repo_created", items.c.repository_id, items.c.created_at)
+
+labels = Table(
+    "labels",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("repository_id", ForeignKey("repositories.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("color", String(16)),
+    Column("description", Text),
+    UniqueConstraint("repository_id", "name", name="uq_labels_repo_name"),
+)
+
+item_labels = Table(
+    "item_labels",
+    metadata,
+    Column("item_id", ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("label_id", ForeignKey("labels.id", ondelete="CASCADE"), primary_key=True),
+)
+Index("ix_item_labels_label", item_labels.c.label_id)
+
+label_events = Table(
+    "label_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("repository_id", ForeignKey("repositories.id", ondelete="CASCADE"), nullable=False),
+    Column("github_id", Integer, nullable=False),
+    Column("item_number", Integer, nullable=False),
+    Column("event", String(16), nullable=False),  # labeled | unlabeled
+    Column("label", String(255), nullable=False),
+    Column("actor", String(255)),
+    Column("actor_is_bot", Boolean, nullable=False),
+    Column("created_at", Time, nullable=False),
+    UniqueConstraint("repository_id", "github_id", name="uq_label_events_repo_gid"),
+)
+Index("ix_label_events_item", label_events.c.repository_id, label_events.c.item_number)
+
+release_notes = Table(
+    "release_notes",
+    metadata,
+    Column("item_id", ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("source", String(16), primary_key=True),  # body | krel
+    Column("status", String(16), nullable=False),  # note | none | missing | error
+    Column("text", Text),
+    Column("action_required", Boolean, nullable=False, default=False),
+    Column("release", String(32)),
+    Column("documentation", Text),  # JSON list of {url, description, type}
+    Column("author", String(255)),
+)
+
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("repository_id", ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True),
+    Column("resource", String(32), primary_key=True),  # issues | events
+    Column("watermark", String(64)),
+    Column("etag", String(255)),
+    Column("etag_url", Text),
+    Column("cursor", Text),
+    Column("walk_started", String(64)),
+    Column("walk_stop", String(64)),
+    Column("completed_at", Time),
+    Column("updated_at", Time, nullable=False),
+)

@@ -1,0 +1,18 @@
+"""Timestamps as GitHub writes them: ISO 8601 UTC with a ``Z`` and whole seconds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def utcnow_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(value: str) -> datetime:
+    """Parse ``2026-01-02T03:04:05Z`` (or with an offset) into an aware datetime."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def to_iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
