@@ -69,7 +69,8 @@ def download(urls: Sequence[str], into: Path, client: httpx.Client) -> list[Path
             response.raise_for_status()
         except httpx.HTTPError as exc:
             raise ImportError_(f"cannot download {url}: {exc}") from exc
-        target = into / f"{i:04d}-{name}"
+        # The file name carries the release (release-notes-1.18.0.json): keep it.
+        target = into / name if not (into / name).exists() else into / f"{i:04d}-{name}"
         target.write_bytes(response.content)
         paths.append(target)
     return paths

@@ -27,7 +27,7 @@ Row = Mapping[str, Any]
 
 def _insert(conn: Connection, table: Any) -> Insert:
     mod = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return mod.insert(table)  # type: ignore[no-any-return]
+    return mod.insert(table)
 
 
 def ensure_repository(

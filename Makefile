@@ -1,0 +1,54 @@
+# kubesift — two commands: `make demo` and `make test`. Each installs what it needs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export KUBESIFT_HOME ?= $(CURDIR)/data
+DATASETS := $(or $(KUBESIFT_DATASETS),$(wildcard ../shared/datasets))
+NOTES_DIR := $(DATASETS)/k8s-release-notes
+# Used only when no local datasets exist (needs network access to GitHub).
+NOTES_URL := https://raw.githubusercontent.com/kubernetes-sigs/release-notes/master/src/assets
+NOTES_VERSIONS := 1.14.0 1.15.0 1.16.0 1.17.0 1.18.0 1.19.0 1.20.0 1.21.0 1.22.0 1.23.0 \
+                  1.24.0 1.25.0 1.26.0 1.27.0 1.28.0
+
+.PHONY: install demo test lint typecheck unit docs bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("kubesift needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	@echo "== importing Kubernetes release notes into $(KUBESIFT_HOME)"
+ifneq ($(strip $(DATASETS)),)
+	$(BIN)/kubesift import release-notes $(NOTES_DIR)
+else
+	$(BIN)/kubesift import release-notes $(foreach v,$(NOTES_VERSIONS),$(NOTES_URL)/release-notes-$(v).json)
+endif
+	@echo "== what the store holds"
+	$(BIN)/kubesift status
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/python -m pytest -q
+
+test: lint typecheck unit
+
+docs: install
+	$(BIN)/python -m kubesift.cli.docs > docs/cli.md
+
+bench: install
+	$(BIN)/python bench/export.py --quick
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

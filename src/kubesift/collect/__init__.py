@@ -1,0 +1,1 @@
+"""Collectors that turn outside data into kubesift records."""
