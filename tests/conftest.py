@@ -50,3 +50,39 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+# -- the one fake GitHub shared by every test ---------------------------------------------
+
+REPO = "kubernetes/kubernetes"
+TOKEN = "ghp_testtoken000000000000000000000000001"
+
+
+class GitHubFixture:
+    """A fake GitHub with a small generated repository, served for real on loopback."""
+
+    def __init__(self, items: int, seed: int) -> None:
+        from kubesift.testing import FakeGitHub, create_app, generate_repo, serve_in_thread
+
+        self.fake = FakeGitHub()
+        self.generated = generate_repo(items, seed=seed, use_release_notes=False)
+        self.repo = self.fake.add_repo(self.generated)
+        self.fake.add_token(TOKEN, "kubesift-test")
+        self.server = serve_in_thread(create_app(self.fake))
+        self.url = self.server.url
+        self.token = TOKEN
+
+    def env(self) -> dict[str, str]:
+        return {"GITHUB_TOKEN": self.token, "KUBESIFT_API_URL": self.url}
+
+    def stats(self) -> dict[str, object]:
+        return self.fake.stats_snapshot()
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubFixture]:
+    fixture = GitHubFixture(items=450, seed=7)
+    try:
+        yield fixture
+    finally:
+        fixture.server.stop()

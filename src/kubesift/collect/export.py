@@ -41,12 +41,16 @@ PER_PAGE = 100
 class ExportResult:
     repo: str
     mode: str
-    items: int = 0
+    numbers: set[int] = field(default_factory=set)
     events: int = 0
     pages: int = 0
     not_modified: bool = False
     watermark: str | None = None
     gaps: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def items(self) -> int:
+        return len(self.numbers)
 
 
 def issues_url(repo: str, since: str | None = None, per_page: int = PER_PAGE) -> str:
@@ -94,7 +98,7 @@ class Exporter:
         result = ExportResult(self.repo, mode)
         try:
             self._sync_issues(mode, state, result)
-            if events and not result.not_modified:
+            if events and (not result.not_modified or self._events_pending()):
                 self._sync_events(result)
         except NotFoundError as exc:
             raise NotFoundError(
@@ -159,7 +163,7 @@ class Exporter:
                 self._save_checkpoint(watermark, complete=True)
                 return
             watermark = self._save_issue_page(response, next_url, watermark, first)
-            result.items += len(response.data)
+            result.numbers.update(int(raw["number"]) for raw in response.data)
             result.pages += 1
             result.watermark = watermark
             self.progress.advance(len(response.data), response.rate.remaining)
@@ -320,6 +324,11 @@ class Exporter:
             return state
 
     # -- helpers ------------------------------------------------------------------------
+
+    def _events_pending(self) -> bool:
+        """An events walk was interrupted, or never finished: a 304 on issues is not enough."""
+        state = self._state("events")
+        return bool(state.get("cursor")) or not state.get("completed_at")
 
     def _state(self, resource: str) -> dict[str, Any]:
         with self.engine.connect() as conn:
