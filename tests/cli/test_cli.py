@@ -108,3 +108,26 @@ def test_bad_release_note_file_changes_nothing(home: Path, tmp_path: Path, conte
     result = run_cli("import", "release-notes", str(bad))
     assert result.returncode == 2
     assert str(bad) in result.stderr and "Traceback" not in result.stderr
+
+
+def test_import_release_notes_from_urls(home: Path, tmp_path: Path) -> None:
+    import functools
+    import http.server
+    import threading
+
+    served = tmp_path / "served"
+    served.mkdir()
+    note = {"pr_number": 11, "text": "Added a flag", "author": "bob", "kinds": ["feature"]}
+    (served / "release-notes-1.30.0.json").write_text(json.dumps({"11": note}))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        ok = run_cli("import", "release-notes", f"{base}/release-notes-1.30.0.json")
+        missing = run_cli("import", "release-notes", f"{base}/release-notes-9.9.9.json")
+    finally:
+        server.shutdown()
+    assert ok.returncode == 0, ok.stderr
+    assert "1 release notes" in ok.stdout and "1.30.0" in ok.stdout
+    assert missing.returncode == 2 and "cannot download" in missing.stderr

@@ -98,7 +98,11 @@ class Exporter:
         result = ExportResult(self.repo, mode)
         try:
             self._sync_issues(mode, state, result)
-            if events and (not result.not_modified or self._events_pending()):
+            # Label changes bump updated_at: no newer item means no new label event (ties in
+            # the watermark's second are caught by the next walk, which reads back to the
+            # last stored event).
+            changed = not result.not_modified and result.watermark != state.get("watermark")
+            if events and (changed or mode != "update" or self._events_pending()):
                 self._sync_events(result)
         except NotFoundError as exc:
             raise NotFoundError(
