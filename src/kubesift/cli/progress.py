@@ -23,6 +23,8 @@ from rich.text import Text
 class RateColumn(ProgressColumn):
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
+        if not speed and task.finished and task.elapsed:
+            speed = task.completed / task.elapsed
         return Text(f"{speed:,.0f} items/s" if speed else "– items/s", style="cyan")
 
 

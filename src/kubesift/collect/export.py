@@ -237,7 +237,7 @@ class Exporter:
         stop = int(state["walk_stop"] if resuming else state.get("watermark") or 0)
         top = int(state.get("walk_started") or 0) if resuming else 0
         etag = None if resuming else state.get("etag")
-        self.progress.phase("label events", None)
+        self.progress.phase("issue events", None)
         for response in self._pages(url, etag):
             if response.status == 304:
                 return
