@@ -120,11 +120,20 @@ def make_changes(url: str, count: int, numbers: list[int]) -> None:
             ).raise_for_status()
 
 
+def unlimited_token(url: str) -> str:
+    """A fresh user whose quota will not run out, so the original way is timed fairly
+    (at GitHub's 5,000 requests/hour it would mostly be waiting)."""
+    httpx.post(url + "/_fake/config", json={"rate_limit": 10**9}).raise_for_status()
+    answer = httpx.post(url + "/_fake/tokens", json={"login": "bench-original"})
+    answer.raise_for_status()
+    return str(answer.json()["token"])
+
+
 def original_way(url: str, top: int, out: Path) -> dict[str, float]:
     """kubernetes-analysis's export: one GET per number, everything written at the end."""
     started = time.perf_counter()
     result: list[Any] = []
-    headers = {"Authorization": f"token {TOKEN}"}
+    headers = {"Authorization": f"token {unlimited_token(url)}"}
     with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
         for number in range(1, top + 1):
             response = client.get(f"/repos/{REPO}/issues/{number}")
@@ -203,6 +212,7 @@ def bench(items: int, changes: int) -> dict[str, float]:
                 original_seconds=orig["seconds"],
                 original_requests=orig["requests"],
                 original_items=orig["items"],
+                original_hours_at_5000_per_hour=orig["requests"] / 5000,
                 speedup_vs_original=orig["seconds"] / full["seconds"],
                 request_ratio_vs_original=orig["requests"] / figures["full_item_requests"],
             )
@@ -247,7 +257,12 @@ def print_table(f: dict[str, float]) -> None:
             f"{f['steady_nochange_requests']:.0f} ({f['steady_nochange_304']:.0f})",
         ),
         ("original way (GET per number): requests", f"{f['original_requests']:,.0f}"),
-        ("original way: wall time", f"{f['original_seconds']:.1f} s"),
+        ("original way: items received", f"{f['original_items']:,.0f}"),
+        ("original way: wall time (quota lifted)", f"{f['original_seconds']:.1f} s"),
+        (
+            "original way: hours at 5,000 requests/h",
+            f"{f['original_hours_at_5000_per_hour']:.1f} h",
+        ),
         (
             "kubesift speed-up / request ratio",
             f"{f['speedup_vs_original']:.1f}x / {f['request_ratio_vs_original']:.0f}x fewer",
