@@ -17,6 +17,8 @@ from kubesift.errors import AuthError, UserError
 
 
 class Auth(Protocol):
+    refreshable: bool
+
     def headers(self, fetch: Callable[..., Any]) -> dict[str, str]: ...
 
     def invalidate(self) -> None: ...
@@ -25,6 +27,7 @@ class Auth(Protocol):
 @dataclass(repr=False)
 class TokenAuth:
     token: str
+    refreshable = False
 
     def headers(self, fetch: Callable[..., Any]) -> dict[str, str]:
         return {"Authorization": f"token {self.token}"}
@@ -54,6 +57,7 @@ class AppAuth:
     installation is found from ``repo`` when ``installation_id`` is not given.
     """
 
+    refreshable = True
     app_id: str
     private_key: str
     installation_id: int | None = None

@@ -104,6 +104,7 @@ class GitHubClient:
         self.max_wait = max_wait
         self.max_retries = max_retries
         self.stats = Stats()
+        self._refreshed = False
         self.rate = RateInfo(None, None, None)
         self._http = httpx.Client(
             transport=transport,
@@ -212,11 +213,10 @@ class GitHubClient:
         return Response(response.status_code, str(response.url), response.headers, data, self.rate)
 
     def _unauthorized(self, response: httpx.Response) -> None:
-        refreshable = self.auth is not None and not hasattr(self.auth, "token")
-        if refreshable and not getattr(self, "_refreshed", False):
+        if self.auth is not None and self.auth.refreshable and not self._refreshed:
             # Installation tokens expire; one fresh token is worth a retry.
             self._refreshed = True
-            self.auth.invalidate()  # type: ignore[union-attr]
+            self.auth.invalidate()
             return
         hint = "check GITHUB_TOKEN / --token-file" if self.auth else "this needs a token"
         raise AuthError(
