@@ -35,12 +35,14 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from kubesift.cli import dev, export, imports, status
+    from kubesift.cli import analyze, dev, export, imports, status
 
     cli.add_command(export.export)
     cli.add_command(status.status)
     cli.add_command(imports.import_group)
     cli.add_command(dev.dev)
+    cli.add_command(analyze.analyze_command)
+    cli.add_command(analyze.report_command)
 
 
 _register()
