@@ -31,6 +31,8 @@ else
 endif
 	@echo "== what the store holds"
 	$(BIN)/kubesift status
+	@echo "== the report"
+	$(BIN)/kubesift report
 
 lint: install
 	$(BIN)/ruff check src tests bench

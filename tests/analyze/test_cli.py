@@ -114,3 +114,28 @@ def test_report_without_data_still_renders(home: Path, tmp_path: Path) -> None:
     page = out.read_text()
     assert "No data" in page and "The store is empty" in page
     assert "<img" not in page
+
+
+def test_report_and_charts_on_release_notes_without_dates(home: Path, tmp_path: Path) -> None:
+    """What `make demo` does: imported release notes carry labels but no dates."""
+    notes = {
+        str(n): {
+            "pr_number": n,
+            "text": f"Fixed thing {n}",
+            "author": "alice",
+            "kinds": ["bug" if n % 2 else "feature"],
+            "sigs": ["node"],
+        }
+        for n in range(1, 9)
+    }
+    (tmp_path / "release-notes-1.20.0.json").write_text(json.dumps(notes))
+    assert (
+        run_cli("import", "release-notes", str(tmp_path / "release-notes-1.20.0.json")).returncode
+        == 0
+    )
+    report = run_cli("report")
+    assert report.returncode == 0, report.stderr
+    page = Path(report.stdout.strip()).read_text()
+    assert "kind/bug" in page and "Traceback" not in report.stderr
+    charts = run_cli("analyze", "--all")
+    assert charts.returncode == 0, charts.stderr

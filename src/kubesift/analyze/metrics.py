@@ -139,7 +139,10 @@ def time_to_merge(items: pd.DataFrame) -> pd.DataFrame:
 
 
 def backlog(items: pd.DataFrame) -> pd.DataFrame:
-    """At each month's end: how many items were open and their median and p85 age in days."""
+    """At each month's end: how many items were open and their median and p85 age in days.
+
+    Items without a creation time (imported from release-note files) are left out."""
+    items = items[items["created_at"].notna()]
     if items.empty:
         return pd.DataFrame(
             columns=["open", "median_age_days", "p85_age_days"],
