@@ -278,3 +278,23 @@ def test_github_app_installation_token(github: GitHubFixture, tmp_path: Path) ->
     assert private.splitlines()[1] not in result.stderr
     stats = json.dumps(github.stats())
     assert "access_tokens" in stats
+
+
+def test_closed_by_comes_from_closed_events_without_extra_requests(
+    github: GitHubFixture, tmp_path: Path
+) -> None:
+    export(github, tmp_path)
+    with sqlite3.connect(tmp_path / "kubesift.db") as conn:
+        stored = dict(conn.execute("select number, closed_by from items where kind = 'issue'"))
+    closed = [i for i in github.generated.items if not i.is_pr and i.state == "closed"]
+    known = [i for i in closed if stored.get(i.number)]
+    assert len(known) / len(closed) > 0.9
+    assert all(stored[i.number] == i.closed_by for i in known)
+    assert route_counts(github, "GET /repos/{owner}/{repo}/issues/{number}") == {}
+    # an update that re-lists an item does not forget who closed it
+    github.fake.clock.advance(5)
+    github.fake.edit_item(REPO, known[0].number, title="renamed")
+    export(github, tmp_path)
+    with sqlite3.connect(tmp_path / "kubesift.db") as conn:
+        who = conn.execute("select closed_by from items where number = ?", (known[0].number,))
+        assert who.fetchone()[0] == known[0].closed_by

@@ -93,7 +93,10 @@ def test_shares_look_like_kubernetes(generated: GeneratedRepo) -> None:
     notes = [n for n in generated.release_notes.values() if n not in NONE_TEXTS]
     assert set(generated.release_notes) == {i.number for i in prs}
     assert 0.38 < len(notes) / len(prs) < 0.52
-    assert 1.2 < len(generated.events) / len(items) < 1.9
+    assert 1.2 < len(generated.events) / len(items) < 2.3
+    closed_issues = {i.number for i in items if not i.is_pr and i.state == "closed"}
+    closed_events = {e.number for e in generated.events if e.event == "closed"}
+    assert 0.9 < len(closed_issues & closed_events) / len(closed_issues) <= 1.0
 
 
 def test_bodies_follow_the_pr_template(generated: GeneratedRepo) -> None:
@@ -162,5 +165,5 @@ def test_generates_91k_items_quickly() -> None:
     repo = generate_repo(91_000)
     took = time.perf_counter() - started
     assert len(repo.items) == 91_000
-    assert 130_000 <= len(repo.events) <= 155_000
+    assert 160_000 <= len(repo.events) <= 200_000  # label events + closed events
     assert took < 15, took

@@ -24,6 +24,7 @@ from kubesift.collect.progress import Progress, SilentProgress
 from kubesift.collect.releasenotes import extract_release_note
 from kubesift.collect.transform import (
     check_items_page,
+    closed_event_row,
     item_row,
     label_defs,
     label_event_row,
@@ -249,6 +250,7 @@ class Exporter:
             top = max([top, *ids])
             done = response.next_url is None or len(fresh) < len(events)
             rows = [r for r in map(label_event_row, fresh) if r is not None]
+            closers = [r for r in map(closed_event_row, fresh) if r is not None]
             checkpoint: dict[str, Any] = {"walk_stop": str(stop), "walk_started": str(top)}
             if url == events_url(self.repo, self.per_page) and not resuming:
                 checkpoint["etag"] = response.etag
@@ -257,7 +259,7 @@ class Exporter:
                 if done
                 else {"cursor": response.next_url}
             )
-            self._save_events(rows, checkpoint)
+            self._save_events(rows, closers, checkpoint)
             result.events += len(rows)
             self.progress.advance(len(fresh), response.rate.remaining)
             resuming = True  # only the first page of a fresh walk carries the reusable ETag
@@ -272,10 +274,16 @@ class Exporter:
             yield response
             next_url = response.next_url if response.status != 304 else None
 
-    def _save_events(self, rows: list[dict[str, Any]], checkpoint: dict[str, Any]) -> None:
+    def _save_events(
+        self,
+        rows: list[dict[str, Any]],
+        closers: list[dict[str, Any]],
+        checkpoint: dict[str, Any],
+    ) -> None:
         with self.engine.begin() as conn:
             repo_id = writes.ensure_repository(conn, self.repo, api_url=self.client.api_url)
             writes.insert_label_events(conn, repo_id, rows)
+            writes.set_closed_by(conn, repo_id, closers)
             writes.put_sync_state(conn, repo_id, "events", **checkpoint)
 
     # -- verify -------------------------------------------------------------------------

@@ -103,6 +103,17 @@ def label_event_row(raw: JsonObj) -> dict[str, Any] | None:
     }
 
 
+def closed_event_row(raw: JsonObj) -> dict[str, Any] | None:
+    """(number, who closed it, when) from a ``closed`` issue event, or None."""
+    if raw.get("event") != "closed":
+        return None
+    issue = raw.get("issue") or {}
+    actor = _login(raw.get("actor"))
+    if "number" not in issue or not actor or not raw.get("created_at"):
+        return None
+    return {"number": int(issue["number"]), "closed_by": actor, "closed_at": raw["created_at"]}
+
+
 def check_items_page(data: Any, url: str) -> list[JsonObj]:
     """The page as a list of issue objects, or a ValueError naming what is wrong."""
     if not isinstance(data, list):

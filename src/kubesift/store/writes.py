@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import Insert
@@ -100,9 +100,12 @@ def upsert_items(
     payload = [{**r, "repository_id": repo_id} for r in rows]
     stmt = _insert(conn, items)
     updatable = [c for c in payload[0] if c not in ("repository_id", "number")]
+    set_ = {c: getattr(stmt.excluded, c) for c in updatable}  # type: ignore[attr-defined]
+    if "closed_by" in set_:
+        # Listings never carry closed_by; keep what a single GET or a closed event told us.
+        set_["closed_by"] = func.coalesce(set_["closed_by"], items.c.closed_by)
     stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
-        index_elements=["repository_id", "number"],
-        set_={c: getattr(stmt.excluded, c) for c in updatable},  # type: ignore[attr-defined]
+        index_elements=["repository_id", "number"], set_=set_
     )
     conn.execute(stmt, payload)
     numbers = [int(r["number"]) for r in rows]
@@ -150,6 +153,20 @@ def insert_label_events(conn: Connection, repo_id: int, rows: Sequence[Row]) -> 
     )
     conn.execute(stmt, [{**r, "repository_id": repo_id} for r in rows])
     return len(rows)
+
+
+def set_closed_by(conn: Connection, repo_id: int, rows: Sequence[Row]) -> None:
+    """Record who closed items, from ``closed`` events matching the item's last close time."""
+    for row in rows:
+        conn.execute(
+            update(items)
+            .where(
+                items.c.repository_id == repo_id,
+                items.c.number == row["number"],
+                items.c.closed_at == row["closed_at"],
+            )
+            .values(closed_by=row["closed_by"])
+        )
 
 
 def upsert_release_notes(conn: Connection, rows: Sequence[Row]) -> None:

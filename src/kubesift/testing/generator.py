@@ -534,6 +534,8 @@ class _Builder:
                 self.extra.append((closed, item.number, 93, "closed", item.closed_by, sha, None))
         else:
             item.closed_by = item.user if rng.random() < 0.5 else self.pool.maintainer(rng)
+            if not item.is_pr:
+                self.extra.append((closed, item.number, 93, "closed", item.closed_by, None, None))
             item.state_reason = (
                 None if item.is_pr else ("completed" if rng.random() < 0.8 else "not_planned")
             )
