@@ -31,6 +31,9 @@ else
 endif
 	@echo "== what the store holds"
 	$(BIN)/kubesift status
+	@echo "== training kind/bug and the kind and sig families, beside seed-mlp (reference split)"
+	$(BIN)/kubesift train --label kind/bug --family kind --family sig
+	$(BIN)/kubesift predict --test
 	@echo "== the report"
 	$(BIN)/kubesift report
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import Any
 
 import click
 from rich.console import Console
@@ -13,7 +15,47 @@ from kubesift.errors import KubesiftError
 err_console = Console(stderr=True, highlight=False)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# name -> "module:attribute"; a command's module (and pandas, scikit-learn...) is imported
+# only when that command runs or help lists it, so `kubesift export` starts fast.
+COMMANDS = {
+    "export": "kubesift.cli.export:export",
+    "status": "kubesift.cli.status:status",
+    "import": "kubesift.cli.imports:import_group",
+    "analyze": "kubesift.cli.analyze:analyze_command",
+    "report": "kubesift.cli.analyze:report_command",
+    "train": "kubesift.cli.learn:train_command",
+    "predict": "kubesift.cli.learn:predict_command",
+    "models": "kubesift.cli.learn:models_group",
+    "dev": "kubesift.cli.dev:dev",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use (Click's documented pattern)."""
+
+    def __init__(self, *args: Any, lazy_commands: dict[str, str] | None = None, **kw: Any):
+        super().__init__(*args, **kw)
+        self.lazy_commands = lazy_commands or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = self.lazy_commands.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module_name, attr = target.split(":")
+        command = getattr(importlib.import_module(module_name), attr)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{target} is not a click command")
+        return command
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy_commands=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="kubesift")
 def cli() -> None:
     """kubesift mirrors a GitHub project's issues, pull requests and label history
@@ -32,20 +74,6 @@ def cli() -> None:
       kubesift export --repo kubernetes/kubernetes
       kubesift status
     """
-
-
-def _register() -> None:
-    from kubesift.cli import analyze, dev, export, imports, status
-
-    cli.add_command(export.export)
-    cli.add_command(status.status)
-    cli.add_command(imports.import_group)
-    cli.add_command(dev.dev)
-    cli.add_command(analyze.analyze_command)
-    cli.add_command(analyze.report_command)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> None:

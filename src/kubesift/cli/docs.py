@@ -10,8 +10,11 @@ from kubesift.cli import cli
 def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
     found = [(path, command)]
     if isinstance(command, click.Group):
-        for name in sorted(command.commands):
-            found += _walk(command.commands[name], [*path, name])
+        ctx = click.Context(command, info_name=" ".join(path))
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            if sub is not None:
+                found += _walk(sub, [*path, name])
     return found
 
 

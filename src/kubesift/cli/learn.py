@@ -1,0 +1,232 @@
+"""``kubesift train``, ``kubesift predict``, ``kubesift models``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from kubesift.cli.common import settings, store
+from kubesift.errors import UserError
+
+#: The original kubernetes-analysis smoke test: kubernetes/kubernetes#65327 (a bug fix)
+#: and #85363 (an API change), from its ``src/predict.py``.
+POSITIVE_TEST_TEXT = (
+    "Fix concurrent map access panic\n"
+    "Don't watch .mount cgroups to reduce number of inotify watches\n"
+    "Fix NVML initialization race condition\n"
+    "Fix brtfs disk metrics when using a subdirectory of a subvolume"
+)
+NEGATIVE_TEST_TEXT = (
+    "action required\n"
+    "1. Currently, if users were to explicitly specify CacheSize of 0 for KMS provider, they "
+    "would end-up with a provider that caches up to 1000 keys. This PR changes this behavior. "
+    "Post this PR, when users supply 0 for CacheSize this will result in a validation error.\n"
+    "2. CacheSize type was changed from int32 to *int32. This allows defaulting logic to "
+    "differentiate between cases where users explicitly supplied 0 vs. not supplied any value.\n"
+    "3. KMS Provider's endpoint (path to Unix socket) is now validated when the "
+    "EncryptionConfiguration files is loaded. This used to be handled by the GRPCService."
+)
+
+
+@click.command("train")
+@click.option("--label", "labels", multiple=True, metavar="LABEL", help="A single label task.")
+@click.option("--family", "families", multiple=True, metavar="PREFIX", help="A label family.")
+@click.option("--model", "model", default=None, metavar="NAME", help="Registered model name.")
+@click.option("--split", default=None, metavar="SPEC", help="release:1.30[..1.33] or created:DATE.")
+@click.option("--target-precision", default=0.9, show_default=True, type=float)
+@click.option("--no-compare", is_flag=True, help="Skip the seed-mlp and majority comparison.")
+@click.option("--tune", is_flag=True, help="Search hyperparameters (Optuna) first.")
+@click.option("--budget", default=120.0, show_default=True, type=float, help="Seconds for --tune.")
+def train_command(
+    labels: tuple[str, ...],
+    families: tuple[str, ...],
+    model: str | None,
+    split: str | None,
+    target_precision: float,
+    no_compare: bool,
+    tune: bool,
+    budget: float,
+) -> None:
+    """Train a label model on the store's release notes, evaluate it on a temporal
+    split beside seed-mlp and the majority class, and save it as a new version.
+
+    \b
+    Thresholds reach --target-precision on out-of-fold predictions of the
+    training period; a label that cannot is never predicted. --tune searches the
+    model's hyperparameters on the training period within --budget seconds.
+
+    \b
+    Example:
+      kubesift train --label kind/bug --family kind --family sig
+      kubesift train --family sig --tune --budget 300
+    """
+    from kubesift.learn.models import DEFAULT_MODEL
+    from kubesift.learn.service import train_and_save
+    from kubesift.learn.train import REFERENCE_SPLIT, TrainSpec
+
+    if not 0 < target_precision < 1:
+        raise UserError("--target-precision must be between 0 and 1")
+    spec = TrainSpec(
+        labels=labels or (() if families else ("kind/bug",)),
+        families=families,
+        model=model or DEFAULT_MODEL,
+        split=split or REFERENCE_SPLIT,
+        target_precision=target_precision,
+        compare=() if no_compare else ("seed-mlp", "majority"),
+    )
+    cfg = settings()
+    if budget <= 0:
+        raise UserError("--budget must be a positive number of seconds")
+    version = train_and_save(store(cfg), cfg.models_dir, spec, budget if tune else None)
+    metrics = json.loads((version.path / "metrics.json").read_text())
+    print_summary(metrics)
+    Console().print(f"Saved {version.name}/{version.version} in {version.path}")
+
+
+def print_summary(metrics: dict[str, Any]) -> None:
+    from kubesift.learn.card import COLUMNS, summary_rows
+
+    table = Table(title=f"Evaluation on {metrics['split']} ({metrics['test_items']} test items)")
+    for column in COLUMNS:
+        table.add_column(column)
+    for row in summary_rows(metrics):
+        table.add_row(*("–" if row.get(c) is None else str(row.get(c)) for c in COLUMNS))
+    Console(width=140).print(table)
+
+
+@click.command("predict")
+@click.argument("text", required=False)
+@click.option("--input", "input_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--output", "output_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--author", default=None, help="The author of TEXT.")
+@click.option("--test", "smoke", is_flag=True, help="The original project's two test notes.")
+@click.option("--model", "name", default=None, help="Model name (default: production).")
+@click.option("--version", "version", default=None, help="Model version.")
+def predict_command(
+    text: str | None,
+    input_path: Path | None,
+    output_path: Path | None,
+    author: str | None,
+    smoke: bool,
+    name: str | None,
+    version: str | None,
+) -> None:
+    """Predict labels with the production model (the latest trained unless one was
+    promoted): one TEXT, a JSONL file (--input/--output), or --test.
+
+    \b
+    Examples:
+      kubesift predict "Fix a panic in kubelet when the pod is deleted"
+      kubesift predict --input in.jsonl --output out.jsonl
+      kubesift predict --test
+    """
+    from kubesift.learn import Predictor
+
+    if sum(bool(x) for x in (text, input_path, smoke)) != 1:
+        raise UserError("give exactly one of TEXT, --input FILE or --test")
+    predictor = Predictor.load(settings().models_dir, name, version)
+    if smoke:
+        _smoke(predictor)
+    elif input_path is not None:
+        _batch(predictor, input_path, output_path)
+    else:
+        result = predictor.predict([{"text": text, "author": author}])[0]
+        click.echo(json.dumps(result.as_dict(), indent=2))
+
+
+def _smoke(predictor: Any) -> None:
+    pos, neg = predictor.predict([{"text": POSITIVE_TEST_TEXT}, {"text": NEGATIVE_TEST_TEXT}])
+    if "kind/bug" not in predictor.labels:
+        raise UserError("the production model has no kind/bug label; train with --label kind/bug")
+    p, n = pos.scores["kind/bug"], neg.scores["kind/bug"]
+    click.echo(f"positive (kubernetes#65327): kind/bug {p:.3f}, labels {pos.labels}")
+    click.echo(f"negative (kubernetes#85363): kind/bug {n:.3f}, labels {neg.labels}")
+    if "kind/bug" not in pos.labels or "kind/bug" in neg.labels or not p > n:
+        click.echo("FAILED: the test notes do not go the right way", err=True)
+        sys.exit(1)
+    click.echo("OK: both test notes go the right way")
+
+
+def _batch(predictor: Any, input_path: Path, output_path: Path | None) -> None:
+    rows = []
+    for number, line in enumerate(input_path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"{input_path}:{number}: not JSON ({exc.msg})") from exc
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+            raise UserError(f'{input_path}:{number}: expected {{"id", "text", "author"?}}')
+        rows.append(row)
+    results = predictor.predict(rows, explain=0)
+    out = output_path.open("w") if output_path else sys.stdout
+    try:
+        for row, result in zip(rows, results, strict=True):
+            record = {"id": row.get("id"), "labels": result.labels, "scores": result.scores}
+            out.write(json.dumps(record) + "\n")
+    finally:
+        if output_path:
+            out.close()
+
+
+@click.group("models")
+def models_group() -> None:
+    """List, show and promote saved model versions."""
+
+
+@models_group.command("list")
+def models_list() -> None:
+    """Every saved version; the production one is marked."""
+    from kubesift.learn import registry
+
+    models_dir = settings().models_dir
+    versions = registry.list_versions(models_dir)
+    if not versions:
+        click.echo("No models yet; run `kubesift train`.")
+        return
+    prod = registry.production(models_dir, versions)
+    table = Table()
+    for column in ("", "name", "version", "created", "labels"):
+        table.add_column(column)
+    for v in versions:
+        mark = "*" if (v.name, v.version) == (prod.name, prod.version) else ""
+        table.add_row(
+            mark,
+            v.name,
+            v.version,
+            v.metadata.get("created", ""),
+            str(len(v.metadata.get("labels", []))),
+        )
+    Console(width=140).print(table)
+
+
+@models_group.command("show")
+@click.argument("name", required=False)
+@click.argument("version", required=False)
+def models_show(name: str | None, version: str | None) -> None:
+    """Metadata and evaluation of a version (default: production)."""
+    from kubesift.learn import registry
+
+    found = registry.find(settings().models_dir, name, version)
+    registry.verify(found)
+    meta = {k: v for k, v in found.metadata.items() if k != "params"}
+    click.echo(json.dumps(meta, indent=2))
+    print_summary(json.loads((found.path / "metrics.json").read_text()))
+
+
+@models_group.command("promote")
+@click.argument("name")
+@click.argument("version")
+def models_promote(name: str, version: str) -> None:
+    """Make NAME/VERSION the production model."""
+    from kubesift.learn import registry
+
+    found = registry.promote(settings().models_dir, name, version)
+    click.echo(f"Promoted {found.name}/{found.version} to production.")

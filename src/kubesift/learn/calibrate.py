@@ -1,0 +1,116 @@
+"""Per-label thresholds from out-of-fold predictions of the training period.
+
+Nothing here ever sees the test slice: :func:`out_of_fold` splits the *training*
+items into folds by release (or by time order), and the thresholds are read off those
+predictions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.metrics import precision_recall_curve
+
+from kubesift.learn.dataset import Dataset, minor_of
+from kubesift.learn.models import LinearLabelModel
+
+#: Per family: (at least, at most) labels an item gets. ``at least`` only applies
+#: when deciding by best-F1 thresholds (every PR has a kind); acting never forces one.
+FAMILY_LIMITS: dict[str, tuple[int, int]] = {"kind": (1, 2), "sig": (1, 3), "area": (0, 3)}
+MIN_PREDICTED = 5
+
+
+def fold_ids(dataset: Dataset, folds: int = 5) -> np.ndarray:
+    """A fold number per item: whole releases per fold (or time-ordered blocks)."""
+    groups = [minor_of(e.release) if e.release else None for e in dataset.examples]
+    if all(g is not None for g in groups):
+        order = sorted(set(groups), key=lambda g: g or (0, 0))
+        index = {g: i % folds for i, g in enumerate(order)}
+        ids = np.array([index[g] for g in groups])
+        if len(set(ids.tolist())) == folds:
+            return ids
+    return (np.arange(len(dataset)) * folds) // max(len(dataset), 1)
+
+
+def out_of_fold(
+    model: Any, X: Sequence[dict[str, Any]], Y: np.ndarray, known: np.ndarray, folds: np.ndarray
+) -> np.ndarray:
+    """Scores for every training item from a model that did not see its fold."""
+    oof = np.zeros(Y.shape, dtype=np.float64)
+    if isinstance(model, LinearLabelModel):
+        featurizer = clone(model)._featurizer().fit(X)  # unsupervised: reads no labels
+        M = featurizer.transform(X)
+        for f in np.unique(folds):
+            test = folds == f
+            fitted = clone(model).fit_matrix(M[~test], Y[~test], known[~test])
+            oof[test] = 1 / (1 + np.exp(-fitted.decision_matrix(M[test])))
+        return oof
+    for f in np.unique(folds):
+        test = np.flatnonzero(folds == f)
+        train = np.flatnonzero(folds != f)
+        fitted = clone(model).fit([X[int(i)] for i in train], Y[train], known[train])
+        oof[test] = fitted.predict_proba([X[int(i)] for i in test])
+    return oof
+
+
+def precision_threshold(y: np.ndarray, scores: np.ndarray, target: float) -> float | None:
+    """The lowest threshold whose predictions reach ``target`` precision, or None."""
+    if y.sum() == 0:
+        return None
+    precision, _recall, thresholds = precision_recall_curve(y, scores)
+    predicted = np.array([(scores >= t).sum() for t in thresholds])
+    ok = (precision[:-1] >= target) & (predicted >= MIN_PREDICTED)
+    if not ok.any():
+        return None
+    return float(thresholds[np.argmax(ok)])
+
+
+def f1_threshold(y: np.ndarray, scores: np.ndarray) -> float | None:
+    """The threshold with the best F1 on these scores (None if no positives)."""
+    if y.sum() == 0:
+        return None
+    precision, recall, thresholds = precision_recall_curve(y, scores)
+    f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
+    return float(thresholds[int(np.argmax(f1[:-1]))])
+
+
+def thresholds_for(
+    Y: np.ndarray, known: np.ndarray, oof: np.ndarray, target: float
+) -> tuple[list[float | None], list[float | None]]:
+    """(target-precision thresholds, best-F1 thresholds), one per label."""
+    act, best = [], []
+    for j in range(Y.shape[1]):
+        rows = known[:, j]
+        act.append(precision_threshold(Y[rows, j], oof[rows, j], target))
+        best.append(f1_threshold(Y[rows, j], oof[rows, j]))
+    return act, best
+
+
+def decide(
+    scores: np.ndarray,
+    thresholds: Sequence[float | None],
+    limits: tuple[int, int] | None = None,
+) -> np.ndarray:
+    """0/1 decisions: score ≥ threshold (None = never), then the family's limits.
+
+    With limits (at least, at most), only the ``at most`` labels with the largest
+    margin over their thresholds are kept, and when ``at least`` is 1 an item with
+    none gets its best label among those that can be predicted at all.
+    """
+    t = np.array([np.inf if v is None else v for v in thresholds], dtype=np.float64)
+    out = (scores >= t).astype(np.int8)
+    if limits is None:
+        return out
+    least, most = limits
+    margin = np.where(np.isfinite(t), scores - np.where(np.isfinite(t), t, 0), -np.inf)
+    for i in range(len(scores)):
+        on = np.flatnonzero(out[i])
+        if len(on) > most:
+            drop = on[np.argsort(-margin[i, on])][most:]
+            out[i, drop] = 0
+        if least and not len(on) and np.isfinite(margin[i]).any():
+            out[i, int(np.argmax(margin[i]))] = 1
+    return out

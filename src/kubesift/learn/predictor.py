@@ -1,0 +1,82 @@
+"""The one prediction path for the CLI, the server and the bot."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kubesift.learn import registry
+from kubesift.learn.calibrate import FAMILY_LIMITS, decide
+from kubesift.learn.dataset import INPUT_FIELDS
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Every label's score, the labels above their calibrated thresholds, and why."""
+
+    scores: dict[str, float]
+    labels: list[str]
+    explanation: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"labels": self.labels, "scores": self.scores, "explanation": self.explanation}
+
+
+class Predictor:
+    """A loaded model version: ``predict(items) -> list[Prediction]``.
+
+    Items are mappings with ``text`` and optionally ``author``, ``kind``, ``title``,
+    ``documentation``; other keys are ignored (a model never reads them). A label
+    whose threshold is None ("never predicted") gets a score but is never returned.
+    """
+
+    def __init__(self, model: Any, metadata: Mapping[str, Any]) -> None:
+        self.model = model
+        self.metadata = dict(metadata)
+        self.labels: list[str] = list(metadata["labels"])
+        self.thresholds: list[float | None] = list(metadata["thresholds"])
+
+    @classmethod
+    def load(
+        cls, models_dir: Path, name: str | None = None, version: str | None = None
+    ) -> Predictor:
+        """Load (and verify) a saved version; by default the production model."""
+        found = registry.find(models_dir, name, version)
+        return cls(registry.load_model(found), found.metadata)
+
+    def scores(self, items: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        return np.asarray(self.model.predict_proba([_clean(i) for i in items]))
+
+    def predict(self, items: Sequence[Mapping[str, Any]], explain: int = 5) -> list[Prediction]:
+        """Score, decide per family (limits applied) and explain the chosen labels."""
+        if not items:
+            return []
+        cleaned = [_clean(i) for i in items]
+        S = np.asarray(self.model.predict_proba(cleaned))
+        D = self._decide(S)
+        out = []
+        for i, item in enumerate(cleaned):
+            chosen = [self.labels[j] for j in np.flatnonzero(D[i])]
+            why = {}
+            if explain and hasattr(self.model, "explain"):
+                top = chosen or [self.labels[int(np.argmax(S[i]))]]
+                why = {n: self.model.explain(item, self.labels.index(n), explain) for n in top}
+            scores = {n: round(float(S[i, j]), 4) for j, n in enumerate(self.labels)}
+            out.append(Prediction(scores, chosen, why))
+        return out
+
+    def _decide(self, S: np.ndarray) -> np.ndarray:
+        D = decide(S, self.thresholds)
+        for family, (_least, most) in FAMILY_LIMITS.items():
+            cols = [j for j, n in enumerate(self.labels) if n.startswith(f"{family}/")]
+            if cols:
+                D[:, cols] = decide(S[:, cols], [self.thresholds[j] for j in cols], (0, most))
+        return D
+
+
+def _clean(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: item.get(k) for k in INPUT_FIELDS}

@@ -1,0 +1,190 @@
+"""The model registry: one directory per model version, safe to load.
+
+``$KUBESIFT_HOME/models/<name>/<version>/`` holds ``model.skops`` (skops format,
+loaded with an explicit allow-list of types: loading never runs arbitrary pickled
+code), ``metadata.json`` (labels, thresholds, data hash, code version, created, and
+a sha256 of every other file, checked on load), ``metrics.json`` and the model card.
+``models/production.json`` names the promoted version; without it the latest
+trained version is the production model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import skops.io as sio
+
+from kubesift import __version__
+from kubesift.errors import KubesiftError, UserError
+
+MODEL_FILE = "model.skops"
+METADATA = "metadata.json"
+PRODUCTION = "production.json"
+
+#: Every type a saved model may contain. Anything else in a file refuses to load.
+TRUSTED_TYPES = frozenset(
+    {
+        "kubesift.learn.models.LinearLabelModel",
+        "kubesift.learn.models.SeedMLP",
+        "kubesift.learn.models.MajorityModel",
+        "kubesift.learn.features.ItemFeaturizer",
+        "sklearn.feature_extraction.text.TfidfVectorizer",
+        "sklearn.feature_extraction.text.TfidfTransformer",
+        "sklearn.neural_network._multilayer_perceptron.MLPClassifier",
+        "sklearn.preprocessing._label.LabelBinarizer",
+        "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+        "numpy.float32",
+        "numpy.float64",
+        "numpy.int64",
+        "numpy.dtype",
+        "builtins.tuple",
+        "scipy.sparse._csr.csr_matrix",
+        "scipy.sparse._dia.dia_matrix",
+        "sklearn.utils._bunch.Bunch",
+        "numpy.random.mtrand.RandomState",
+    }
+)
+
+
+class ModelError(KubesiftError):
+    """A saved model is missing, corrupt, tampered with or of an unknown type."""
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """A saved model version and its metadata."""
+
+    name: str
+    version: str
+    path: Path
+    metadata: dict[str, Any]
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def new_version() -> str:
+    """A sortable version name: the UTC time to the microsecond."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def save(
+    models_dir: Path,
+    name: str,
+    model: Any,
+    metadata: dict[str, Any],
+    extra_files: dict[str, bytes] | None = None,
+) -> ModelVersion:
+    """Write a new version directory: model, extra files, then metadata with hashes."""
+    version = new_version()
+    path = models_dir / name / version
+    path.mkdir(parents=True, exist_ok=False)
+    sio.dump(model, path / MODEL_FILE)
+    for file_name, content in (extra_files or {}).items():
+        (path / file_name).write_bytes(content)
+    files = {p.name: sha256_file(p) for p in sorted(path.iterdir()) if p.is_file()}
+    full = {
+        **metadata,
+        "name": name,
+        "version": version,
+        "code_version": __version__,
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "files": files,
+    }
+    (path / METADATA).write_text(json.dumps(full, indent=2, sort_keys=True) + "\n")
+    return ModelVersion(name, version, path, full)
+
+
+def list_versions(models_dir: Path) -> list[ModelVersion]:
+    """Every saved version, oldest first (by creation)."""
+    found = []
+    for meta in sorted(models_dir.glob(f"*/*/{METADATA}")):
+        try:
+            data = json.loads(meta.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        found.append(ModelVersion(meta.parent.parent.name, meta.parent.name, meta.parent, data))
+    return sorted(found, key=lambda v: (v.metadata.get("created", ""), v.version))
+
+
+def find(models_dir: Path, name: str | None = None, version: str | None = None) -> ModelVersion:
+    """A version by name and version; by default the production model."""
+    versions = list_versions(models_dir)
+    if name is None and version is None:
+        return production(models_dir, versions)
+    chosen = [
+        v
+        for v in versions
+        if (name is None or v.name == name) and (version is None or v.version == version)
+    ]
+    if not chosen:
+        what = "/".join(p for p in (name, version) if p)
+        raise UserError(f"no saved model {what} under {models_dir}; run `kubesift train`")
+    return chosen[-1]
+
+
+def production(models_dir: Path, versions: list[ModelVersion] | None = None) -> ModelVersion:
+    """The promoted version, or else the latest trained one."""
+    versions = list_versions(models_dir) if versions is None else versions
+    pointer = models_dir / PRODUCTION
+    if pointer.exists():
+        data = json.loads(pointer.read_text())
+        for v in versions:
+            if v.name == data.get("name") and v.version == data.get("version"):
+                return v
+        raise ModelError(f"{pointer} names {data}, which is not saved any more")
+    if not versions:
+        raise UserError(f"no trained model under {models_dir}; run `kubesift train` first")
+    return versions[-1]
+
+
+def promote(models_dir: Path, name: str, version: str) -> ModelVersion:
+    """Make ``name/version`` the production model."""
+    chosen = find(models_dir, name, version)
+    (models_dir / PRODUCTION).write_text(
+        json.dumps({"name": chosen.name, "version": chosen.version}) + "\n"
+    )
+    return chosen
+
+
+def verify(version: ModelVersion) -> None:
+    """Check every file against the sha256 recorded in its metadata."""
+    files = version.metadata.get("files")
+    if not isinstance(files, dict) or MODEL_FILE not in files:
+        raise ModelError(f"{version.path}: metadata.json lists no model file hashes")
+    for file_name, expected in files.items():
+        path = version.path / file_name
+        if not path.is_file():
+            raise ModelError(f"{path}: missing")
+        if sha256_file(path) != expected:
+            raise ModelError(
+                f"{path}: sha256 does not match metadata.json; the file is corrupt or was "
+                "changed after training — retrain or restore it"
+            )
+
+
+def load_model(version: ModelVersion) -> Any:
+    """Verify the files, check the types in the model file, then load it."""
+    verify(version)
+    path = version.path / MODEL_FILE
+    try:
+        found = set(sio.get_untrusted_types(file=path))
+    except Exception as exc:  # skops raises many types on a broken archive
+        raise ModelError(f"{path}: not a readable skops file ({exc})") from exc
+    unknown = found - TRUSTED_TYPES
+    if unknown:
+        raise ModelError(f"{path}: refusing to load untrusted types {sorted(unknown)}")
+    try:
+        return sio.load(path, trusted=sorted(found))
+    except Exception as exc:
+        raise ModelError(f"{path}: cannot load ({exc})") from exc

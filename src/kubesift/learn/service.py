@@ -1,0 +1,61 @@
+"""Training end to end: store → dataset → model → registry (with metrics and card)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from kubesift.learn import card, registry
+from kubesift.learn.dataset import load_dataset
+from kubesift.learn.train import Trained, TrainSpec, train
+from kubesift.learn.tune import tune
+
+
+def train_and_save(
+    engine: Engine, models_dir: Path, spec: TrainSpec, budget: float | None = None
+) -> registry.ModelVersion:
+    """Train per ``spec`` on the store's release notes and save a new model version.
+
+    With ``budget`` (seconds), first search the model's parameters on the training
+    period (Optuna); the search is saved as ``tuning.json`` beside the model.
+    """
+    dataset = load_dataset(engine)
+    search = None
+    if budget is not None:
+        search = tune(dataset, spec, budget)
+        spec = replace(spec, params=search["best_params"])
+    trained = train(dataset, spec)
+    return save_trained(models_dir, trained, search)
+
+
+def save_trained(
+    models_dir: Path, trained: Trained, search: dict[str, Any] | None = None
+) -> registry.ModelVersion:
+    """Write the model, metrics.json, the card (md, html) and PR curves; hashes in metadata."""
+    metadata: dict[str, Any] = {
+        "model": trained.spec.model,
+        "params": trained.model.get_params(),
+        "labels": list(trained.labels),
+        "thresholds": trained.thresholds,
+        "f1_thresholds": trained.f1_thresholds,
+        "target_precision": trained.spec.target_precision,
+        "families": list(trained.spec.families),
+        "tasks": list(trained.spec.labels),
+        "split": trained.spec.split,
+        "data_hash": trained.data_hash,
+    }
+    card_md = card.markdown({**metadata, "name": trained.spec.model}, trained.metrics)
+    files = {
+        "metrics.json": (json.dumps(trained.metrics, indent=2, default=str) + "\n").encode(),
+        "card.md": card_md.encode(),
+        "card.html": card.to_html(card_md).encode(),
+        "pr-curves.png": card.pr_curves_png(trained.curves),
+    }
+    if search is not None:
+        files["tuning.json"] = (json.dumps(search, indent=2, default=str) + "\n").encode()
+        metadata["tuning"] = {k: search[k] for k in ("best_params", "best_score", "budget_seconds")}
+    return registry.save(models_dir, trained.spec.model, trained.model, metadata, files)

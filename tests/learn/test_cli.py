@@ -1,0 +1,67 @@
+"""The train / predict / models commands as real processes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from kubesift.collect.importer import import_release_notes
+from kubesift.config import load_settings
+from kubesift.learn.dataset import load_dataset
+from kubesift.learn.service import save_trained
+from kubesift.learn.train import TrainSpec, train
+from kubesift.store import open_store
+from tests.conftest import run_cli
+
+
+def test_train_predict_models(engine: Engine, home: Path, tmp_path: Path) -> None:
+    result = run_cli("train", "--label", "kind/bug", "--family", "sig", "--split", "release:1.29")
+    assert result.returncode == 0, result.stderr
+    assert "seed-mlp" in result.stdout and "sift-linear" in result.stdout
+    one = run_cli("predict", "Fix panic crash in the kubelet", "--author", "dev1")
+    assert one.returncode == 0, one.stderr
+    assert "kind/bug" in json.loads(one.stdout)["labels"]
+
+    lines = [{"id": 1, "text": "Fix a race and a leak"}, {"id": "b", "text": "Add new field"}]
+    src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    batch = run_cli("predict", "--input", str(src), "--output", str(dst))
+    assert batch.returncode == 0, batch.stderr
+    out = [json.loads(x) for x in dst.read_text().splitlines()]
+    assert [o["id"] for o in out] == [1, "b"]
+    assert "kind/bug" in out[0]["labels"] and "kind/bug" not in out[1]["labels"]
+    assert set(out[0]["scores"]) >= {"kind/bug", "sig/node"}
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n")
+    refused = run_cli("predict", "--input", str(bad))
+    assert refused.returncode == 2 and "bad.jsonl:1" in refused.stderr
+
+    listed = run_cli("models", "list")
+    assert listed.returncode == 0 and "sift-linear" in listed.stdout
+    version = next((home / "models" / "sift-linear").iterdir()).name
+    assert run_cli("models", "promote", "sift-linear", version).returncode == 0
+    assert run_cli("models", "show").returncode == 0
+
+    model_file = home / "models" / "sift-linear" / version / "model.skops"
+    model_file.write_bytes(model_file.read_bytes() + b"x")
+    broken = run_cli("predict", "Fix panic")
+    assert broken.returncode == 1
+    assert "sha256 does not match" in broken.stderr and "Traceback" not in broken.stderr
+
+
+def test_user_mistakes_exit_2(engine: Engine) -> None:
+    assert run_cli("predict", "x").returncode == 2  # nothing trained yet
+    assert run_cli("train", "--split", "random").returncode == 2
+
+
+def test_original_test_texts_go_the_right_way(home: Path, datasets: Path) -> None:
+    engine = open_store(load_settings({"KUBESIFT_HOME": str(home)}))
+    import_release_notes(engine, [str(datasets / "k8s-release-notes")])
+    spec = TrainSpec(params={"use_char": False}, compare=(), folds=3)
+    save_trained(home / "models", train(load_dataset(engine), spec))
+    result = run_cli("predict", "--test")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK" in result.stdout
