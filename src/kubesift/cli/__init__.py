@@ -27,6 +27,7 @@ COMMANDS = {
     "predict": "kubesift.cli.learn:predict_command",
     "models": "kubesift.cli.learn:models_group",
     "dev": "kubesift.cli.dev:dev",
+    "serve": "kubesift.cli.serve:serve_command",
 }
 
 
