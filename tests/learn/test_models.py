@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from kubesift.learn import ModelError, Predictor, registry
-from kubesift.learn.calibrate import decide, precision_threshold
+from kubesift.learn.calibrate import choose_cap, decide, precision_threshold, top_decide
 from kubesift.learn.dataset import Dataset, load_dataset
 from kubesift.learn.models import MODELS, make_model
 from kubesift.learn.service import save_trained
@@ -59,6 +59,7 @@ def test_thresholds_never_see_the_test_slice(engine: Engine) -> None:
     )
     a, b = train(dataset, SPEC), train(flipped, SPEC)
     assert a.thresholds == b.thresholds and a.f1_thresholds == b.f1_thresholds
+    assert a.f1_caps == b.f1_caps and a.metrics["f1_decode"] == b.metrics["f1_decode"]
     assert a.metrics != b.metrics  # the test slice did change, only the evaluation saw it
 
 
@@ -74,6 +75,31 @@ def test_family_limit_keeps_the_best_labels() -> None:
     scores = np.array([[0.9, 0.8, 0.7], [0.1, 0.1, 0.1]])
     assert decide(scores, [0.5, 0.5, 0.5], (1, 2)).tolist() == [[1, 1, 0], [1, 0, 0]]
     assert decide(scores, [0.5, 0.5, 0.5], (0, 2)).tolist() == [[1, 1, 0], [0, 0, 0]]
+
+
+def test_f1_decode_always_gives_the_top_label_and_respects_the_cap() -> None:
+    scores = np.array([[0.9, 0.8, 0.7], [0.1, 0.3, 0.2], [0.2, 0.95, 0.9]])
+    thresholds = [0.5, 0.5, None]
+    assert top_decide(scores, thresholds, 2).tolist() == [[1, 1, 0], [0, 1, 0], [0, 1, 0]]
+    assert top_decide(scores, [0.5, 0.5, 0.5], 1).tolist() == [[1, 0, 0], [0, 1, 0], [0, 1, 0]]
+    assert top_decide(scores, [0.5, 0.5, 0.5], 3).tolist() == [[1, 1, 1], [0, 1, 0], [0, 1, 1]]
+
+
+def test_cap_is_chosen_on_the_given_scores() -> None:
+    Y = np.array([[1, 1, 0], [1, 1, 0], [0, 1, 0]])
+    known = np.ones(Y.shape, dtype=bool)
+    oof = np.array([[0.9, 0.6, 0.1], [0.8, 0.7, 0.1], [0.1, 0.9, 0.6]])
+    assert choose_cap(Y, known, oof, [0.5, 0.5, 0.5], (1, 2, 3)) == 2
+    assert choose_cap(Y, known, oof, [0.5, 0.5, 0.95], (1, 3)) == 3
+    assert choose_cap(Y[:, :1], known[:, :1], oof[:, :1], [0.5], (1, 2)) == 1  # tie: smaller
+
+
+def test_default_model_balances_only_the_tasks(trained) -> None:  # type: ignore[no-untyped-def]
+    assert trained.model.get_params()["balanced_columns"] == 1
+    assert trained.model.get_params()["class_weight"] is None
+    assert make_model("sift-linear-v1").get_params()["class_weight"] == "balanced"
+    assert make_model("sift-linear", 2).get_params()["balanced_columns"] == 2
+    assert make_model("sift-linear-v1", 2).get_params()["balanced_columns"] == 0
 
 
 def test_round_trip_gives_identical_scores(trained, home: Path) -> None:  # type: ignore[no-untyped-def]

@@ -22,6 +22,10 @@ from kubesift.learn.models import LinearLabelModel
 FAMILY_LIMITS: dict[str, tuple[int, int]] = {"kind": (1, 2), "sig": (1, 3), "area": (0, 3)}
 MIN_PREDICTED = 5
 
+#: Per family: the caps tried for the F1 decode (:func:`top_decide`); the one with the
+#: best out-of-fold micro-F1 on the training period is used.
+F1_CAPS: dict[str, tuple[int, ...]] = {"kind": (1, 2, 3), "sig": (2, 3, 4, 6), "area": (1, 2, 3)}
+
 
 def fold_ids(dataset: Dataset, folds: int = 5) -> np.ndarray:
     """A fold number per item: whole releases per fold (or time-ordered blocks)."""
@@ -114,3 +118,47 @@ def decide(
         if least and not len(on) and np.isfinite(margin[i]).any():
             out[i, int(np.argmax(margin[i]))] = 1
     return out
+
+
+def top_decide(scores: np.ndarray, thresholds: Sequence[float | None], cap: int) -> np.ndarray:
+    """The F1 decode of a family: every item gets its top-scoring label, plus further
+    labels (by score) whose score passes their best-F1 threshold, ``cap`` labels at most.
+
+    Used for the reported family F1 (each evaluated item has at least one label of the
+    family); acting uses :func:`decide` with the target-precision thresholds instead.
+    """
+    n, width = scores.shape
+    out = np.zeros((n, width), dtype=np.int8)
+    if not width or not n:
+        return out
+    t = np.array([np.inf if v is None else v for v in thresholds], dtype=np.float64)
+    order = np.argsort(-scores, axis=1, kind="stable")
+    rows = np.arange(n)
+    out[rows, order[:, 0]] = 1
+    for rank in range(1, min(cap, width)):
+        k = order[:, rank]
+        out[rows, k] = (scores[rows, k] >= t[k]).astype(np.int8)
+    return out
+
+
+def micro_f1(Y: np.ndarray, known: np.ndarray, D: np.ndarray) -> float:
+    """Micro-F1 over known cells."""
+    tp = int(((Y == 1) & (D == 1) & known).sum())
+    fp = int(((Y == 0) & (D == 1) & known).sum())
+    fn = int(((Y == 1) & (D == 0) & known).sum())
+    return 2 * tp / max(2 * tp + fp + fn, 1)
+
+
+def choose_cap(
+    Y: np.ndarray,
+    known: np.ndarray,
+    oof: np.ndarray,
+    thresholds: Sequence[float | None],
+    caps: Sequence[int],
+) -> int:
+    """The cap whose :func:`top_decide` has the best out-of-fold micro-F1 (training only)."""
+    rows = known.any(axis=1)
+    scored = [
+        (micro_f1(Y[rows], known[rows], top_decide(oof[rows], thresholds, c)), -c) for c in caps
+    ]
+    return -max(scored)[1]

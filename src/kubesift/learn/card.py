@@ -71,6 +71,7 @@ def markdown(metadata: dict[str, Any], metrics: dict[str, Any]) -> str:
     never = [
         n for n, t in zip(metadata["labels"], metadata["thresholds"], strict=True) if t is None
     ]
+    decode = metrics.get("f1_decode", {})
     lines = [
         f"# Model card: {metadata['name']}",
         "",
@@ -80,6 +81,8 @@ def markdown(metadata: dict[str, Any], metrics: dict[str, Any]) -> str:
         f"{metrics['test_items']} test items.",
         f"- Thresholds: chosen on out-of-fold predictions of the training period for "
         f"precision {metrics['target_precision']}.",
+        f"- F1 figures (best_f1): {decode.get('rule', 'per-label best-F1 thresholds')}; "
+        f"caps {decode.get('caps', {})}.",
         f"- Never predicted (cannot reach the target precision): {', '.join(never) or 'none'}.",
         f"- Data hash: `{metadata.get('data_hash', '')[:16]}`; "
         f"fit time {metrics['fit_seconds']} s.",

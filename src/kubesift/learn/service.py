@@ -42,6 +42,7 @@ def save_trained(
         "labels": list(trained.labels),
         "thresholds": trained.thresholds,
         "f1_thresholds": trained.f1_thresholds,
+        "f1_caps": trained.f1_caps,
         "target_precision": trained.spec.target_precision,
         "families": list(trained.spec.families),
         "tasks": list(trained.spec.labels),

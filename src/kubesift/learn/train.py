@@ -11,11 +11,14 @@ import numpy as np
 
 from kubesift.errors import UserError
 from kubesift.learn.calibrate import (
+    F1_CAPS,
     FAMILY_LIMITS,
+    choose_cap,
     decide,
     fold_ids,
     out_of_fold,
     thresholds_for,
+    top_decide,
 )
 from kubesift.learn.dataset import BUG_TASK, Dataset, Targets, targets, temporal_split
 from kubesift.learn.evaluate import (
@@ -27,6 +30,13 @@ from kubesift.learn.evaluate import (
 from kubesift.learn.models import DEFAULT_MODEL, make_model
 
 REFERENCE_SPLIT = "release:1.30..1.33"
+
+#: How the ``best_f1`` rule decides, as written into metrics.json and the model card.
+F1_DECODE = (
+    "single labels: score >= the label's best-F1 threshold; families: the top-scoring "
+    "label always, plus further labels over their best-F1 thresholds, at most `cap` "
+    "(thresholds and caps from out-of-fold predictions of the training period)"
+)
 
 
 @dataclass
@@ -55,6 +65,7 @@ class Trained:
     metrics: dict[str, Any]
     data_hash: str
     curves: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    f1_caps: dict[str, int] = field(default_factory=dict)
 
 
 def groups(spec: TrainSpec, labels: Sequence[str]) -> dict[str, list[int]]:
@@ -74,9 +85,11 @@ def train(dataset: Dataset, spec: TrainSpec) -> Trained:
     te = _align(targets(test_set, tr.labels), test_set, spec)
     X = train_set.inputs()
     start = time.perf_counter()
-    model = make_model(spec.model, **spec.params).fit(X, tr.y, tr.known)
+    n_tasks = len(dict.fromkeys(spec.labels))
+    model = make_model(spec.model, n_tasks, **spec.params).fit(X, tr.y, tr.known)
     oof = out_of_fold(model, X, tr.y, tr.known, fold_ids(train_set, spec.folds))
     act, best = thresholds_for(tr.y, tr.known, oof, spec.target_precision)
+    caps = f1_caps(spec, tr, oof, best)
     fit_seconds = time.perf_counter() - start
     scores = model.predict_proba(test_set.inputs())
     metrics: dict[str, Any] = {
@@ -85,7 +98,8 @@ def train(dataset: Dataset, spec: TrainSpec) -> Trained:
         "test_items": len(test_set),
         "target_precision": spec.target_precision,
         "fit_seconds": round(fit_seconds, 2),
-        "models": {spec.model: evaluate(spec, tr.labels, te, scores, act, best)},
+        "f1_decode": {"rule": F1_DECODE, "caps": caps},
+        "models": {spec.model: evaluate(spec, tr.labels, te, scores, act, best, caps)},
     }
     for other in spec.compare:
         if other != spec.model:
@@ -94,7 +108,25 @@ def train(dataset: Dataset, spec: TrainSpec) -> Trained:
         name: (te.y[te.known[:, j], j], scores[te.known[:, j], j])
         for j, name in enumerate(tr.labels)
     }
-    return Trained(spec, model, tr.labels, act, best, metrics, dataset.data_hash(), curves)
+    return Trained(spec, model, tr.labels, act, best, metrics, dataset.data_hash(), curves, caps)
+
+
+def f1_caps(
+    spec: TrainSpec, tr: Targets, oof: np.ndarray, best: Sequence[float | None]
+) -> dict[str, int]:
+    """Per family, the F1-decode cap with the best out-of-fold micro-F1 (training only)."""
+    caps = {}
+    for group, cols in groups(spec, list(tr.labels)).items():
+        family = group.removeprefix("family:")
+        if group.startswith("family:") and cols:
+            caps[family] = choose_cap(
+                tr.y[:, cols],
+                tr.known[:, cols],
+                oof[:, cols],
+                [best[c] for c in cols],
+                F1_CAPS.get(family, (1, 2, 3)),
+            )
+    return caps
 
 
 def _align(te: Targets, test_set: Dataset, spec: TrainSpec) -> Targets:
@@ -115,8 +147,12 @@ def evaluate(
     scores: np.ndarray,
     act: Sequence[float | None] | None,
     best: Sequence[float | None] | None,
+    caps: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """Metrics per group at three decision rules: 0.5, best-F1 (OOF) and target precision."""
+    """Metrics per group at three decision rules: 0.5, best-F1 (OOF) and target precision.
+
+    For a family, ``best_f1`` is the F1 decode (:func:`top_decide` with ``caps``).
+    """
     rules: dict[str, Sequence[float | None]] = {"at_0.5": [0.5] * len(labels)}
     if best is not None:
         rules["best_f1"] = best
@@ -124,7 +160,7 @@ def evaluate(
         rules["target_precision"] = act
     out: dict[str, Any] = {}
     for group, cols in groups(spec, list(labels)).items():
-        out[group] = _group_metrics(group, labels, te, scores, cols, rules)
+        out[group] = _group_metrics(group, labels, te, scores, cols, rules, caps or {})
     return out
 
 
@@ -135,6 +171,7 @@ def _group_metrics(
     scores: np.ndarray,
     cols: list[int],
     rules: dict[str, Sequence[float | None]],
+    caps: dict[str, int],
 ) -> dict[str, Any]:
     family = group.removeprefix("family:") if group.startswith("family:") else None
     names = tuple(labels[c] for c in cols)
@@ -144,9 +181,14 @@ def _group_metrics(
         limits = FAMILY_LIMITS.get(family or "") if family else None
         if limits and rule == "target_precision":
             limits = (0, limits[1])
-        D = decide(S, [thresholds[c] for c in cols], limits)
+        if family and rule == "best_f1" and family in caps:
+            D = top_decide(S, [thresholds[c] for c in cols], caps[family])
+        else:
+            D = decide(S, [thresholds[c] for c in cols], limits)
         entry: dict[str, Any] = {"labels": label_metrics(names, Y, known, S, D)}
         entry["thresholds"] = {n: thresholds[c] for n, c in zip(names, cols, strict=True)}
+        if family and rule == "best_f1" and family in caps:
+            entry["decode"] = {"top1_plus_thresholds_cap": caps[family]}
         if family:
             rows = known.any(axis=1)
             entry["family"] = family_metrics(Y[rows], known[rows], D[rows])
@@ -169,8 +211,10 @@ def _compare(
     start = time.perf_counter()
     scores = np.zeros(te.y.shape)
     X, Xt = train_set.inputs(), test_set.inputs()
-    for cols in groups(spec, list(tr.labels)).values():
-        model = make_model(name).fit(X, tr.y[:, cols], tr.known[:, cols])
+    for group, cols in groups(spec, list(tr.labels)).items():
+        model = make_model(name, 0 if group.startswith("family:") else 1).fit(
+            X, tr.y[:, cols], tr.known[:, cols]
+        )
         scores[:, cols] = model.predict_proba(Xt)
     out = evaluate(spec, tr.labels, te, scores, None, None)
     out["fit_seconds"] = round(time.perf_counter() - start, 2)

@@ -17,7 +17,7 @@ from kubesift.learn.train import TrainSpec
 
 def search_space(trial: Any, model: str) -> dict[str, Any]:
     """The parameters tried for a registered model."""
-    if model in ("sift-linear", "linear"):
+    if model in ("sift-linear", "sift-linear-v1", "linear"):
         return {
             "C": trial.suggest_float("C", 0.1, 20.0, log=True),
             "class_weight": trial.suggest_categorical("class_weight", ["balanced", None]),
@@ -56,7 +56,8 @@ def tune(dataset: Dataset, spec: TrainSpec, budget: float, seed: int = 0) -> dic
     def objective(trial: Any) -> float:
         params = {**spec.params, **search_space(trial, spec.model)}
         start = time.perf_counter()
-        oof = out_of_fold(make_model(spec.model, **params), X, tr.y, tr.known, folds)
+        model = make_model(spec.model, len(dict.fromkeys(spec.labels)), **params)
+        oof = out_of_fold(model, X, tr.y, tr.known, folds)
         score = objective_score(tr.y, tr.known, oof)
         trials.append(
             {
