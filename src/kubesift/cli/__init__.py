@@ -28,6 +28,7 @@ COMMANDS = {
     "models": "kubesift.cli.learn:models_group",
     "dev": "kubesift.cli.dev:dev",
     "serve": "kubesift.cli.serve:serve_command",
+    "bot": "kubesift.cli.bot:bot_group",
 }
 
 

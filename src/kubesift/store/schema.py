@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -125,5 +126,72 @@ sync_state = Table(
     Column("walk_started", String(64)),
     Column("walk_stop", String(64)),
     Column("completed_at", Time),
+    Column("updated_at", Time, nullable=False),
+)
+
+# -- the labeling bot (migration 0002) ----------------------------------------------------
+
+bot_jobs = Table(
+    "bot_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("delivery_id", String(128), nullable=False, unique=True),
+    Column("event", String(64), nullable=False),
+    Column("action", String(32)),
+    Column("repo", String(255)),
+    Column("number", Integer),
+    Column("payload", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # queued | running | done | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Time, nullable=False),
+    Column("locked_by", String(128)),
+    Column("locked_until", Time),
+    Column("received_at", Time, nullable=False),
+    Column("finished_at", Time),
+    Column("outcome", String(64)),
+    Column("error", Text),
+)
+Index("ix_bot_jobs_status_next", bot_jobs.c.status, bot_jobs.c.next_attempt_at)
+Index("ix_bot_jobs_item", bot_jobs.c.repo, bot_jobs.c.number, bot_jobs.c.status)
+
+bot_decisions = Table(
+    "bot_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job_id", ForeignKey("bot_jobs.id", ondelete="SET NULL")),
+    Column("repo", String(255), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("label", String(255), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("action", String(16), nullable=False),  # added | present | held_back
+    Column("dry_run", Boolean, nullable=False),
+    Column("model", String(255)),
+    Column("created_at", Time, nullable=False),
+)
+Index("ix_bot_decisions_item", bot_decisions.c.repo, bot_decisions.c.number)
+
+bot_corrections = Table(
+    "bot_corrections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("delivery_id", String(128), unique=True),
+    Column("repo", String(255), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("label", String(255), nullable=False),
+    Column("action", String(16), nullable=False),  # labeled | unlabeled
+    Column("actor", String(255)),
+    Column("created_at", Time, nullable=False),
+)
+Index("ix_bot_corrections_item", bot_corrections.c.repo, bot_corrections.c.number)
+
+bot_settings = Table(
+    "bot_settings",
+    metadata,
+    Column("repo", String(255), primary_key=True),
+    Column("families", Text),  # comma-separated; empty = all
+    Column("target_precision", Float),
+    Column("comment", Boolean),
+    Column("dry_run", Boolean),
     Column("updated_at", Time, nullable=False),
 )

@@ -1,0 +1,122 @@
+"""Webhook events as plain data: what to label, and what humans changed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+ISSUE_ACTIONS = frozenset({"opened", "edited"})
+PR_ACTIONS = frozenset({"opened", "edited", "reopened", "synchronize"})
+LABEL_ACTIONS = frozenset({"labeled", "unlabeled"})
+#: Events the receiver queues; everything else is answered 200 and ignored.
+HANDLED = frozenset({"issues", "pull_request"})
+
+
+class MalformedEvent(ValueError):
+    """A payload that is JSON but lacks what its event type must carry."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """An issue or PR to (re)label."""
+
+    repo: str
+    number: int
+    kind: str  # issue | pr
+    title: str
+    body: str
+    author: str
+    sender: str
+    installation_id: int | None
+
+
+@dataclass(frozen=True)
+class LabelChange:
+    """Someone added or removed a label on an issue or PR."""
+
+    repo: str
+    number: int
+    action: str  # labeled | unlabeled
+    label: str
+    actor: str
+    actor_is_bot: bool
+    at: str
+
+
+def wanted(event: str, action: str | None) -> bool:
+    """Whether an (event, action) is worth queueing at all."""
+    if event == "issues":
+        return action in ISSUE_ACTIONS or action in LABEL_ACTIONS
+    if event == "pull_request":
+        return action in PR_ACTIONS or action in LABEL_ACTIONS
+    return False
+
+
+def parse(event: str, payload: Mapping[str, Any]) -> Target | LabelChange | None:
+    """The work an event asks for, or None when it asks for none (closed, merged...)."""
+    action = payload.get("action")
+    if not wanted(event, action if isinstance(action, str) else None):
+        return None
+    key = "issue" if event == "issues" else "pull_request"
+    item = payload.get(key)
+    repo = _repo(payload)
+    if not isinstance(item, Mapping) or not isinstance(item.get("number"), int):
+        raise MalformedEvent(f"{event} event without {key}.number")
+    if action in LABEL_ACTIONS:
+        return _label_change(payload, repo, int(item["number"]), str(action), item)
+    if event == "pull_request" and item.get("merged"):
+        return None
+    return Target(
+        repo=repo,
+        number=int(item["number"]),
+        kind="pr" if event == "pull_request" else "issue",
+        title=str(item.get("title") or ""),
+        body=str(item.get("body") or ""),
+        author=_login(item.get("user")),
+        sender=_login(payload.get("sender")),
+        installation_id=installation_of(payload),
+    )
+
+
+def _repo(payload: Mapping[str, Any]) -> str:
+    repo = payload.get("repository")
+    name = repo.get("full_name") if isinstance(repo, Mapping) else None
+    if not isinstance(name, str) or "/" not in name:
+        raise MalformedEvent("event without repository.full_name")
+    return name
+
+
+def _login(user: object) -> str:
+    return str(user.get("login") or "") if isinstance(user, Mapping) else ""
+
+
+def installation_of(payload: Mapping[str, Any]) -> int | None:
+    inst = payload.get("installation")
+    ident = inst.get("id") if isinstance(inst, Mapping) else None
+    return int(ident) if isinstance(ident, int) else None
+
+
+def _label_change(
+    payload: Mapping[str, Any], repo: str, number: int, action: str, item: Mapping[str, Any]
+) -> LabelChange:
+    label = payload.get("label")
+    name = label.get("name") if isinstance(label, Mapping) else None
+    if not isinstance(name, str):
+        raise MalformedEvent(f"{action} event without label.name")
+    sender = payload.get("sender")
+    return LabelChange(
+        repo=repo,
+        number=number,
+        action=action,
+        label=name,
+        actor=_login(sender),
+        actor_is_bot=isinstance(sender, Mapping) and sender.get("type") == "Bot",
+        at=str(item.get("updated_at") or ""),
+    )
+
+
+def is_self(login: str, identities: frozenset[str]) -> bool:
+    """Whether ``login`` is the bot itself (``slug`` and ``slug[bot]`` are the same)."""
+    bare = login.removesuffix("[bot]").lower()
+    return bool(login) and any(bare == i.removesuffix("[bot]").lower() for i in identities)

@@ -1,0 +1,77 @@
+"""The durable queue and the records, on a real SQLite store."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from kubesift.bot import queue, records
+from kubesift.bot.events import LabelChange
+from kubesift.bot.policy import Plan, RepoSettings, Suggestion
+from kubesift.config import load_settings
+from kubesift.store import open_store
+
+
+@pytest.fixture
+def engine(home: Path) -> Engine:
+    return open_store(load_settings({"KUBESIFT_HOME": str(home)}))
+
+
+def put(engine: Engine, delivery: str, number: int = 1) -> bool:
+    with engine.begin() as conn:
+        return queue.enqueue(conn, delivery, "issues", "{}", repo="a/b", number=number)
+
+
+def test_redelivery_is_recognised(engine: Engine) -> None:
+    assert put(engine, "d1") and not put(engine, "d1")
+
+
+def test_lease_finish_retry_and_expiry(engine: Engine) -> None:
+    put(engine, "d1", 1)
+    put(engine, "d2", 1)  # same item: not leased while d1 runs
+    put(engine, "d3", 2)
+    a = queue.lease(engine, "w1", 0.3)
+    b = queue.lease(engine, "w2", 30)
+    assert a is not None and b is not None and (a.delivery_id, b.delivery_id) == ("d1", "d3")
+    assert queue.lease(engine, "w2", 30) is None
+    time.sleep(0.35)  # w1 "crashed": its lease runs out, another worker takes d1 over
+    again = queue.lease(engine, "w2", 30)
+    assert again is not None and again.delivery_id == "d1" and again.attempts == 2
+    with engine.begin() as conn:
+        assert not queue.finish(conn, a, "w1", "late")  # the lost lease cannot finish
+        assert queue.finish(conn, again, "w2", "ok")
+    assert queue.retry(engine, b, "w2", "boom", 0.0, max_attempts=1) == "failed"
+    c = queue.lease(engine, "w1", 30)
+    assert c is not None and c.delivery_id == "d2"
+    assert queue.retry(engine, c, "w1", "boom", 60.0, max_attempts=5) == "queued"
+    assert queue.lease(engine, "w1", 30) is None  # not due yet
+    with engine.connect() as conn:
+        assert queue.counts(conn) == {"done": 1, "failed": 1, "queued": 1}
+    assert queue.backoff(1, 5) == 5 and queue.backoff(3, 5) == 20 and queue.backoff(30, 5) == 600
+
+
+def test_settings_and_stats(engine: Engine) -> None:
+    with engine.begin() as conn:
+        assert records.get_settings(conn, "a/b") == RepoSettings()
+        records.put_settings(conn, "a/b", RepoSettings(("kind",), 0.9, False, True))
+        assert records.get_settings(conn, "a/b") == RepoSettings(("kind",), 0.9, False, True)
+        plan = Plan(
+            (Suggestion("kind/bug", 0.9), Suggestion("sig/node", 0.8)),
+            ("kind/bug", "sig/node"),
+            (),
+        )
+        for n in (1, 2):
+            records.record_decisions(conn, None, "a/b", n, "pr", plan, dry_run=False, model="m")
+        change = LabelChange("a/b", 1, "unlabeled", "kind/bug", "alice", False, "")
+        records.record_correction(conn, "c1", change)
+        records.record_correction(conn, "c1", change)  # redelivered: once
+        records.record_correction(
+            conn, "c2", LabelChange("a/b", 2, "labeled", "kind/flake", "bob", False, "")
+        )
+        stats = {s.label: s for s in records.online_stats(conn)}
+    assert stats["kind/bug"].precision == 0.5 and stats["kind/bug"].recall == 1.0
+    assert stats["sig/node"].precision == 1.0
+    assert stats["kind/flake"].missed == 1 and stats["kind/flake"].recall == 0.0
