@@ -55,7 +55,7 @@ class Intake:
     def _write(self, batch: list[Pending]) -> None:
         try:
             with self.engine.begin() as conn:
-                fresh = [queue.enqueue(conn, **job) for job, _, _ in batch]
+                fresh = queue.enqueue_many(conn, [job for job, _, _ in batch])
         except Exception as exc:  # the requests answer 500 and GitHub redelivers
             for _, done, loop in batch:
                 loop.call_soon_threadsafe(_fail, done, exc)

@@ -73,6 +73,38 @@ def _leasable(now: str) -> Any:
     )
 
 
+def enqueue_many(conn: Connection, jobs: list[dict[str, Any]]) -> list[bool]:
+    """Queue a batch of deliveries in one statement; per job, False for a redelivery.
+
+    The same semantics as :func:`enqueue` (a delivery id is queued once, whichever copy
+    arrives first), with one lookup and one multi-row insert instead of one per job.
+    """
+    ids = [str(j["delivery_id"]) for j in jobs]
+    known = set(
+        conn.execute(
+            select(bot_jobs.c.delivery_id).where(bot_jobs.c.delivery_id.in_(ids))
+        ).scalars()
+    )
+    fresh: list[bool] = []
+    rows = []
+    now = stamp()
+    for job in jobs:
+        new = job["delivery_id"] not in known
+        fresh.append(new)
+        if new:
+            known.add(job["delivery_id"])
+            rows.append(
+                {**job, "status": "queued", "attempts": 0, "next_attempt_at": now,
+                 "received_at": now}
+            )  # fmt: skip
+    if rows:
+        stmt = _insert(conn, bot_jobs).on_conflict_do_nothing(  # type: ignore[attr-defined]
+            index_elements=["delivery_id"]
+        )
+        conn.execute(stmt, rows)
+    return fresh
+
+
 def lease(engine: Engine, worker: str, seconds: float, scan: int = 16) -> Job | None:
     """Take the oldest job that is due and whose item no other worker holds.
 
