@@ -238,3 +238,72 @@ def test_kill_9_with_1000_jobs_queued(env: Env) -> None:
             assert "kind/bug" in labels_of(env, n)
     finally:
         bot.stop()
+
+
+def test_github_app_installation_auth(env: Env, monkeypatch: Any, tmp_path: Any) -> None:
+    """As an App: JWT -> installation token (cached), acting and commenting as slug[bot]."""
+    from kubesift.testing import generate_rsa_keypair
+
+    private, public = generate_rsa_keypair()
+    app = env.fake.add_app(4242, public_key_pem=public, slug="kubesift", account="kubesift")
+    [installation] = list(app.installations)
+    key = tmp_path / "app.pem"
+    key.write_text(private)
+    monkeypatch.setenv("KUBESIFT_GITHUB_APP_ID", "4242")
+    monkeypatch.setenv("KUBESIFT_GITHUB_APP_KEY_FILE", str(key))
+    for number in (21, 22):
+        env.fake.create_item(REPO, title="Fix kubelet crash", body=BUG_BODY, kind="pr",
+                             number=number)  # fmt: skip
+    env.fake.reset_stats()
+    bot = env.start()
+    try:
+        with httpx.Client(timeout=10) as client:
+            for number in (21, 22):
+                event = pr_event("opened", number, BUG_BODY)
+                event["installation"] = {"id": installation}
+                r, delivery = deliver(client, bot.url, "pull_request", event)
+                assert r.status_code == 200
+                wait_done(env.engine, delivery)
+        for number in (21, 22):
+            assert "kind/bug" in labels_of(env, number)
+            [comment] = [c for c in env.fake.list_comments(REPO, number) if MARKER in c.body]
+            assert comment.user == "kubesift[bot]"
+        tokens = env.fake.stats_snapshot()["by_route"].get(
+            "POST /app/installations/{installation_id}/access_tokens", {}
+        )
+        assert sum(tokens.values()) == 1, "the installation token is cached across jobs"
+        assert private.splitlines()[1] not in bot.tail()
+    finally:
+        bot.stop()
+
+
+def test_remote_model_over_kserve_v1(env: Env, tmp_path: Any) -> None:
+    """--model-url: predictions come from a running `kubesift serve`, not a local model."""
+    import pytest
+
+    pytest.importorskip("kserve", reason="kubesift serve needs the serve extra (kserve)")
+    from tests.serve.conftest import ServeProcess
+
+    served_home = tmp_path / "served" / "home"
+    served_home.mkdir(parents=True)
+    for path in (env.home / "models").rglob("*"):
+        if path.is_file():
+            target = served_home / "models" / path.relative_to(env.home / "models")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+    server = ServeProcess(served_home)
+    server.wait_ready()
+    env.fake.create_item(REPO, title="Fix kubelet crash", body=BUG_BODY, kind="pr", number=31)
+    bot = env.start("--model-url", server.url)
+    try:
+        with httpx.Client(timeout=10) as client:
+            r, delivery = deliver(client, bot.url, "pull_request", pr_event("opened", 31, BUG_BODY))
+            assert r.status_code == 200
+            wait_done(env.engine, delivery)
+        assert "kind/bug" in labels_of(env, 31)
+        with env.engine.connect() as conn:
+            models = set(conn.execute(select(bot_decisions.c.model)).scalars())
+        assert models and all(server.url in str(m) for m in models)
+    finally:
+        bot.stop()
+        server.stop()
