@@ -15,14 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import psutil
+from _measure import run_measured
 from sqlalchemy import func, select
 
 from kubesift.collect.export import Exporter
@@ -66,26 +65,10 @@ def build_store(home: Path, count: int) -> dict[str, float]:
 def run_timed(home: Path, *args: str) -> dict[str, float]:
     """Run ``kubesift ARGS`` as a process; wall seconds and peak RSS in MiB."""
     env = {**os.environ, "KUBESIFT_HOME": str(home)}
-    started = time.perf_counter()
-    proc = psutil.Popen(
-        [sys.executable, "-m", "kubesift", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    peak = 0
-    while proc.poll() is None:
-        try:
-            rss = proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(True))
-        except psutil.Error:
-            rss = 0
-        peak = max(peak, rss)
-        time.sleep(0.02)
-    wall = time.perf_counter() - started
-    out, err = proc.communicate()
-    if proc.returncode != 0:
-        raise SystemExit(f"kubesift {' '.join(args)} failed ({proc.returncode}):\n{err}")
+    run = run_measured([sys.executable, "-m", "kubesift", *args], env)
+    if run.returncode != 0:
+        raise SystemExit(f"kubesift {' '.join(args)} failed ({run.returncode}):\n{run.stderr}")
+    wall, peak, out = run.seconds, run.peak_rss_bytes, run.stdout
     return {
         "wall_s": round(wall, 2),
         "peak_rss_mib": round(peak / 2**20, 1),

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
+from _measure import run_measured
 
 REPO = "kubernetes/kubernetes"
 TOKEN = "ghp_bench0000000000000000000000000000000"
@@ -71,25 +71,11 @@ def start_fake(items: int) -> tuple[subprocess.Popen[str], str]:
 def run_export(url: str, home: Path, *extra: str) -> dict[str, float]:
     """One ``kubesift export`` process; wall time and peak RSS sampled every 20 ms."""
     env = {**os.environ, "GITHUB_TOKEN": TOKEN, "KUBESIFT_HOME": str(home)}
-    started = time.perf_counter()
-    proc = psutil.Popen(
-        [sys.executable, "-m", "kubesift", "export", "--repo", REPO, "--api-url", url, *extra],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    peak = 0
-    while proc.poll() is None:
-        try:
-            peak = max(peak, proc.memory_info().rss)
-        except psutil.NoSuchProcess:
-            break
-        time.sleep(0.02)
-    wall = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise SystemExit(f"export failed: {proc.stderr.read() if proc.stderr else ''}")
-    return {"seconds": wall, "rss_mb": peak / 2**20}
+    cmd = [sys.executable, "-m", "kubesift", "export", "--repo", REPO, "--api-url", url, *extra]
+    run = run_measured(cmd, env)
+    if run.returncode != 0:
+        raise SystemExit(f"export failed: {run.stderr}")
+    return {"seconds": run.seconds, "rss_mb": run.peak_rss_bytes / 2**20}
 
 
 def fake_stats(url: str) -> dict[str, Any]:

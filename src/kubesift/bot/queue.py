@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from kubesift.store.schema import bot_jobs
-from kubesift.store.writes import _insert
+from kubesift.store.writes import dialect_insert
 
 
 def stamp(at: float | None = None) -> str:
@@ -48,7 +48,7 @@ def enqueue(
     """Queue a delivery; False when that delivery id is already known (a redelivery)."""
     now = stamp()
     stmt = (
-        _insert(conn, bot_jobs)
+        dialect_insert(conn, bot_jobs)
         .values(
             delivery_id=delivery_id,
             event=event,
@@ -98,7 +98,7 @@ def enqueue_many(conn: Connection, jobs: list[dict[str, Any]]) -> list[bool]:
                  "received_at": now}
             )  # fmt: skip
     if rows:
-        stmt = _insert(conn, bot_jobs).on_conflict_do_nothing(  # type: ignore[attr-defined]
+        stmt = dialect_insert(conn, bot_jobs).on_conflict_do_nothing(  # type: ignore[attr-defined]
             index_elements=["delivery_id"]
         )
         conn.execute(stmt, rows)

@@ -14,7 +14,7 @@ from kubesift.bot.events import LabelChange
 from kubesift.bot.policy import Plan, RepoSettings
 from kubesift.bot.queue import stamp
 from kubesift.store.schema import bot_corrections, bot_decisions, bot_settings
-from kubesift.store.writes import _insert, ensure_repository, insert_label_events
+from kubesift.store.writes import dialect_insert, ensure_repository, insert_label_events
 from kubesift.timeutil import utcnow_iso
 
 
@@ -34,7 +34,7 @@ def put_settings(conn: Connection, repo: str, settings: RepoSettings) -> None:
         "dry_run": settings.dry_run,
         "updated_at": utcnow_iso(),
     }
-    stmt = _insert(conn, bot_settings).values(repo=repo, **values)
+    stmt = dialect_insert(conn, bot_settings).values(repo=repo, **values)
     conn.execute(
         stmt.on_conflict_do_update(index_elements=["repo"], set_=values)  # type: ignore[attr-defined]
     )
@@ -85,7 +85,7 @@ def record_correction(conn: Connection, delivery_id: str, change: LabelChange) -
     """A human's label change; also a ``label_events`` row, which ``learn`` datasets read
     (a human removal becomes a negative example, see ``learn.dataset.provenance``)."""
     now = stamp()
-    stmt = _insert(conn, bot_corrections).values(
+    stmt = dialect_insert(conn, bot_corrections).values(
         delivery_id=delivery_id,
         repo=change.repo,
         number=change.number,

@@ -12,12 +12,12 @@ unchanged repository costs one 304 answer and no quota.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
 from kubesift.collect.progress import Progress, SilentProgress
@@ -33,6 +33,7 @@ from kubesift.errors import GitHubError, MalformedResponseError, NotFoundError
 from kubesift.github.client import GitHubClient, Response
 from kubesift.store import writes
 from kubesift.store.queries import repository_id
+from kubesift.store.schema import items
 from kubesift.timeutil import utcnow_iso
 
 PER_PAGE = 100
@@ -138,7 +139,7 @@ class Exporter:
         try:
             response = self.client.get(f"/repos/{self.repo}/issues?state=all&per_page=1")
         except NotFoundError:
-            raise
+            raise  # an unknown repository must fail here, not pass as "no estimate"
         except GitHubError:
             return None
         data = response.data
@@ -301,10 +302,6 @@ class Exporter:
         return counts
 
     def _missing_numbers(self) -> list[int]:
-        from sqlalchemy import func, select
-
-        from kubesift.store.schema import items
-
         with self.engine.connect() as conn:
             repo_id = repository_id(conn, self.repo)
             if repo_id is None:
@@ -346,7 +343,3 @@ class Exporter:
         with self.engine.connect() as conn:
             repo_id = repository_id(conn, self.repo)
             return writes.get_sync_state(conn, repo_id, resource) if repo_id else {}
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))

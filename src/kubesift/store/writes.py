@@ -25,7 +25,8 @@ from kubesift.timeutil import utcnow_iso
 Row = Mapping[str, Any]
 
 
-def _insert(conn: Connection, table: Any) -> Insert:
+def dialect_insert(conn: Connection, table: Any) -> Insert:
+    """An INSERT that supports ``on_conflict_do_*`` on SQLite and PostgreSQL alike."""
     mod = postgresql if conn.dialect.name == "postgresql" else sqlite
     return mod.insert(table)
 
@@ -70,7 +71,7 @@ def upsert_labels(conn: Connection, repo_id: int, defs: Iterable[Row]) -> dict[s
         }
         for name, d in unique.items()
     ]
-    stmt = _insert(conn, labels)
+    stmt = dialect_insert(conn, labels)
     stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
         index_elements=["repository_id", "name"],
         set_={"color": stmt.excluded.color, "description": stmt.excluded.description},  # type: ignore[attr-defined]
@@ -98,7 +99,7 @@ def upsert_items(
     if not rows:
         return {}
     payload = [{**r, "repository_id": repo_id} for r in rows]
-    stmt = _insert(conn, items)
+    stmt = dialect_insert(conn, items)
     updatable = [c for c in payload[0] if c not in ("repository_id", "number")]
     set_ = {c: getattr(stmt.excluded, c) for c in updatable}  # type: ignore[attr-defined]
     if "closed_by" in set_:
@@ -148,7 +149,7 @@ def insert_label_events(conn: Connection, repo_id: int, rows: Sequence[Row]) -> 
     """Insert label events, ignoring ones already stored; returns how many were offered."""
     if not rows:
         return 0
-    stmt = _insert(conn, label_events).on_conflict_do_nothing(  # type: ignore[attr-defined]
+    stmt = dialect_insert(conn, label_events).on_conflict_do_nothing(  # type: ignore[attr-defined]
         index_elements=["repository_id", "github_id"]
     )
     conn.execute(stmt, [{**r, "repository_id": repo_id} for r in rows])
@@ -172,7 +173,7 @@ def set_closed_by(conn: Connection, repo_id: int, rows: Sequence[Row]) -> None:
 def upsert_release_notes(conn: Connection, rows: Sequence[Row]) -> None:
     if not rows:
         return
-    stmt = _insert(conn, release_notes)
+    stmt = dialect_insert(conn, release_notes)
     cols = [c for c in rows[0] if c not in ("item_id", "source")]
     stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
         index_elements=["item_id", "source"],
@@ -236,7 +237,8 @@ def get_sync_state(conn: Connection, repo_id: int, resource: str) -> dict[str, A
 def put_sync_state(conn: Connection, repo_id: int, resource: str, **values: Any) -> None:
     """Merge ``values`` into the checkpoint of (repository, resource)."""
     values = {**values, "updated_at": utcnow_iso()}
-    stmt = _insert(conn, sync_state).values(repository_id=repo_id, resource=resource, **values)
+    row = {"repository_id": repo_id, "resource": resource, **values}
+    stmt = dialect_insert(conn, sync_state).values(**row)
     stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
         index_elements=["repository_id", "resource"], set_=values
     )

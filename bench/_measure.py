@@ -1,0 +1,45 @@
+"""Shared by the benchmarks: run a command as a process, with wall time and peak RSS."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import psutil
+
+
+@dataclass(frozen=True)
+class Measured:
+    seconds: float
+    peak_rss_bytes: int
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_measured(cmd: Sequence[str], env: Mapping[str, str], every: float = 0.02) -> Measured:
+    """Run ``cmd``; peak RSS of it and its children, sampled every ``every`` seconds."""
+    # Output goes to files, not pipes: a full pipe would stall a chatty process mid-run.
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        proc = psutil.Popen(list(cmd), env=dict(env), stdout=out, stderr=err, text=True)
+        peak = _sample(proc, every)
+        wall = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        return Measured(wall, peak, int(proc.returncode), out.read(), err.read())
+
+
+def _sample(proc: psutil.Popen, every: float) -> int:
+    peak = 0
+    while proc.poll() is None:
+        try:
+            rss = proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(True))
+        except psutil.Error:
+            rss = 0
+        peak = max(peak, rss)
+        time.sleep(every)
+    proc.wait()
+    return peak
