@@ -44,8 +44,7 @@ class Env:
 
 
 @pytest.fixture
-def env(tmp_path: Path, trained_model: Trained) -> Iterator[Env]:
-    home = tmp_path / "home"
+def env(tmp_path: Path, home: Path, trained_model: Trained) -> Iterator[Env]:
     save_trained(home / "models", trained_model)
     fake = FakeGitHub()
     fake.create_repo(*REPO.split("/"))
@@ -54,7 +53,7 @@ def env(tmp_path: Path, trained_model: Trained) -> Iterator[Env]:
     server = serve_in_thread(create_app(fake))
     token_file = tmp_path / "oauth"
     token_file.write_text(BOT_TOKEN + "\n")
-    engine = open_store(load_settings({"KUBESIFT_HOME": str(home)}))
+    engine = open_store(load_settings())  # the store `home` chose: SQLite or PostgreSQL
     try:
         yield Env(fake, server, home, token_file, engine)
     finally:

@@ -107,8 +107,7 @@ class BotProcess:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "KUBESIFT_HOME": str(home), "KUBESIFT_WEBHOOK_SECRET": SECRET}
-        env.pop("KUBESIFT_DATABASE_URL", None)
-        env.pop("GITHUB_TOKEN", None)
+        env.pop("GITHUB_TOKEN", None)  # KUBESIFT_DATABASE_URL stays: the `home` fixture's store
         self.log = home.parent / f"bot-{port}-{time.monotonic_ns()}.log"
         self.log_file = self.log.open("w")
         cmd = [

@@ -1,8 +1,10 @@
-"""The durable queue and the records, on a real SQLite store."""
+"""The durable queue and the records, on a real store (SQLite, or PostgreSQL on that lane)."""
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,8 +18,10 @@ from kubesift.store import open_store
 
 
 @pytest.fixture
-def engine(home: Path) -> Engine:
-    return open_store(load_settings({"KUBESIFT_HOME": str(home)}))
+def engine(home: Path) -> Iterator[Engine]:
+    engine = open_store(load_settings())
+    yield engine
+    engine.dispose()
 
 
 def put(engine: Engine, delivery: str, number: int = 1) -> bool:
@@ -51,6 +55,48 @@ def test_lease_finish_retry_and_expiry(engine: Engine) -> None:
     with engine.connect() as conn:
         assert queue.counts(conn) == {"done": 1, "failed": 1, "queued": 1}
     assert queue.backoff(1, 5) == 5 and queue.backoff(3, 5) == 20 and queue.backoff(30, 5) == 600
+
+
+def test_concurrent_workers_never_hold_one_item_twice(engine: Engine) -> None:
+    jobs = [
+        {"delivery_id": f"d{i}", "event": "issues", "payload": "{}", "repo": "a/b", "number": i % 4}
+        for i in range(40)
+    ]
+    with engine.begin() as conn:
+        assert all(queue.enqueue_many(conn, jobs))
+    held: dict[int, str] = {}
+    guard = threading.Lock()
+    clashes: list[str] = []
+    finished: list[str] = []
+
+    def work(name: str) -> None:
+        idle = 0
+        while idle < 30:
+            job = queue.lease(engine, name, 30)
+            if job is None:
+                idle += 1
+                time.sleep(0.01)
+                continue
+            idle = 0
+            number = int(job.delivery_id[1:]) % 4
+            with guard:
+                if number in held:
+                    clashes.append(f"{name} and {held[number]} both hold item {number}")
+                held[number] = name
+            time.sleep(0.002)
+            with guard:
+                del held[number]  # before the lease ends, so no false clash is seen
+            with engine.begin() as conn:
+                if queue.finish(conn, job, name, "ok"):
+                    finished.append(job.delivery_id)
+
+    workers = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(6)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    assert clashes == []
+    assert sorted(finished) == sorted(j["delivery_id"] for j in jobs)
 
 
 def test_settings_and_stats(engine: Engine) -> None:

@@ -3,17 +3,19 @@
 A delivery id is unique, so a redelivery finds its row and is not queued twice. A worker
 leases a job by a conditional UPDATE (``status`` still queued, or its lease expired), so a
 worker killed mid-job leaves a lease that runs out and another worker takes the job over.
-Only one job per item is leased at a time. Plain SQL: SQLite now, PostgreSQL later.
+Only one job per item is leased at a time. Plain SQL on SQLite and PostgreSQL alike, except
+for one advisory lock per item that PostgreSQL needs (see :func:`_claim_item`).
 """
 
 from __future__ import annotations
 
 import time
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, true, update
 from sqlalchemy.engine import Connection, Engine
 
 from kubesift.store.schema import bot_jobs
@@ -62,8 +64,11 @@ def enqueue(
             received_at=now,
         )
         .on_conflict_do_nothing(index_elements=["delivery_id"])  # type: ignore[attr-defined]
+        .returning(bot_jobs.c.id)
     )
-    return bool(conn.execute(stmt).rowcount)
+    # Whether a row came back, not ``rowcount``: with psycopg, SQLAlchemy reports 1 for an
+    # INSERT ... ON CONFLICT DO NOTHING that inserted nothing (its implicit RETURNING).
+    return conn.execute(stmt).first() is not None
 
 
 def _leasable(now: str) -> Any:
@@ -108,18 +113,22 @@ def enqueue_many(conn: Connection, jobs: list[dict[str, Any]]) -> list[bool]:
 def lease(engine: Engine, worker: str, seconds: float, scan: int = 16) -> Job | None:
     """Take the oldest job that is due and whose item no other worker holds.
 
-    Candidates come straight off the (status, next_attempt_at) index and each is checked
-    against its own item with an indexed lookup, so a lease costs the same whether one
-    job or ten thousand are queued (a correlated NOT EXISTS made it quadratic).
+    Candidates come straight off the (status, next_attempt_at) index, and the UPDATE that
+    leases one checks its own item with an indexed lookup, so a lease costs the same whether
+    one job or ten thousand are queued (a correlated NOT EXISTS over all candidates made it
+    quadratic). The check and the lease are one statement: on SQLite it runs under the
+    write lock, so two workers cannot both find an item free.
     """
     now = stamp()
     with engine.begin() as conn:
         for job_id, repo, number in _candidates(conn, now, scan):
-            if _item_busy(conn, job_id, repo, number, now):
+            if not _claim_item(conn, repo, number):
                 continue
             taken = conn.execute(
                 update(bot_jobs)
-                .where(bot_jobs.c.id == job_id, _leasable(now))
+                .where(
+                    bot_jobs.c.id == job_id, _leasable(now), _item_free(job_id, repo, number, now)
+                )
                 .values(
                     status="running",
                     locked_by=worker,
@@ -141,36 +150,57 @@ def lease(engine: Engine, worker: str, seconds: float, scan: int = 16) -> Job | 
 
 
 def _candidates(conn: Connection, now: str, scan: int) -> list[tuple[int, Any, Any]]:
+    # FOR UPDATE SKIP LOCKED: on PostgreSQL concurrent workers look at different candidates
+    # instead of queueing on each other's rows. SQLite (one writer at a time) has no such
+    # clause and SQLAlchemy leaves it out there.
     cols = (bot_jobs.c.id, bot_jobs.c.repo, bot_jobs.c.number)
     due = conn.execute(
         select(*cols)
         .where(bot_jobs.c.status == "queued", bot_jobs.c.next_attempt_at <= now)
         .order_by(bot_jobs.c.next_attempt_at, bot_jobs.c.id)
         .limit(scan)
+        .with_for_update(skip_locked=True)
     ).all()
     expired = conn.execute(
         select(*cols)
         .where(bot_jobs.c.status == "running", bot_jobs.c.locked_until < now)
         .limit(scan)
+        .with_for_update(skip_locked=True)
     ).all()
     return [(int(r[0]), r[1], r[2]) for r in [*expired, *due]]
 
 
-def _item_busy(conn: Connection, job_id: int, repo: Any, number: Any, now: str) -> bool:
+# Namespace of the per-item advisory locks (the high 32 bits of the key): "ksbq".
+_ITEM_LOCK_SPACE = 0x6B736271 << 32
+
+
+def _claim_item(conn: Connection, repo: Any, number: Any) -> bool:
+    """Whether this transaction may lease a job of ``repo#number`` now.
+
+    PostgreSQL-only, because only there do leases run concurrently: under READ COMMITTED two
+    workers leasing two jobs of one item would each not see the other's uncommitted lease,
+    and both would win. A transaction-scoped advisory lock per item serialises them; a
+    worker that cannot take it at once skips the item, as SKIP LOCKED skips rows. SQLite
+    runs one writing transaction at a time, which gives the same guarantee for free.
+    """
+    if repo is None or number is None or conn.dialect.name != "postgresql":
+        return True
+    key = _ITEM_LOCK_SPACE | zlib.crc32(f"{repo}#{number}".encode())
+    return bool(conn.execute(select(func.pg_try_advisory_xact_lock(key))).scalar())
+
+
+def _item_free(job_id: int, repo: Any, number: Any, now: str) -> Any:
+    """No other job of the same item holds a live lease (true for jobs without an item)."""
     if repo is None or number is None:
-        return False
-    held = conn.execute(
-        select(bot_jobs.c.id)
-        .where(
-            bot_jobs.c.repo == repo,
-            bot_jobs.c.number == number,
-            bot_jobs.c.status == "running",
-            bot_jobs.c.locked_until >= now,
-            bot_jobs.c.id != job_id,
-        )
-        .limit(1)
-    ).first()
-    return held is not None
+        return true()
+    other = bot_jobs.alias("other")
+    return ~exists().where(
+        other.c.repo == repo,
+        other.c.number == number,
+        other.c.status == "running",
+        other.c.locked_until >= now,
+        other.c.id != job_id,
+    )
 
 
 def finish(conn: Connection, job: Job, worker: str, outcome: str) -> bool:

@@ -94,8 +94,9 @@ def record_correction(conn: Connection, delivery_id: str, change: LabelChange) -
         actor=change.actor,
         created_at=now,
     )
-    if not conn.execute(stmt.on_conflict_do_nothing(index_elements=["delivery_id"])).rowcount:  # type: ignore[attr-defined]
-        return
+    stmt = stmt.on_conflict_do_nothing(index_elements=["delivery_id"])  # type: ignore[attr-defined]
+    if conn.execute(stmt.returning(bot_corrections.c.id)).first() is None:
+        return  # a redelivery (a row came back only if one was inserted; see queue.enqueue)
     repo_id = ensure_repository(conn, change.repo)
     event = {
         "github_id": -int(hashlib.sha1(delivery_id.encode()).hexdigest()[:7], 16),

@@ -25,6 +25,21 @@ from kubesift.timeutil import utcnow_iso
 Row = Mapping[str, Any]
 
 
+def without_nul(rows: Iterable[Row]) -> list[dict[str, Any]]:
+    """The rows with NUL characters dropped from their strings.
+
+    GitHub text (titles, bodies, label descriptions) may contain U+0000, which PostgreSQL
+    refuses in text columns; SQLite would keep it. Dropping it stores the same on both.
+    """
+    return [
+        {
+            k: v.replace("\x00", "") if isinstance(v, str) and "\x00" in v else v
+            for k, v in r.items()
+        }
+        for r in rows
+    ]
+
+
 def dialect_insert(conn: Connection, table: Any) -> Insert:
     """An INSERT that supports ``on_conflict_do_*`` on SQLite and PostgreSQL alike."""
     mod = postgresql if conn.dialect.name == "postgresql" else sqlite
@@ -62,7 +77,7 @@ def upsert_labels(conn: Connection, repo_id: int, defs: Iterable[Row]) -> dict[s
     unique = {d["name"]: d for d in defs}
     if not unique:
         return {}
-    rows = [
+    rows = without_nul(
         {
             "repository_id": repo_id,
             "name": name,
@@ -70,7 +85,7 @@ def upsert_labels(conn: Connection, repo_id: int, defs: Iterable[Row]) -> dict[s
             "description": d.get("description"),
         }
         for name, d in unique.items()
-    ]
+    )
     stmt = dialect_insert(conn, labels)
     stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
         index_elements=["repository_id", "name"],
@@ -98,7 +113,7 @@ def upsert_items(
     """
     if not rows:
         return {}
-    payload = [{**r, "repository_id": repo_id} for r in rows]
+    payload = without_nul({**r, "repository_id": repo_id} for r in rows)
     stmt = dialect_insert(conn, items)
     updatable = [c for c in payload[0] if c not in ("repository_id", "number")]
     set_ = {c: getattr(stmt.excluded, c) for c in updatable}  # type: ignore[attr-defined]
@@ -152,7 +167,7 @@ def insert_label_events(conn: Connection, repo_id: int, rows: Sequence[Row]) -> 
     stmt = dialect_insert(conn, label_events).on_conflict_do_nothing(  # type: ignore[attr-defined]
         index_elements=["repository_id", "github_id"]
     )
-    conn.execute(stmt, [{**r, "repository_id": repo_id} for r in rows])
+    conn.execute(stmt, without_nul({**r, "repository_id": repo_id} for r in rows))
     return len(rows)
 
 
@@ -179,7 +194,7 @@ def upsert_release_notes(conn: Connection, rows: Sequence[Row]) -> None:
         index_elements=["item_id", "source"],
         set_={c: getattr(stmt.excluded, c) for c in cols},  # type: ignore[attr-defined]
     )
-    conn.execute(stmt, list(rows))
+    conn.execute(stmt, without_nul(rows))
 
 
 def delete_release_notes(conn: Connection, item_ids: Sequence[int], source: str) -> None:

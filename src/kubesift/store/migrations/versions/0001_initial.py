@@ -12,6 +12,10 @@ down_revision = None
 
 T = sa.String(32)
 
+# GitHub ids are BIGINT: issue ids passed 2**31 (PostgreSQL's INTEGER) and event ids are far
+# beyond it. They were INTEGER here before the store ran on PostgreSQL; on SQLite both are
+# the same 64-bit integer, so stores created by the older text need no migration.
+
 
 def _fk(table: str) -> sa.ForeignKey:
     return sa.ForeignKey(f"{table}.id", ondelete="CASCADE")
@@ -24,7 +28,7 @@ def upgrade() -> None:
         sa.Column("full_name", sa.String(255), nullable=False, unique=True),
         sa.Column("owner", sa.String(255), nullable=False),
         sa.Column("name", sa.String(255), nullable=False),
-        sa.Column("github_id", sa.Integer),
+        sa.Column("github_id", sa.BigInteger),
         sa.Column("api_url", sa.String(1024)),
         sa.Column("first_seen_at", T, nullable=False),
     )
@@ -33,7 +37,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("repository_id", sa.Integer, _fk("repositories"), nullable=False),
         sa.Column("number", sa.Integer, nullable=False),
-        sa.Column("github_id", sa.Integer),
+        sa.Column("github_id", sa.BigInteger),
         sa.Column("kind", sa.String(8), nullable=False),
         sa.Column("title", sa.Text),
         sa.Column("body", sa.Text),
@@ -74,7 +78,7 @@ def upgrade() -> None:
         "label_events",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("repository_id", sa.Integer, _fk("repositories"), nullable=False),
-        sa.Column("github_id", sa.Integer, nullable=False),
+        sa.Column("github_id", sa.BigInteger, nullable=False),
         sa.Column("item_number", sa.Integer, nullable=False),
         sa.Column("event", sa.String(16), nullable=False),
         sa.Column("label", sa.String(255), nullable=False),
