@@ -16,13 +16,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN pip install ".[serve]" \
+RUN pip install ".[serve,postgres]" \
     && useradd --uid 10001 --user-group --no-create-home --home-dir /var/lib/kubesift kubesift \
     && mkdir -p /var/lib/kubesift/models \
     && chown -R 10001:10001 /var/lib/kubesift
 
 # A directory of model versions (what `kubesift train` writes under $KUBESIFT_HOME/models).
-ARG MODELS=deploy/kserve/models
+ARG MODELS=deploy/models
 COPY --chown=10001:10001 ${MODELS} /var/lib/kubesift/models
 
 USER 10001:10001

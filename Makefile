@@ -11,13 +11,13 @@ NOTES_URL := https://raw.githubusercontent.com/kubernetes-sigs/release-notes/mas
 NOTES_VERSIONS := 1.14.0 1.15.0 1.16.0 1.17.0 1.18.0 1.19.0 1.20.0 1.21.0 1.22.0 1.23.0 \
                   1.24.0 1.25.0 1.26.0 1.27.0 1.28.0
 
-.PHONY: install demo test lint typecheck unit docs bench clean
+.PHONY: install demo test lint typecheck unit docs bench clean test-postgres
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("kubesift needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,serve]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,serve,pipeline]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -36,6 +36,9 @@ endif
 	$(BIN)/kubesift predict --test
 	@echo "== the report"
 	$(BIN)/kubesift report
+	@echo "== one reconcile pass: is production still what kubesift.toml [reconcile] asks for?"
+	$(BIN)/kubesift reconcile --once
+	$(BIN)/kubesift reconcile status --runs 1
 
 lint: install
 	$(BIN)/ruff check src tests bench
@@ -48,6 +51,20 @@ unit: install
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck unit
+
+# The PostgreSQL lane: the store-facing suites against a real server. Needs
+# KUBESIFT_TEST_POSTGRES_URL, an admin URL that may CREATE DATABASE; without a server at hand,
+# `scripts/postgres-for-tests run make test-postgres` starts a throwaway one.
+PG_SUITES := $(wildcard tests/store tests/bot tests/reconcile)
+PG_STAMP := $(VENV)/.installed-postgres
+
+$(PG_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[postgres]'
+	@touch $(PG_STAMP)
+
+test-postgres: $(PG_STAMP)
+	@test -n "$$KUBESIFT_TEST_POSTGRES_URL" || { echo "make test-postgres needs KUBESIFT_TEST_POSTGRES_URL (or: scripts/postgres-for-tests run make test-postgres)" >&2; exit 2; }
+	$(BIN)/python -m pytest -q $(PG_SUITES)
 
 docs: install
 	$(BIN)/python -m kubesift.cli.docs > docs/cli.md

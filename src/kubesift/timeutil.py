@@ -16,3 +16,8 @@ def parse_iso(value: str) -> datetime:
 
 def to_iso(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utcnow_stamp() -> str:
+    """A sortable UTC time with microseconds (``2026-01-02T03:04:05.000001Z``)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -118,3 +118,23 @@ def test_bug_task_counts_regressions() -> None:
     feature = t.labels.index("kind/feature") if "kind/feature" in t.labels else None
     assert feature is None or not t.known[2, feature]
     assert np.all(t.known[:, bug][:2])
+
+
+def test_labels_the_bot_added_are_never_targets_even_without_github_events(
+    engine: Engine,
+) -> None:
+    """The bot's decision records say which labels it added; no event walk needed."""
+    from kubesift.store.schema import bot_decisions
+
+    before = load_dataset(engine)
+    bug = next(e for e in before.examples if "kind/bug" in e.positives)
+    with engine.begin() as conn:
+        conn.execute(
+            bot_decisions.insert().values(
+                repo="kubernetes/kubernetes", number=int(bug.id), kind="pr", label="kind/bug",
+                score=0.97, action="added", dry_run=False, model="m@1",
+                created_at="2024-01-01T00:00:00.000001Z",
+            )
+        )  # fmt: skip
+    after = next(e for e in load_dataset(engine).examples if e.id == bug.id)
+    assert "kind/bug" in after.unknown and "kind/bug" not in after.positives

@@ -17,7 +17,7 @@ kserve = pytest.importorskip("kserve")
 k8s_models = pytest.importorskip("kubernetes.client.models")
 
 ROOT = Path(__file__).resolve().parents[2]
-ISVC = ROOT / "deploy" / "kserve" / "inferenceservice.yaml"
+ISVC = ROOT / "deploy" / "base" / "inferenceservice.yaml"
 DOCKERFILE = ROOT / "Dockerfile"
 
 
@@ -75,7 +75,7 @@ def test_inference_service() -> None:
     assert container["livenessProbe"]["httpGet"]["port"] == port
     security = container["securityContext"]
     assert security["runAsNonRoot"] is True and security["runAsUser"] != 0
-    env = {e["name"]: e["value"] for e in container["env"]}
+    env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
     mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
     assert mounts["models"] == f"{env['KUBESIFT_HOME']}/models"
     assert {v["name"] for v in predictor["volumes"]} == set(mounts)
@@ -116,7 +116,7 @@ def test_dockerfile() -> None:
     env = " ".join(rest for keyword, rest in steps if keyword == "ENV")
     assert "KUBESIFT_HOME=/var/lib/kubesift" in env
     install = " ".join(rest for keyword, rest in steps if keyword == "RUN")
-    assert '".[serve]"' in install  # the KServe SDK extra
+    assert '".[serve,postgres]"' in install  # the KServe SDK and the PostgreSQL driver
     # `kubesift` is the console script that runs the CLI with the serve command.
     assert 'kubesift = "kubesift.cli:main"' in (ROOT / "pyproject.toml").read_text()
 

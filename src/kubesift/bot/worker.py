@@ -148,7 +148,7 @@ class Worker:
             if not dry:
                 sync_comment(gh, target.repo, target.number, None, identities)
             return self._finish(job, "release note NONE")
-        scored = self.model.score(item)
+        scored = self.model.score(item, key=f"{target.repo}#{target.number}")
         decided = self._plan(gh, target, scored, settings, identities)
         if not dry and decided.add:
             gh.add_labels(target.repo, target.number, list(decided.add))

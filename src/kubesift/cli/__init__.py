@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from kubesift import __version__
 from kubesift.errors import KubesiftError
@@ -29,6 +30,8 @@ COMMANDS = {
     "dev": "kubesift.cli.dev:dev",
     "serve": "kubesift.cli.serve:serve_command",
     "bot": "kubesift.cli.bot:bot_group",
+    "pipeline": "kubesift.cli.pipeline:pipeline_group",
+    "reconcile": "kubesift.cli.reconcile:reconcile_group",
 }
 
 
@@ -89,7 +92,8 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except KubesiftError as exc:
-        err_console.print(f"[bold red]Error:[/] {exc.message}", soft_wrap=True)
+        # Escaped: messages quote user input and names like kubesift[serve] verbatim.
+        err_console.print(f"[bold red]Error:[/] {escape(exc.message)}", soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("Interrupted; what was saved is kept, run the command again to resume.")

@@ -23,7 +23,15 @@ from sqlalchemy.engine import Connection, Engine
 
 from kubesift.collect.krel import version_key
 from kubesift.errors import UserError
-from kubesift.store.schema import item_labels, items, label_events, labels, release_notes
+from kubesift.store.schema import (
+    bot_decisions,
+    item_labels,
+    items,
+    label_events,
+    labels,
+    release_notes,
+    repositories,
+)
 
 #: The only fields a model may read. Everything else on an item is derived from labels
 #: or from what happened after it was opened.
@@ -33,7 +41,8 @@ INPUT_FIELDS = ("text", "title", "author", "kind", "documentation")
 BUG_TASK = "kind/bug"
 BUG_LABELS = frozenset({"kind/bug", "kind/regression"})
 
-DEFAULT_OWN_BOTS = ("kubesift[bot]", "kubesift-bot")
+OWN_BOT = "kubesift[bot]"
+DEFAULT_OWN_BOTS = (OWN_BOT, "kubesift-bot")
 
 
 @dataclass(frozen=True)
@@ -123,6 +132,18 @@ def targets(dataset: Dataset, task: Sequence[str], families: Sequence[str] = ())
         for j, name in enumerate(names):
             y[i, j], known[i, j] = _target(ex, name, families)
     return Targets(tuple(names), y, known)
+
+
+def labelled_count(dataset: Dataset, task: Sequence[str], families: Sequence[str] = ()) -> int:
+    """Examples that carry a positive for one of ``task`` or of a family: the training
+    signal a retrain would add (the reconciler's "new labelled items")."""
+    wanted = set(task) | (BUG_LABELS if BUG_TASK in task else set())
+    prefixes = tuple(f"{f}/" for f in families)
+    return sum(
+        1
+        for ex in dataset.examples
+        if any(p in wanted or (prefixes and p.startswith(prefixes)) for p in ex.positives)
+    )
 
 
 def _target(ex: Example, name: str, families: Sequence[str]) -> tuple[int, bool]:
@@ -321,9 +342,32 @@ def _label_events(conn: Connection) -> dict[tuple[int, int], list[tuple[str, str
         label_events.c.label,
         label_events.c.actor,
         label_events.c.actor_is_bot,
+        label_events.c.created_at,
     ).order_by(label_events.c.created_at, label_events.c.id)
-    for repo, number, event, label, actor, is_bot in conn.execute(query):
-        found[(int(repo), int(number))].append((event, label, actor or "", bool(is_bot)))
+    timed: dict[tuple[int, int], list[tuple[str, tuple[str, str, str, bool]]]] = defaultdict(list)
+    for repo, number, event, label, actor, is_bot, at in conn.execute(query):
+        timed[(int(repo), int(number))].append(
+            (at or "", (event, label, actor or "", bool(is_bot)))
+        )
+    # The bot's own additions, from its decision records: known even when the export does
+    # not walk GitHub's event history (the bot's webhooks bring the humans' changes).
+    own = (
+        select(
+            repositories.c.id,
+            bot_decisions.c.number,
+            bot_decisions.c.label,
+            bot_decisions.c.created_at,
+        )
+        .select_from(
+            bot_decisions.join(repositories, repositories.c.full_name == bot_decisions.c.repo)
+        )
+        .where(bot_decisions.c.action == "added", bot_decisions.c.dry_run.is_(False))
+    )
+    for repo, number, label, at in conn.execute(own):
+        timed[(int(repo), int(number))].append((at or "", ("labeled", label, OWN_BOT, True)))
+    for key, rows in timed.items():
+        rows.sort(key=lambda r: r[0][:19])  # whole seconds: the two sources differ below that
+        found[key] = [event for _, event in rows]
     return found
 
 

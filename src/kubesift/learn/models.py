@@ -7,6 +7,8 @@ whose target is unknown (a label only kubesift's own bot applied).
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -28,6 +30,40 @@ DEFAULT_MODEL = "sift-linear"
 #: better across a family, and liblinear converges ~3x faster), balanced ones for the
 #: single-label tasks. ``sift-linear-v1`` is the earlier all-balanced recipe.
 SIFT_LINEAR: dict[str, Any] = {"class_weight": None, "balanced_columns": 1}
+
+
+def _workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+#: What forked workers read: inherited copy-on-write, never pickled.
+_SHARED: dict[str, Any] = {}
+
+
+def _fit_shared(j: int) -> tuple[np.ndarray, float]:
+    model, M, Y, mask = _SHARED["job"]
+    fitted: tuple[np.ndarray, float] = model._fit_label(M, Y, mask, j)
+    return fitted
+
+
+def _map_labels(
+    model: LinearLabelModel, M: sp.csr_matrix, Y: np.ndarray, mask: np.ndarray
+) -> list[tuple[np.ndarray, float]]:
+    """Fit every label's regression, in forked worker processes when there are cores.
+
+    Processes, not threads: liblinear seeds one process-wide C ``rand()``, so threads
+    interleaving it would make coefficients differ from run to run.
+    """
+    labels = range(Y.shape[1])
+    workers = min(_workers(), Y.shape[1])
+    if workers < 2 or "fork" not in mp.get_all_start_methods():
+        return [model._fit_label(M, Y, mask, j) for j in labels]
+    _SHARED["job"] = (model, M, Y, mask)
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            return pool.map(_fit_shared, labels, chunksize=1)
+    finally:
+        _SHARED.pop("job", None)
 
 
 def _mask(Y: np.ndarray, known: np.ndarray | None) -> np.ndarray:
@@ -92,29 +128,31 @@ class LinearLabelModel(ClassifierMixin, BaseEstimator):
         """Fit the per-label regressions on an already featurized matrix."""
         Y = np.asarray(Y)
         mask = _mask(Y, known)
-        coefs, intercepts = [], []
-        for j in range(Y.shape[1]):
-            rows = mask[:, j]
-            y = Y[rows, j]
-            if len(np.unique(y)) < 2:
-                prior = float(y.mean()) if len(y) else 0.0
-                coefs.append(np.zeros(M.shape[1], dtype=np.float64))
-                intercepts.append(_logit(prior))
-                continue
-            clf = LogisticRegression(
-                C=self.C,
-                class_weight="balanced" if j < self.balanced_columns else self.class_weight,
-                solver="liblinear",
-                dual=True,
-                random_state=0,
-                max_iter=300,
-            ).fit(M[rows], y)
-            coefs.append(clf.coef_[0])
-            intercepts.append(float(clf.intercept_[0]))
+        fitted = _map_labels(self, M, Y, mask)
+        coefs = [c for c, _ in fitted]
+        intercepts = [i for _, i in fitted]
         self.coef_ = np.vstack(coefs).astype(np.float32)
         self.intercept_ = np.asarray(intercepts, dtype=np.float64)
         self.n_labels_ = Y.shape[1]
         return self
+
+    def _fit_label(
+        self, M: sp.csr_matrix, Y: np.ndarray, mask: np.ndarray, j: int
+    ) -> tuple[np.ndarray, float]:
+        rows = mask[:, j]
+        y = Y[rows, j]
+        if len(np.unique(y)) < 2:
+            prior = float(y.mean()) if len(y) else 0.0
+            return np.zeros(M.shape[1], dtype=np.float64), _logit(prior)
+        clf = LogisticRegression(
+            C=self.C,
+            class_weight="balanced" if j < self.balanced_columns else self.class_weight,
+            solver="liblinear",
+            dual=True,
+            random_state=0,
+            max_iter=300,
+        ).fit(M[rows], y)
+        return clf.coef_[0], float(clf.intercept_[0])
 
     def decision_matrix(self, M: sp.csr_matrix) -> np.ndarray:
         return np.asarray(M @ self.coef_.T, dtype=np.float64) + self.intercept_

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ from kubesift.errors import KubesiftError, UserError
 MODEL_FILE = "model.skops"
 METADATA = "metadata.json"
 PRODUCTION = "production.json"
+CANARY = "canary.json"
 
 #: Every type a saved model may contain. Anything else in a file refuses to load.
 TRUSTED_TYPES = frozenset(
@@ -101,8 +103,29 @@ def save(
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "files": files,
     }
-    (path / METADATA).write_text(json.dumps(full, indent=2, sort_keys=True) + "\n")
+    # Metadata last and atomically: a version without it is an unfinished write.
+    write_atomic(path / METADATA, json.dumps(full, indent=2, sort_keys=True) + "\n")
     return ModelVersion(name, version, path, full)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` so that readers see the old file or the new one, never half of it."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("w") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def ref(version: ModelVersion) -> str:
+    """``name@version``: how the bot, the server and the reconciler name a version."""
+    return f"{version.name}@{version.version}"
+
+
+def unfinished(models_dir: Path) -> list[Path]:
+    """Version directories without metadata: a training that was killed while saving."""
+    return sorted(p for p in models_dir.glob("*/*") if p.is_dir() and not (p / METADATA).exists())
 
 
 def list_versions(models_dir: Path) -> list[ModelVersion]:
@@ -151,10 +174,33 @@ def production(models_dir: Path, versions: list[ModelVersion] | None = None) -> 
 def promote(models_dir: Path, name: str, version: str) -> ModelVersion:
     """Make ``name/version`` the production model."""
     chosen = find(models_dir, name, version)
-    (models_dir / PRODUCTION).write_text(
-        json.dumps({"name": chosen.name, "version": chosen.version}) + "\n"
+    write_atomic(
+        models_dir / PRODUCTION,
+        json.dumps({"name": chosen.name, "version": chosen.version}) + "\n",
     )
     return chosen
+
+
+def read_canary(models_dir: Path) -> dict[str, Any] | None:
+    """The canary pointer ``{name, version, share, started_at}``, or None."""
+    pointer = models_dir / CANARY
+    try:
+        data = json.loads(pointer.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{pointer}: unreadable canary pointer ({exc})") from exc
+    return data if isinstance(data, dict) else None
+
+
+def start_canary(models_dir: Path, version: ModelVersion, share: float, started_at: str) -> None:
+    """Send ``share`` of the bot's items to ``version`` beside production."""
+    body = {"name": version.name, "version": version.version, "share": share}
+    write_atomic(models_dir / CANARY, json.dumps({**body, "started_at": started_at}) + "\n")
+
+
+def end_canary(models_dir: Path) -> None:
+    (models_dir / CANARY).unlink(missing_ok=True)
 
 
 def verify(version: ModelVersion) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from kubesift.learn import card, registry
-from kubesift.learn.dataset import load_dataset
+from kubesift.learn.dataset import Dataset, labelled_count, load_dataset
 from kubesift.learn.train import Trained, TrainSpec, train
 from kubesift.learn.tune import tune
 
@@ -29,14 +29,27 @@ def train_and_save(
         search = tune(dataset, spec, budget)
         spec = replace(spec, params=search["best_params"])
     trained = train(dataset, spec)
-    return save_trained(models_dir, trained, search)
+    return save_trained(models_dir, trained, search, data_facts(dataset, spec))
+
+
+def data_facts(dataset: Dataset, spec: TrainSpec) -> dict[str, Any]:
+    """What the reconciler compares later: the source and how many examples had labels."""
+    return {
+        "source": dataset.source,
+        "examples": len(dataset),
+        "labelled": labelled_count(dataset, spec.labels, spec.families),
+    }
 
 
 def save_trained(
-    models_dir: Path, trained: Trained, search: dict[str, Any] | None = None
+    models_dir: Path,
+    trained: Trained,
+    search: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> registry.ModelVersion:
     """Write the model, metrics.json, the card (md, html) and PR curves; hashes in metadata."""
     metadata: dict[str, Any] = {
+        **(extra or {}),
         "model": trained.spec.model,
         "params": trained.model.get_params(),
         "labels": list(trained.labels),

@@ -82,7 +82,7 @@ def train(dataset: Dataset, spec: TrainSpec) -> Trained:
         raise UserError("nothing to train: give --label or --family")
     train_set, test_set = temporal_split(dataset, spec.split)
     tr = targets(train_set, spec.labels, spec.families)
-    te = _align(targets(test_set, tr.labels), test_set, spec)
+    te = align(targets(test_set, tr.labels), test_set, spec)
     X = train_set.inputs()
     start = time.perf_counter()
     n_tasks = len(dict.fromkeys(spec.labels))
@@ -129,7 +129,8 @@ def f1_caps(
     return caps
 
 
-def _align(te: Targets, test_set: Dataset, spec: TrainSpec) -> Targets:
+def align(te: Targets, test_set: Dataset, spec: TrainSpec) -> Targets:
+    """``te``'s labels with targets computed as ``spec`` (tasks and families) defines them."""
     full = targets(test_set, spec.labels, spec.families)
     known = np.zeros(te.y.shape, dtype=bool)
     y = np.zeros(te.y.shape, dtype=np.int8)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
@@ -20,11 +23,12 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    # busy_timeout first: switching a new file to WAL needs a lock another process may hold.
+    cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     # WAL + NORMAL survives a killed process (only power loss can drop the last commit).
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
 
 
@@ -63,13 +67,47 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+# Key of the advisory lock that serialises migrations on PostgreSQL: "ksmg".
+_MIGRATION_LOCK = 0x6B736D67
+
+
+@contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """An exclusive lock on ``<database>.migrate.lock`` while a SQLite file is migrated."""
+    path = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+    if not path or path == ":memory:":
+        yield
+        return
+    with open(f"{path}.migrate.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def ensure_schema(engine: Engine) -> None:
     """Bring the database to the newest schema (no-op when it is already there)."""
     try:
-        if current_revision(engine) == head_revision():
+        head = head_revision()
+        if current_revision(engine) == head:
             return
         cfg = _alembic_config()
-        with engine.begin() as conn:
+        with _sqlite_file_lock(engine), engine.begin() as conn:
+            # Two processes opening a new SQLite file together: the second waits on the
+            # file lock above, then finds the schema current.
+            if (
+                conn.dialect.name == "sqlite"
+                and MigrationContext.configure(conn).get_current_revision() == head
+            ):
+                return
+            if conn.dialect.name == "postgresql":
+                # Replicas sharing one PostgreSQL database may start together: the first
+                # migrates, the others wait here and then find the schema current. (The
+                # lock ends with the transaction; SQLite stores are not shared that way.)
+                conn.execute(select(func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
+                if MigrationContext.configure(conn).get_current_revision() == head:
+                    return
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except OperationalError as exc:

@@ -1,12 +1,14 @@
 """The store's tables (SQLAlchemy Core). Changes go through Alembic migrations.
 
 Times are ISO 8601 UTC strings (``2026-01-02T03:04:05Z``): portable across SQLite
-and PostgreSQL, ordered correctly as text, and what GitHub sends.
+and PostgreSQL, ordered correctly as text, and what GitHub sends. GitHub ids are
+BigInteger: they pass 2**31 (PostgreSQL's INTEGER); SQLite stores both alike.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -31,7 +33,7 @@ repositories = Table(
     Column("full_name", String(255), nullable=False, unique=True),
     Column("owner", String(255), nullable=False),
     Column("name", String(255), nullable=False),
-    Column("github_id", Integer),
+    Column("github_id", BigInteger),
     Column("api_url", String(1024)),
     Column("first_seen_at", Time, nullable=False),
 )
@@ -42,7 +44,7 @@ items = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("repository_id", ForeignKey("repositories.id", ondelete="CASCADE"), nullable=False),
     Column("number", Integer, nullable=False),
-    Column("github_id", Integer),
+    Column("github_id", BigInteger),
     Column("kind", String(8), nullable=False),  # issue | pr
     Column("title", Text),
     Column("body", Text),
@@ -90,7 +92,7 @@ label_events = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("repository_id", ForeignKey("repositories.id", ondelete="CASCADE"), nullable=False),
-    Column("github_id", Integer, nullable=False),
+    Column("github_id", BigInteger, nullable=False),
     Column("item_number", Integer, nullable=False),
     Column("event", String(16), nullable=False),  # labeled | unlabeled
     Column("label", String(255), nullable=False),
@@ -194,4 +196,41 @@ bot_settings = Table(
     Column("comment", Boolean),
     Column("dry_run", Boolean),
     Column("updated_at", Time, nullable=False),
+)
+
+# -- the reconciler -----------------------------------------------------------------------------
+
+reconcile_runs = Table(
+    "reconcile_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("holder", String(255), nullable=False),
+    Column("steps", String(255), nullable=False),
+    Column("status", String(16), nullable=False),  # running | ok | failed | skipped
+    Column("started_at", Time, nullable=False),
+    Column("finished_at", Time),
+    Column("error", Text),
+)
+
+reconcile_decisions = Table(
+    "reconcile_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", ForeignKey("reconcile_runs.id", ondelete="CASCADE")),
+    Column("controller", String(32), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("subject", String(255)),  # a repository or a model name@version
+    Column("reason", Text, nullable=False),
+    Column("details", Text),  # JSON
+    Column("created_at", Time, nullable=False),
+)
+Index("ix_reconcile_decisions_subject", reconcile_decisions.c.subject, reconcile_decisions.c.id)
+
+reconcile_locks = Table(
+    "reconcile_locks",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(255)),
+    Column("acquired_at", Time),
+    Column("expires_at", Time),
 )
