@@ -187,7 +187,13 @@ def _show(console: Console, d: Decision) -> None:
 
 @reconcile_group.command("status")
 @config_option
-@click.option("--runs", default=3, show_default=True, help="How many recent passes to show.")
+@click.option(
+    "--runs",
+    default=3,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="How many recent passes to show.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 def status_command(config: Path | None, runs: int, as_json: bool) -> None:
     """The desired state, the production / canary / candidate models, the lock, and
@@ -216,9 +222,13 @@ def _print_status(console: Console, info: Mapping[str, Any]) -> None:
         + (f" until {lock['expires_at']}" if lock["holder"] else "")
     )
     d = info["desired"]
+
+    def listed(values: Any) -> str:
+        return ", ".join(values) or "(none)"
+
     console.print(
-        f"[bold]desired[/] {d['model']} on {d['source']}: labels {d['labels']}, "
-        f"families {d['families']}; repositories {d['repositories'] or '(none)'}"
+        f"[bold]desired[/] {d['model']} on {d['source']}: labels {listed(d['labels'])}; "
+        f"families {listed(d['families'])}; repositories {listed(d['repositories'])}"
     )
     if not info["runs"]:
         console.print("No reconcile pass has run yet: `kubesift reconcile --once`.")
