@@ -36,10 +36,19 @@ def _sample(proc: psutil.Popen, every: float) -> int:
     peak = 0
     while proc.poll() is None:
         try:
-            rss = proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(True))
+            # Children by unique set size: forked workers share the parent's pages
+            # copy-on-write, and adding their full RSS would count those pages again.
+            rss = proc.memory_info().rss + sum(_private(c) for c in proc.children(True))
         except psutil.Error:
             rss = 0
         peak = max(peak, rss)
         time.sleep(every)
     proc.wait()
     return peak
+
+
+def _private(child: psutil.Process) -> int:
+    try:
+        return int(child.memory_full_info().uss)
+    except psutil.Error:
+        return 0

@@ -108,6 +108,8 @@ def bench(items: int, changes: int) -> dict[str, float]:
     by = {d["controller"] + ":" + d["action"]: d for d in after["decisions"]}
     trained = by.get("train:trained", {}).get("details", {})
     exported = next((d for d in after["decisions"] if d["controller"] == "export"), {})
+    judged = next((d for d in after["decisions"] if d["controller"] == "evaluate"), {})
+    print(f"evaluate: {judged.get('action')}: {judged.get('reason')}")
     return {
         "items": items,
         "changes": changes,
