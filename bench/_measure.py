@@ -33,12 +33,17 @@ def run_measured(cmd: Sequence[str], env: Mapping[str, str], every: float = 0.02
 
 
 def _sample(proc: psutil.Popen, every: float) -> int:
-    peak = 0
+    # Children by unique set size: forked workers share the parent's pages copy-on-write,
+    # and adding their full RSS would count those pages again. USS reads smaps, which
+    # costs CPU, so children are sampled every 0.5 s (the parent every ``every``).
+    peak = children = 0
+    last = 0.0
     while proc.poll() is None:
         try:
-            # Children by unique set size: forked workers share the parent's pages
-            # copy-on-write, and adding their full RSS would count those pages again.
-            rss = proc.memory_info().rss + sum(_private(c) for c in proc.children(True))
+            if time.monotonic() - last >= 0.5:
+                children = sum(_private(c) for c in proc.children(True))
+                last = time.monotonic()
+            rss = proc.memory_info().rss + children
         except psutil.Error:
             rss = 0
         peak = max(peak, rss)

@@ -40,16 +40,21 @@ def _settings(config: Path | None) -> Settings:
     return load_settings(env)
 
 
-def _exporter(cfg: Settings, max_wait: float, events: bool) -> Any:
+def _exporter(cfg: Settings, max_wait: float, events: bool, console: Console) -> Any:
     """repo → figures, with credentials from the environment (never logged)."""
+    from kubesift.cli.progress import RichProgress
     from kubesift.collect.export import Exporter
     from kubesift.github import GitHubClient, auth_from
 
     def run(repo: str) -> dict[str, Any]:
         auth = auth_from(os.environ, repo=repo)
         engine = open_store(cfg)
-        with GitHubClient(cfg.api_url, auth, max_wait=max_wait) as client:
-            result = Exporter(engine, client, repo).run(full=False, events=events)
+        with (
+            RichProgress(console) as progress,
+            GitHubClient(cfg.api_url, auth, on_wait=progress.waiting, max_wait=max_wait) as client,
+        ):
+            exporter = Exporter(engine, client, repo, progress=progress)
+            result = exporter.run(full=False, events=events)
             return {
                 "mode": result.mode,
                 "items": result.items,
@@ -163,7 +168,7 @@ def _one_pass(
         engine,
         cfg.models_dir,
         desired,
-        export=_exporter(cfg, max_wait, desired.events),
+        export=_exporter(cfg, max_wait, desired.events, console),
         note=lambda msg: console.print(msg, style="dim"),
     )
     result = run_pass(ctx, steps, lock_ttl=lock_ttl, on_decision=lambda d: _show(console, d))

@@ -264,6 +264,7 @@ def _fit_and_save(
         model=d.model,
         split=split,
         target_precision=d.target_precision,
+        folds=d.folds,
         compare=(),
     )
     trained = fit(dataset, spec)

@@ -10,6 +10,7 @@ Example::
     model = "sift-linear"
     target_precision = 0.9
     eval_fraction = 0.2             # the newest share of examples judges candidates
+    folds = 3                       # cross-fitting folds for the thresholds (5 = `train`'s)
     events = true                   # walk GitHub's label history on export; false when the
                                     # bot receives the label webhooks (they bring the same)
 
@@ -93,6 +94,7 @@ class Desired:
     model: str = "sift-linear"
     target_precision: float = 0.9
     eval_fraction: float = 0.2
+    folds: int = 3
     events: bool = True
     freshness: Freshness = field(default_factory=Freshness)
     promotion: Promotion = field(default_factory=Promotion)
@@ -191,6 +193,8 @@ def _check(d: Desired) -> None:
     for what, (value, low, high) in ranges.items():
         if not low < value <= high:
             raise ConfigError(f"{what}: {value} is out of range ({max(low, 0):g}..{high:g})")
+    if not 2 <= d.folds <= 10:
+        raise ConfigError(f"reconcile.folds: {d.folds} is out of range (2..10)")
     for what, number in {
         "reconcile.freshness.min_new_labels": d.freshness.min_new_labels,
         "reconcile.promotion.min_support": d.promotion.min_support,
