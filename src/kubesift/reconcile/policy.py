@@ -134,7 +134,7 @@ def compare(candidate: SliceScores, production: SliceScores, policy: Promotion) 
             }
         )
         if dropped:
-            vetoes.append(f"family {family} micro-F1 {p_micro:.3f} → {c_micro:.3f}")
+            vetoes.append(f"family {family} micro-F1 {p_micro:.4f} → {c_micro:.4f}")
     if vetoes:
         shown = "; ".join(vetoes[:3]) + (f"; and {len(vetoes) - 3} more" if len(vetoes) > 3 else "")
         return Verdict(False, f"worse than production: {shown}", vetoes, table)
