@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 
@@ -57,3 +60,23 @@ def _private(child: psutil.Process) -> int:
         return int(child.memory_full_info().uss)
     except psutil.Error:
         return 0
+
+
+def items_and_changes_main(
+    doc: str,
+    bench: Callable[[int, int], dict[str, float]],
+    print_table: Callable[[dict[str, float]], None],
+) -> None:
+    """The command line of the benchmarks that take a repository size and a change count."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="5,000 items, 200 changes")
+    parser.add_argument("--items", type=int, help="override the repository size")
+    parser.add_argument("--changes", type=int, help="override the number of changes")
+    parser.add_argument("--json", type=Path, help="write the figures as a flat JSON object")
+    args = parser.parse_args()
+    items = args.items or (5_000 if args.quick else 91_000)
+    changes = args.changes or (200 if args.quick else 1_000)
+    figures = bench(items, changes)
+    print_table(figures)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")

@@ -21,7 +21,6 @@ so the timed pass includes a full training of kind/bug + the kind and sig famili
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _measure import run_measured
+from _measure import items_and_changes_main, run_measured
 from export import REPO, TOKEN, fake_stats, reset_stats, start_fake
 
 CONFIG = """\
@@ -155,18 +154,7 @@ def print_table(f: dict[str, float]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="5,000 items, 200 changes")
-    parser.add_argument("--items", type=int, help="override the repository size")
-    parser.add_argument("--changes", type=int, help="override the number of changes")
-    parser.add_argument("--json", type=Path, help="write the figures as a flat JSON object")
-    args = parser.parse_args()
-    items = args.items or (5_000 if args.quick else 91_000)
-    changes = args.changes or (200 if args.quick else 1_000)
-    figures = bench(items, changes)
-    print_table(figures)
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    items_and_changes_main(__doc__ or "", bench, print_table)
 
 
 if __name__ == "__main__":

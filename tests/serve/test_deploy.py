@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import click
 import pytest
 
 from kubesift.cli.serve import serve_command
+from tests.deploy.kube_schema import check_schema
 
 yaml = pytest.importorskip("yaml")
 kserve = pytest.importorskip("kserve")
@@ -19,40 +19,6 @@ k8s_models = pytest.importorskip("kubernetes.client.models")
 ROOT = Path(__file__).resolve().parents[2]
 ISVC = ROOT / "deploy" / "base" / "inferenceservice.yaml"
 DOCKERFILE = ROOT / "Dockerfile"
-
-
-def _model_class(name: str) -> Any:
-    for module in (kserve, k8s_models):
-        if hasattr(module, name):
-            return getattr(module, name)
-    raise AssertionError(f"no generated model {name}")
-
-
-def check_schema(value: Any, type_name: str, where: str = "") -> None:
-    """Every key known to the SDK's generated OpenAPI model, recursively."""
-    if type_name.startswith(("list[", "List[")):
-        assert isinstance(value, list), where
-        for i, v in enumerate(value):
-            check_schema(v, type_name[5:-1], f"{where}[{i}]")
-    elif type_name.startswith(("dict(", "Dict[")):
-        assert isinstance(value, dict), where
-        inner = type_name[5:-1].split(", ", 1)[1]
-        for k, v in value.items():
-            check_schema(v, inner, f"{where}.{k}")
-    elif type_name in ("str", "int", "bool", "float", "object", "datetime"):
-        if type_name == "str":
-            assert isinstance(value, str), f"{where}: expected a string, got {value!r}"
-        elif type_name == "int":
-            assert isinstance(value, int), f"{where}: expected an integer, got {value!r}"
-        elif type_name == "bool":
-            assert isinstance(value, bool), f"{where}: expected a boolean, got {value!r}"
-    else:
-        cls = _model_class(type_name)
-        assert isinstance(value, dict), f"{where}: expected an object"
-        by_json = {json_key: attr for attr, json_key in cls.attribute_map.items()}
-        for key, v in value.items():
-            assert key in by_json, f"{where}.{key}: not a field of {type_name}"
-            check_schema(v, cls.openapi_types[by_json[key]], f"{where}.{key}")
 
 
 def test_inference_service() -> None:
