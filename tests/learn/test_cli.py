@@ -13,7 +13,7 @@ from kubesift.learn.dataset import load_dataset
 from kubesift.learn.service import save_trained
 from kubesift.learn.train import TrainSpec, train
 from kubesift.store import open_store
-from tests.conftest import run_cli
+from tests.conftest import GitHubFixture, run_cli
 
 
 def test_train_predict_models(engine: Engine, home: Path, tmp_path: Path) -> None:
@@ -65,3 +65,28 @@ def test_original_test_texts_go_the_right_way(home: Path, datasets: Path) -> Non
     result = run_cli("predict", "--test")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "OK" in result.stdout
+
+
+def test_train_on_exported_issues_and_prs(home: Path, github: GitHubFixture) -> None:
+    """``--source items``: titles and bodies exported from GitHub, split by creation time."""
+    from sqlalchemy import func, select
+
+    from kubesift.store.schema import items
+    from tests.conftest import REPO
+
+    assert run_cli("export", "--repo", REPO, env=github.env()).returncode == 0
+    engine = open_store(load_settings())
+    with engine.connect() as conn:
+        created = sorted(conn.execute(select(items.c.created_at)).scalars())
+        assert conn.execute(select(func.count()).select_from(items)).scalar() == len(created)
+    boundary = created[int(len(created) * 0.8)]
+    out = run_cli(
+        "train", "--source", "items", "--family", "kind", "--label", "kind/bug",
+        "--split", f"created:{boundary}", "--no-compare",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    meta = json.loads(next((home / "models").glob("*/*/metadata.json")).read_text())
+    assert meta["source"] == "items" and meta["examples"] > len(created) * 0.9
+    assert meta["split"] == f"created:{boundary}" and "kind/bug" in meta["labels"]
+    wrong = run_cli("train", "--source", "items", "--split", "release:1.30")
+    assert wrong.returncode == 2 and "split" in wrong.stderr

@@ -39,6 +39,13 @@ NEGATIVE_TEST_TEXT = (
 @click.option("--family", "families", multiple=True, metavar="PREFIX", help="A label family.")
 @click.option("--model", "model", default=None, metavar="NAME", help="Registered model name.")
 @click.option("--split", default=None, metavar="SPEC", help="release:1.30[..1.33] or created:DATE.")
+@click.option(
+    "--source",
+    type=click.Choice(["release-notes", "items"]),
+    default="release-notes",
+    show_default=True,
+    help="Release notes, or the exported issues' and PRs' title and body (use created: splits).",
+)
 @click.option("--target-precision", default=0.9, show_default=True, type=float)
 @click.option("--no-compare", is_flag=True, help="Skip the seed-mlp and majority comparison.")
 @click.option("--tune", is_flag=True, help="Search hyperparameters (Optuna) first.")
@@ -48,6 +55,7 @@ def train_command(
     families: tuple[str, ...],
     model: str | None,
     split: str | None,
+    source: str,
     target_precision: float,
     no_compare: bool,
     tune: bool,
@@ -83,7 +91,7 @@ def train_command(
     cfg = settings()
     if budget <= 0:
         raise UserError("--budget must be a positive number of seconds")
-    version = train_and_save(store(cfg), cfg.models_dir, spec, budget if tune else None)
+    version = train_and_save(store(cfg), cfg.models_dir, spec, budget if tune else None, source)
     metrics = json.loads((version.path / "metrics.json").read_text())
     print_summary(metrics)
     Console().print(f"Saved {version.name}/{version.version} in {version.path}")

@@ -16,14 +16,19 @@ from kubesift.learn.tune import tune
 
 
 def train_and_save(
-    engine: Engine, models_dir: Path, spec: TrainSpec, budget: float | None = None
+    engine: Engine,
+    models_dir: Path,
+    spec: TrainSpec,
+    budget: float | None = None,
+    source: str = "release-notes",
 ) -> registry.ModelVersion:
-    """Train per ``spec`` on the store's release notes and save a new model version.
+    """Train per ``spec`` on the store's release notes (or, with ``source="items"``, the
+    issues' and PRs' titles and bodies) and save a new model version.
 
     With ``budget`` (seconds), first search the model's parameters on the training
     period (Optuna); the search is saved as ``tuning.json`` beside the model.
     """
-    dataset = load_dataset(engine)
+    dataset = load_dataset(engine, source)
     search = None
     if budget is not None:
         search = tune(dataset, spec, budget)
