@@ -41,6 +41,7 @@ def test_desired_state_from_toml_and_its_errors() -> None:
                        "canary": {"share": 0.25}}}
     )  # fmt: skip
     assert d.repositories == ("a/b",) and d.freshness.max_age == 43200 and d.canary.share == 0.25
+    assert d.canary.max_wait == 14 * 86400
     assert desired_from({}) == Desired()
     for bad, message in [
         ({"repositories": ["nope"]}, "not OWNER/NAME"),
@@ -94,6 +95,10 @@ def test_canary_and_rollback_verdicts() -> None:
     assert canary_verdict(Online(20, 3), Online(50, 5), policy, 0.8)[0] == "promote"  # .85 vs .90
     assert canary_verdict(Online(20, 4), Online(50, 5), policy, 0.8)[0] == "abort"  # .80 vs .90
     assert canary_verdict(Online(20, 10), Online(0, 0), policy, 0.8)[0] == "abort"  # vs floor
+    # Too few judgements for too long: aborted, production kept (never promoted unproven).
+    action, reason = canary_verdict(Online(3, 0), Online(50, 5), policy, 0.8, 15 * 86400)
+    assert action == "abort" and "only 3 of 10 judged labels after 15.0 d" in reason
+    assert canary_verdict(Online(3, 0), Online(50, 5), policy, 0.8, 86400)[0] == "wait"
     rb = Rollback(min_precision=0.8, min_judged=10)
     assert rollback_verdict(Online(5, 5), rb, "m@1")[0] == "none"
     assert rollback_verdict(Online(20, 2), rb, "m@1")[0] == "none"

@@ -373,8 +373,9 @@ def canary(ctx: Context) -> list[Decision]:
     since = str(pointer.get("started_at") or "")
     c = online(ctx.engine, ref, since)
     p = online(ctx.engine, registry.ref(prod), since) if prod else policy.Online(0, 0)
+    age = (datetime.now(UTC) - parse_iso(since)).total_seconds() if since else 0.0
     action, reason = policy.canary_verdict(
-        c, p, ctx.desired.canary, ctx.desired.rollback.min_precision
+        c, p, ctx.desired.canary, ctx.desired.rollback.min_precision, age
     )
     details: dict[str, Any] = {
         "candidate": [c.added, c.removed],

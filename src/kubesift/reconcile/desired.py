@@ -27,6 +27,7 @@ Example::
     share = 0.2                     # 0 promotes a better candidate at once
     min_judged = 20                 # online judgements per model before deciding
     max_precision_drop = 0.05       # the candidate may trail production by this much online
+    max_wait = "14d"                # still too few judgements then: abort, keep production
 
     [reconcile.rollback]
     min_precision = 0.8             # production's online precision floor
@@ -75,6 +76,7 @@ class Canary:
     share: float = 0.0
     min_judged: int = 20
     max_precision_drop: float = 0.05
+    max_wait: float = 14 * 86400.0
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,7 @@ class Desired:
 
 
 _SECTIONS = {"freshness": Freshness, "promotion": Promotion, "canary": Canary, "rollback": Rollback}
-_DURATIONS = {"max_age"}
+_DURATIONS = {"max_age", "max_wait"}
 
 
 def desired_from(toml: Mapping[str, Any]) -> Desired:

@@ -180,10 +180,20 @@ def in_canary(key: str, share: float) -> bool:
 
 
 def canary_verdict(
-    candidate: Online, production: Online, policy: Canary, floor: float
+    candidate: Online,
+    production: Online,
+    policy: Canary,
+    floor: float,
+    age_seconds: float = 0.0,
 ) -> tuple[str, str]:
     """("wait" | "promote" | "abort", reason). Production's precision is the yardstick
-    when it has enough judgements; otherwise the rollback floor is."""
+    when it has enough judgements; otherwise the rollback floor is. A canary that is
+    still short of judgements after ``max_wait`` is aborted: unproven, it never serves all."""
+    if candidate.added < policy.min_judged and age_seconds > policy.max_wait:
+        return "abort", (
+            f"canary has only {candidate.added} of {policy.min_judged} judged labels after "
+            f"{human_age(age_seconds)} (max wait {human_age(policy.max_wait)}); production kept"
+        )
     if candidate.added < policy.min_judged:
         return "wait", (
             f"canary has {candidate.added} of {policy.min_judged} judged labels "
