@@ -188,10 +188,11 @@ def test_two_reconcilers_at_once_one_acts(home: Path, gh: GitHubFixture) -> None
     ]
     outs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
-    skipped = [o for o in outs if "skipped" in o[1]]
-    assert len(skipped) == 1 and "holds the lock" in skipped[0][1]
-    info = status(runs=2)
-    assert sorted(r["status"] for r in info["runs"]) == ["ok", "skipped"]
+    info = status(runs=5)
+    runs = [(r["status"], r["started_at"], r["finished_at"], r["error"]) for r in info["runs"]]
+    assert sorted(r[0] for r in runs) == ["ok", "skipped"], (runs, outs)
+    skipped = [o for o in outs if "reconcile: skipped" in o[1]]
+    assert len(skipped) == 1 and "holds the lock" in skipped[0][1], outs
     assert len(registry.list_versions(home / "models")) == 1
 
 
