@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 
@@ -18,6 +19,8 @@ def to_iso(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def utcnow_stamp() -> str:
-    """A sortable UTC time with microseconds (``2026-01-02T03:04:05.000001Z``)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def stamp(at: float | None = None) -> str:
+    """A sortable UTC time with microseconds (``2026-01-02T03:04:05.000001Z``) for ``at``
+    (seconds since the epoch; default now)."""
+    moment = datetime.fromtimestamp(time.time() if at is None else at, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

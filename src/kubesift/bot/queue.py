@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select, true, update
@@ -20,12 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from kubesift.store.schema import bot_jobs
 from kubesift.store.writes import dialect_insert
-
-
-def stamp(at: float | None = None) -> str:
-    """A sortable UTC time with microseconds (``2026-01-02T03:04:05.000001Z``)."""
-    moment = datetime.fromtimestamp(time.time() if at is None else at, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+from kubesift.timeutil import stamp
 
 
 @dataclass(frozen=True)

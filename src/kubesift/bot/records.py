@@ -12,10 +12,9 @@ from sqlalchemy.engine import Connection
 
 from kubesift.bot.events import LabelChange
 from kubesift.bot.policy import Plan, RepoSettings
-from kubesift.bot.queue import stamp
 from kubesift.store.schema import bot_corrections, bot_decisions, bot_settings
 from kubesift.store.writes import dialect_insert, ensure_repository, insert_label_events
-from kubesift.timeutil import utcnow_iso
+from kubesift.timeutil import stamp, utcnow_iso
 
 
 def get_settings(conn: Connection, repo: str) -> RepoSettings:

@@ -15,6 +15,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import Engine
 
 from kubesift.config import Settings, load_settings
 from kubesift.errors import UserError
@@ -40,7 +41,9 @@ def _settings(config: Path | None) -> Settings:
     return load_settings(env)
 
 
-def _exporter(cfg: Settings, max_wait: float, events: bool, console: Console) -> Any:
+def _exporter(
+    engine: Engine, cfg: Settings, max_wait: float, events: bool, console: Console
+) -> Any:
     """repo → figures, with credentials from the environment (never logged)."""
     from kubesift.cli.progress import RichProgress
     from kubesift.collect.export import Exporter
@@ -48,7 +51,6 @@ def _exporter(cfg: Settings, max_wait: float, events: bool, console: Console) ->
 
     def run(repo: str) -> dict[str, Any]:
         auth = auth_from(os.environ, repo=repo)
-        engine = open_store(cfg)
         with (
             RichProgress(console) as progress,
             GitHubClient(cfg.api_url, auth, on_wait=progress.waiting, max_wait=max_wait) as client,
@@ -168,7 +170,7 @@ def _one_pass(
         engine,
         cfg.models_dir,
         desired,
-        export=_exporter(cfg, max_wait, desired.events, console),
+        export=_exporter(engine, cfg, max_wait, desired.events, console),
         note=lambda msg: console.print(msg, style="dim"),
     )
     result = run_pass(ctx, steps, lock_ttl=lock_ttl, on_decision=lambda d: _show(console, d))

@@ -24,7 +24,7 @@ from kubesift.reconcile import judge, policy
 from kubesift.reconcile.desired import Desired
 from kubesift.reconcile.online import online
 from kubesift.reconcile.records import Decision, decisions_about
-from kubesift.timeutil import parse_iso, utcnow_stamp
+from kubesift.timeutil import parse_iso, stamp
 
 STEPS = ("export", "train", "evaluate", "promote", "canary", "rollback")
 
@@ -192,7 +192,7 @@ def train(ctx: Context) -> list[Decision]:
                 "pinned",
                 "production pinned before training a candidate",
                 subject,
-                {"at": utcnow_stamp()},
+                {"at": stamp()},
             )
         )
     split = judge.later_split(
@@ -219,7 +219,7 @@ def train(ctx: Context) -> list[Decision]:
                 "promoted",
                 "the first model becomes production",
                 registry.ref(version),
-                {"at": utcnow_stamp(), "from": None},
+                {"at": stamp(), "from": None},
             )
         )
     return out
@@ -322,7 +322,7 @@ def promote(ctx: Context) -> list[Decision]:
     ref = registry.ref(cand)
     prod = production_version(ctx)
     share = ctx.desired.canary.share
-    at = utcnow_stamp()
+    at = stamp()
     if prod is not None and share > 0:
         registry.start_canary(ctx.models_dir, cand, share, at)
         return [
@@ -388,7 +388,7 @@ def canary(ctx: Context) -> list[Decision]:
     if action == "abort":
         return [Decision("canary", "aborted", reason, ref, details)]
     registry.promote(ctx.models_dir, cand.name, cand.version)
-    details |= {"at": utcnow_stamp(), "from": registry.ref(prod) if prod else None}
+    details |= {"at": stamp(), "from": registry.ref(prod) if prod else None}
     return [Decision("canary", "promoted", reason, ref, details)]
 
 
@@ -409,7 +409,7 @@ def rollback(ctx: Context) -> list[Decision]:
     name, _, version = previous.partition("@")
     back = registry.promote(ctx.models_dir, name, version)
     registry.end_canary(ctx.models_dir)
-    at = utcnow_stamp()
+    at = stamp()
     return [
         Decision("rollback", "rolled-back", reason, ref, details | {"to": previous, "at": at}),
         Decision(

@@ -11,25 +11,21 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Engine
 
 from kubesift.store.schema import reconcile_locks
 from kubesift.store.writes import dialect_insert
+from kubesift.timeutil import stamp
 
 LOCK_NAME = "reconcile"
 
 
 def holder_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _iso(moment: datetime) -> str:
-    # Microseconds so that leases taken within one second still order correctly.
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True)
@@ -82,7 +78,7 @@ class StoreLock:
         self.lost = False
 
     def acquire(self) -> bool:
-        now = datetime.now(UTC)
+        now = time.time()
         with self.engine.begin() as conn:
             conn.execute(
                 dialect_insert(conn, reconcile_locks)
@@ -93,7 +89,7 @@ class StoreLock:
         takeable = [
             reconcile_locks.c.holder.is_(None),
             reconcile_locks.c.holder == self.holder,
-            reconcile_locks.c.expires_at < _iso(now),
+            reconcile_locks.c.expires_at < stamp(now),
         ]
         if _dead_local(current.holder):
             takeable.append(reconcile_locks.c.holder == current.holder)
@@ -104,8 +100,8 @@ class StoreLock:
                 .where(reconcile_locks.c.name == self.name, or_(*takeable))
                 .values(
                     holder=self.holder,
-                    acquired_at=_iso(now),
-                    expires_at=_iso(now + timedelta(seconds=self.ttl)),
+                    acquired_at=stamp(now),
+                    expires_at=stamp(now + self.ttl),
                 )
             ).rowcount
         if taken:
@@ -113,12 +109,12 @@ class StoreLock:
         return bool(taken)
 
     def renew(self) -> bool:
-        now = datetime.now(UTC)
+        now = time.time()
         with self.engine.begin() as conn:
             kept = conn.execute(
                 update(reconcile_locks)
                 .where(reconcile_locks.c.name == self.name, reconcile_locks.c.holder == self.holder)
-                .values(expires_at=_iso(now + timedelta(seconds=self.ttl)))
+                .values(expires_at=stamp(now + self.ttl))
             ).rowcount
         if not kept:
             self.lost = True

@@ -70,23 +70,6 @@ def decisions_about(
     return [_decoded(r) for r in rows]
 
 
-def last_decision(
-    engine: Engine, controller: str, actions: tuple[str, ...]
-) -> dict[str, Any] | None:
-    query = (
-        select(reconcile_decisions)
-        .where(
-            reconcile_decisions.c.controller == controller,
-            reconcile_decisions.c.action.in_(actions),
-        )
-        .order_by(desc(reconcile_decisions.c.id))
-        .limit(1)
-    )
-    with engine.connect() as conn:
-        row = conn.execute(query).mappings().first()
-    return None if row is None else _decoded(row)
-
-
 def recent_runs(engine: Engine, limit: int = 5) -> list[dict[str, Any]]:
     """The newest runs, each with its decisions in order."""
     with engine.connect() as conn:
