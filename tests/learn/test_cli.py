@@ -90,3 +90,20 @@ def test_train_on_exported_issues_and_prs(home: Path, github: GitHubFixture) -> 
     assert meta["split"] == f"created:{boundary}" and "kind/bug" in meta["labels"]
     wrong = run_cli("train", "--source", "items", "--split", "release:1.30")
     assert wrong.returncode == 2 and "split" in wrong.stderr
+
+
+def test_train_tune_records_the_search(engine: Engine, home: Path) -> None:
+    result = run_cli(
+        "train", "--label", "kind/bug", "--split", "release:1.29", "--no-compare",
+        "--tune", "--budget", "4",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Tuning:" in result.stdout and "trials" in result.stdout
+    version = next((home / "models" / "sift-linear").iterdir())
+    search = json.loads((version / "tuning.json").read_text())
+    metadata = json.loads((version / "metadata.json").read_text())
+    assert search["trials"] and search["budget_seconds"] == 4
+    # the saved model was fit with the best parameters found
+    for key, value in search["best_params"].items():
+        assert metadata["params"][key] == value
+    assert metadata["tuning"]["best_score"] == max(t["score"] for t in search["trials"])

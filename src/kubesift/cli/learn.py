@@ -93,8 +93,18 @@ def train_command(
         raise UserError("--budget must be a positive number of seconds")
     version = train_and_save(store(cfg), cfg.models_dir, spec, budget if tune else None, source)
     metrics = json.loads((version.path / "metrics.json").read_text())
+    if tune:
+        print_tuning(json.loads((version.path / "tuning.json").read_text()))
     print_summary(metrics)
     Console().print(f"Saved {version.name}/{version.version} in {version.path}")
+
+
+def print_tuning(search: dict[str, Any]) -> None:
+    params = ", ".join(f"{k}={v}" for k, v in sorted(search["best_params"].items()))
+    Console(width=140).print(
+        f"Tuning: {len(search['trials'])} trials in {search['budget_seconds']:g} s; best "
+        f"{search['objective']} {search['best_score']:.4f} with {params}"
+    )
 
 
 def print_summary(metrics: dict[str, Any]) -> None:
