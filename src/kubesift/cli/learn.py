@@ -100,7 +100,10 @@ def train_command(
 
 
 def print_tuning(search: dict[str, Any]) -> None:
-    params = ", ".join(f"{k}={v}" for k, v in sorted(search["best_params"].items()))
+    params = ", ".join(
+        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+        for k, v in sorted(search["best_params"].items())
+    )
     Console(width=140).print(
         f"Tuning: {len(search['trials'])} trials in {search['budget_seconds']:g} s; best "
         f"{search['objective']} {search['best_score']:.4f} with {params}"
