@@ -86,7 +86,7 @@ def test_crlf_body_and_star_bullet() -> None:
     body = "Some description\r\n```release-note\r\n* Fix crash\r\n```\r\n"
     note = extract_release_note(body)
     assert note.status == "note"
-    assert note.text == "- Fix crash"
+    assert note.text == "Fix crash"  # one list entry is flattened, as the tooling does
     assert note.raw == "* Fix crash"
 
 
@@ -214,7 +214,7 @@ def test_kubernetes_template_with_block_deleted_is_error() -> None:
         ("[Action Required] The --foo flag is removed.", "The --foo flag is removed."),
         ("ACTION REQUIRED: The --foo flag is removed.", "The --foo flag is removed."),
         ("action required:\nThe --foo flag is removed.", "The --foo flag is removed."),
-        ("* [action required] Bump etcd to 3.5", "- Bump etcd to 3.5"),
+        ("* [action required] Bump etcd to 3.5", "Bump etcd to 3.5"),
     ],
 )
 def test_action_required_is_flagged_and_removed(content: str, text: str) -> None:
@@ -230,6 +230,35 @@ def test_multi_line_note_keeps_its_lines() -> None:
     note = extract_release_note(body)
     assert note.text == "kubeadm: changes\n- join retries\n- reset cleans up\n\nMore."
     assert note.raw == "kubeadm: changes\n* join retries\n* reset cleans up\n\nMore."
+
+
+@pytest.mark.parametrize(
+    ("content", "text"),
+    [
+        # The release tooling's ``unlist``: one list entry becomes plain lines.
+        ("- Fix a crash of the kubelet", "Fix a crash of the kubelet"),
+        ("- Fix a crash\n  when the pod is deleted", "Fix a crash\nwhen the pod is deleted"),
+        ("* Star entry\n  continued", "Star entry\ncontinued"),
+        ("- Entry\n  - a sub item\n  continued", "Entry\n- a sub item\ncontinued"),
+        # A second top-level entry is a real list: from there on lines stay as written.
+        ("- first\n- second", "first\n- second"),
+        ("- first\n  more\n- second\n  more", "first\nmore\n- second\n  more"),
+        # Only a note that starts with an entry is flattened.
+        ("Intro\n- a\n- b", "Intro\n- a\n- b"),
+        ("-no space is not an entry", "-no space is not an entry"),
+    ],
+    ids=["one-line", "continued", "star", "sublist", "two-entries", "two-continued", "intro",
+         "no-space"],
+)  # fmt: skip
+def test_single_list_entry_is_flattened(content: str, text: str) -> None:
+    note = extract_release_note(f"```release-note\n{content}\n```")
+    assert note.text == text
+    assert note.raw == content
+
+
+def test_single_list_entry_crlf_template() -> None:
+    body = template_body("- Fix a crash\n  when the pod is deleted", crlf=True)
+    assert extract_release_note(body).text == "Fix a crash\nwhen the pod is deleted"
 
 
 def test_crlf_multi_line_raw_is_verbatim() -> None:

@@ -27,7 +27,10 @@ endings and ended by the FIRST closing fence at the start of a line:
 
 Text cleaning, as ``NoteTextFromString``: drop ``\\r``, remove
 ``[action required]`` / ``action required:`` (any case; this sets
-``action_required``), turn ``* `` bullets into ``- ``, trim surrounding whitespace.
+``action_required``), turn ``* `` bullets into ``- ``, flatten a note written as a
+single list entry (``unlist``: ``- item`` and its two-space-indented continuation lines
+become plain lines, up to a second top-level ``- `` entry, which is kept as written),
+trim surrounding whitespace.
 
 Deliberate deviations from the Go code:
 
@@ -89,6 +92,7 @@ _ACTION_REQUIRED = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _STAR_BULLET = re.compile(r"^(?P<lead>[ \t]*)\* ", re.MULTILINE)
+_LIST_PREFIX = "- "
 _TRAILING_EOL = re.compile(r"\r?\n\Z")
 
 
@@ -143,7 +147,26 @@ def clean_note_text(raw: str) -> tuple[str, bool]:
     text = _COMMENT.sub("", raw.replace("\r", ""))
     text, removed = _ACTION_REQUIRED.subn(r"\g<lead>", text)
     text = _STAR_BULLET.sub(r"\g<lead>- ", text)
-    return text.strip(), removed > 0
+    return unlist(text).strip(), removed > 0
+
+
+def unlist(text: str) -> str:
+    """The release tooling's ``unlist``: a note that is one Markdown list entry becomes
+    flat text. The first ``- `` and two spaces of indentation on the following lines go;
+    a second top-level entry means a real list, and from there on lines stay as written."""
+    if not text.startswith(_LIST_PREFIX):
+        return text
+    out = []
+    first, trim = True, True
+    for line in text.split("\n"):
+        prefix = "  "
+        if line.startswith(_LIST_PREFIX):
+            if first:
+                prefix, first = _LIST_PREFIX, False
+            else:
+                trim = False
+        out.append(line.removeprefix(prefix) if trim else line)
+    return "\n".join(out)
 
 
 def is_none_text(content: str) -> bool:
