@@ -52,6 +52,10 @@ class NotFoundError(GitHubError, UserError):
     exit_code = 2
 
 
+class ModelServerError(KubesiftError):
+    """A model server (``kubesift serve`` or another KServe V1 endpoint) failed to answer."""
+
+
 class RateLimitError(GitHubError):
     """A rate limit would make us wait longer than allowed."""
 

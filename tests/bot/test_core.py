@@ -7,7 +7,7 @@ import json
 import pytest
 
 from kubesift.bot import app, comment, events, policy, signature
-from kubesift.bot.worker import model_input
+from kubesift.bot.labelling import model_input
 from kubesift.errors import UserError
 from tests.bot.helpers import SECRET, fixture, retarget, signed_headers
 
@@ -151,3 +151,64 @@ def test_check_delivery_order() -> None:
     junk = b"[1, 2"
     junk_headers = {k.lower(): v for k, v in signed_headers(junk, "issues").items()}
     assert app.check_delivery(junk_headers, junk, secrets).status == 400
+
+
+def _post(app_: object, headers: dict[str, str], chunks: int, chunk: bytes) -> tuple[int, int]:
+    """POST ``chunks`` × ``chunk`` to the ASGI app; (status, chunks the app pulled)."""
+    import asyncio
+
+    pulled = 0
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        nonlocal pulled
+        pulled += 1
+        return {"type": "http.request", "body": chunk, "more_body": pulled < chunks}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/hook",
+        "query_string": b"",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+    }
+    asyncio.run(app_(scope, receive, send))  # type: ignore[operator]
+    return int(sent[0]["status"]), pulled  # type: ignore[call-overload]
+
+
+def test_oversized_body_is_refused_while_streaming() -> None:
+    from sqlalchemy import create_engine
+
+    receiver = app.create_app(
+        create_engine("sqlite://"), signature.parse_secrets(SECRET), max_body=1 << 20
+    )
+    forged = {
+        "X-GitHub-Event": "issues",
+        "X-GitHub-Delivery": "d-big",
+        "X-Hub-Signature-256": "sha256=" + "0" * 64,
+        "Content-Type": "application/json",
+    }
+    chunk = b"x" * 65536
+    # A forged 500 MB body without Content-Length: refused after the cap, not after 500 MB.
+    status, pulled = _post(receiver, forged, 8000, chunk)
+    assert status == 413
+    assert pulled * len(chunk) <= (1 << 20) + len(chunk)
+    # A declared length over the cap is refused before a byte of the body is read.
+    status, pulled = _post(receiver, {**forged, "Content-Length": str(500 << 20)}, 8000, chunk)
+    assert (status, pulled) == (413, 0)
+    # Under the cap the signature check still decides.
+    status, _ = _post(receiver, forged, 2, b"{}")
+    assert status == 403
+
+
+def test_model_input_is_cut_to_what_features_read() -> None:
+    from kubesift.learn.features import MAX_TEXT_CHARS, MAX_TITLE_CHARS
+
+    target = events.Target("o/r", 1, "issue", "T" * 50_000, "b" * 30_000_000, "al", "al", None)
+    item = model_input(target)
+    assert item is not None
+    assert len(item["title"]) == MAX_TITLE_CHARS
+    assert len(item["text"]) <= MAX_TEXT_CHARS

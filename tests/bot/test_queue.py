@@ -14,6 +14,7 @@ from kubesift.bot import queue, records
 from kubesift.bot.events import LabelChange
 from kubesift.bot.policy import Plan, RepoSettings, Suggestion
 from kubesift.config import load_settings
+from kubesift.learn import online
 from kubesift.store import open_store
 
 
@@ -117,7 +118,7 @@ def test_settings_and_stats(engine: Engine) -> None:
         records.record_correction(
             conn, "c2", LabelChange("a/b", 2, "labeled", "kind/flake", "bob", False, "")
         )
-        stats = {s.label: s for s in records.online_stats(conn)}
+        stats = {s.label: s for s in online.label_stats(conn)}
     assert stats["kind/bug"].precision == 0.5 and stats["kind/bug"].recall == 1.0
     assert stats["sig/node"].precision == 1.0
     assert stats["kind/flake"].missed == 1 and stats["kind/flake"].recall == 0.0

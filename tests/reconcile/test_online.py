@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from kubesift.collect.importer import save_notes
 from kubesift.config import load_settings
 from kubesift.learn import registry
-from kubesift.reconcile.policy import in_canary
+from kubesift.learn.pointer import in_canary
 from kubesift.store import open_store
 from kubesift.store.schema import bot_decisions
 from kubesift.testing import FakeGitHub, create_app, serve_in_thread

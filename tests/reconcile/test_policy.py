@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from kubesift.errors import ConfigError
+from kubesift.learn.pointer import in_canary
 from kubesift.reconcile.desired import Desired, Promotion, desired_from, parse_duration
 from kubesift.reconcile.policy import (
     Online,
     SliceScores,
     canary_verdict,
     compare,
-    in_canary,
     rollback_verdict,
     staleness,
 )

@@ -22,6 +22,8 @@ from kubesift.bot.intake import Intake
 from kubesift.bot.signature import Secrets, signature_of, verify
 
 RECEIVED = "Event received. Have a nice day."
+#: GitHub caps webhook payloads at 25 MB; anything larger is refused before it is read.
+MAX_BODY = 25 * 1024 * 1024
 HELP_DESCRIPTION = (
     "kubesift labels new and edited issues and pull requests with the labels its model is "
     "confident about, explains why in one comment, never removes a label and never re-adds "
@@ -88,9 +90,30 @@ def _tokens(secrets: Secrets, payload: Any) -> tuple[str, ...]:
     return tuple(t for tokens in secrets.scopes.values() for t in tokens)
 
 
+class BodyTooLarge(Exception):
+    """A request body over the cap (answered 413 before the rest is read)."""
+
+
+async def read_capped(request: Request, limit: int) -> bytes:
+    """The body, read chunk by chunk and refused as soon as it passes ``limit`` bytes:
+    a forged 500 MB delivery costs one chunk of memory, not 500 MB."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def classify(checked: Checked) -> tuple[str, events.Target | events.LabelChange | None]:
     """``ping``, ``ignored`` or ``queue`` (with the parsed work) for a valid delivery."""
-    assert checked.payload is not None
+    if checked.payload is None:  # check_delivery passes only deliveries with a payload
+        raise events.MalformedEvent("the payload is not a JSON object")
     if checked.event == "ping":
         return "ping", None
     action = checked.payload.get("action")
@@ -103,13 +126,22 @@ def classify(checked: Checked) -> tuple[str, events.Target | events.LabelChange 
 
 
 def create_app(
-    engine: Engine, secrets: Secrets, *, on_queued: Callable[[], None] | None = None
+    engine: Engine,
+    secrets: Secrets,
+    *,
+    on_queued: Callable[[], None] | None = None,
+    max_body: int = MAX_BODY,
 ) -> Starlette:
     """The receiver; ``on_queued`` is called after each new job (to wake a worker)."""
     intake = Intake(engine)
 
     async def hook(request: Request) -> Response:
-        body = await request.body()
+        try:
+            body = await read_capped(request, max_body)
+        except BodyTooLarge:
+            return PlainTextResponse(
+                f"413 Payload Too Large: over {max_body:,} bytes (GitHub sends at most 25 MB)", 413
+            )
         checked = check_delivery(request.headers, body, secrets)
         if checked.status != 200:
             return PlainTextResponse(checked.message, checked.status)

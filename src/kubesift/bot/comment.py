@@ -1,12 +1,16 @@
-"""The bot's one comment per item: found by a hidden marker and the bot's identity."""
+"""The bot's one comment per item: rendered from the plan, found by a hidden marker and the
+bot's identity, and kept in sync (created, edited in place, deleted)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubesift.bot.events import is_self
 from kubesift.bot.policy import Plan
+
+if TYPE_CHECKING:
+    from kubesift.bot.gh import ItemOps
 
 MARKER = "<!-- kubesift-bot:labels -->"
 #: GitHub refuses comment bodies longer than this (422 "Body is too long").
@@ -69,3 +73,30 @@ def find_own(
         if MARKER in str(c.get("body") or "")
         and is_self(str((c.get("user") or {}).get("login") or ""), identities)
     ]
+
+
+def sync_comment(
+    gh: ItemOps, repo: str, number: int, body: str | None, identities: frozenset[str]
+) -> str:
+    """Create, edit (only when changed) or delete the one marker comment; extra marker
+    comments left by a race are deleted. Returns what was done."""
+    own = find_own(gh.comments(repo, number), identities)
+    if body is None:
+        for c in own:
+            gh.delete_comment(repo, int(c["id"]))
+        return "deleted" if own else "nothing"
+    if not own:
+        gh.create_comment(repo, number, body)
+        own = find_own(gh.comments(repo, number), identities)
+        _dedupe(gh, repo, own)
+        return "created"
+    _dedupe(gh, repo, own)
+    if own[0].get("body") != body:
+        gh.edit_comment(repo, int(own[0]["id"]), body)
+        return "edited"
+    return "unchanged"
+
+
+def _dedupe(gh: ItemOps, repo: str, own: list[Mapping[str, Any]]) -> None:
+    for extra in own[1:]:
+        gh.delete_comment(repo, int(extra["id"]))

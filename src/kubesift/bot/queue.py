@@ -232,6 +232,45 @@ def retry(
     return status
 
 
+def fail(engine: Engine, job: Job, worker: str, reason: str) -> None:
+    """End a job as failed at once, with its reason (a retry could not succeed)."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(bot_jobs)
+            .where(bot_jobs.c.id == job.id, bot_jobs.c.locked_by == worker)
+            .values(
+                status="failed",
+                outcome="failed permanently",
+                locked_until=None,
+                error=reason[:2000],
+                finished_at=stamp(),
+            )
+        )
+
+
+def failures(conn: Connection, limit: int = 10) -> list[dict[str, Any]]:
+    """The most recent failed jobs, newest first, with what went wrong."""
+    rows = conn.execute(
+        select(
+            bot_jobs.c.delivery_id,
+            bot_jobs.c.event,
+            bot_jobs.c.repo,
+            bot_jobs.c.number,
+            bot_jobs.c.attempts,
+            bot_jobs.c.outcome,
+            bot_jobs.c.error,
+            bot_jobs.c.finished_at,
+        )
+        .where(bot_jobs.c.status == "failed")
+        .order_by(bot_jobs.c.finished_at.desc(), bot_jobs.c.id.desc())
+        .limit(limit)
+    ).mappings()
+    return [
+        {**row, "outcome": row["outcome"] or f"gave up after {row['attempts']} attempts"}
+        for row in rows
+    ]
+
+
 def counts(conn: Connection) -> dict[str, int]:
     """Jobs by status."""
     rows = conn.execute(select(bot_jobs.c.status, func.count()).group_by(bot_jobs.c.status))

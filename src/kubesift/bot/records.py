@@ -1,11 +1,9 @@
-"""Bot records in the store: per-repository settings, decisions, human corrections, stats."""
+"""Bot records in the store: per-repository settings, decisions and human corrections
+(online precision over them is :mod:`kubesift.learn.online`)."""
 
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -117,80 +115,3 @@ def corrections_for(conn: Connection, repo: str, number: int) -> list[tuple[str,
         .order_by(bot_corrections.c.id)
     )
     return [(str(a), str(lab), str(actor or "")) for a, lab, actor in rows]
-
-
-@dataclass(frozen=True)
-class LabelStats:
-    label: str
-    added: int
-    kept: int
-    removed: int
-    missed: int
-
-    @property
-    def precision(self) -> float | None:
-        judged = self.kept + self.removed
-        return self.kept / judged if judged else None
-
-    @property
-    def recall(self) -> float | None:
-        found = self.kept + self.missed
-        return self.kept / found if found else None
-
-
-def online_stats(conn: Connection, repo: str | None = None) -> list[LabelStats]:
-    """Per label: bot additions (or shadow would-adds) a human kept or removed later,
-    and labels a human added later that the bot did not suggest (misses)."""
-    dq = select(
-        bot_decisions.c.repo, bot_decisions.c.number, bot_decisions.c.label, bot_decisions.c.action
-    )
-    cq = select(
-        bot_corrections.c.repo,
-        bot_corrections.c.number,
-        bot_corrections.c.label,
-        bot_corrections.c.action,
-    ).order_by(bot_corrections.c.id)
-    if repo:
-        dq = dq.where(bot_decisions.c.repo == repo)
-        cq = cq.where(bot_corrections.c.repo == repo)
-    added: set[tuple[str, int, str]] = set()
-    decided: set[tuple[str, int]] = set()
-    for r, n, label, action in conn.execute(dq):
-        decided.add((r, n))
-        if action == "added":
-            added.add((r, n, label))
-    last: dict[tuple[str, int, str], str] = {}
-    for r, n, label, action in conn.execute(cq):
-        last[(r, n, label)] = action
-    return _tally(added, decided, last)
-
-
-def _tally(
-    added: set[tuple[str, int, str]],
-    decided: set[tuple[str, int]],
-    last: dict[tuple[str, int, str], str],
-) -> list[LabelStats]:
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for key in added:
-        c = counts[key[2]]
-        c[0] += 1
-        c[2 if last.get(key) == "unlabeled" else 1] += 1
-    for key, action in last.items():
-        if action == "labeled" and key not in added and key[:2] in decided:
-            counts[key[2]][3] += 1
-    return [LabelStats(label, *c) for label, c in sorted(counts.items())]
-
-
-def stats_rows(stats: Sequence[LabelStats]) -> list[dict[str, object]]:
-    return [
-        {
-            "label": s.label,
-            "added": s.added,
-            "kept": s.kept,
-            "removed": s.removed,
-            "missed": s.missed,
-            "precision": s.precision,
-            "recall": s.recall,
-        }
-        for s in stats
-    ]

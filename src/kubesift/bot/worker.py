@@ -1,7 +1,11 @@
-"""The worker: lease a job, predict, act on GitHub (unless dry-run), record, finish.
+"""The worker: lease a job, route it to its behaviour, commit the outcome, retry failures.
 
-Every step is idempotent (labels only added when missing, the one comment found by its
-marker and edited in place), so a job re-run after a crash or a lost lease does no harm.
+Behaviours live in their own modules (:mod:`~kubesift.bot.labelling`,
+:mod:`~kubesift.bot.corrections`); every step they take is idempotent (labels only added
+when missing, the one comment found by its marker and edited in place), so a job re-run
+after a crash or a lost lease does no harm. A failure is retried with backoff, except one
+that cannot get better by waiting (the item is gone: GitHub answers 404), which ends the
+job as failed with its reason at once.
 """
 
 from __future__ import annotations
@@ -11,51 +15,30 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from kubesift.bot import comment as comments
-from kubesift.bot import events, queue, records
-from kubesift.bot.gh import GitHubPool, ItemOps
+from kubesift.bot import corrections, events, labelling, queue
+from kubesift.bot.gh import GitHubPool
+from kubesift.bot.handling import BotOptions, JobContext, Outcome
 from kubesift.bot.model import Model
-from kubesift.bot.policy import Plan, RepoSettings, human_removed, plan
-from kubesift.collect.releasenotes import extract_release_note
+from kubesift.errors import NotFoundError
 
 log = logging.getLogger("kubesift.bot")
 
+#: Which behaviour handles which kind of work (what :func:`events.parse` returns).
+ROUTES: dict[type, Callable[[JobContext, Any], Outcome]] = {
+    events.Target: labelling.label_item,
+    events.LabelChange: corrections.record_change,
+}
 
-@dataclass(frozen=True)
-class BotOptions:
-    dry_run: bool = False
-    comment: bool = True
-    lease_seconds: float = 60.0
-    retry_delay: float = 5.0
-    max_attempts: int = 8
-    poll: float = 0.5
+__all__ = ["ROUTES", "BotOptions", "Worker", "worker_name"]
 
 
 def worker_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{threading.get_ident() % 100000}"
-
-
-def model_input(target: events.Target) -> dict[str, Any] | None:
-    """What the model reads: a PR's release note (None when it is NONE), else title and body."""
-    text = f"{target.title}\n\n{target.body}".strip()
-    if target.kind == "pr":
-        note = extract_release_note(target.body)
-        if note.status == "none":
-            return None
-        if note.status == "note" and note.text:
-            text = note.text
-    return {
-        "text": text or target.title or "(empty)",
-        "title": target.title,
-        "author": target.author,
-        "kind": target.kind,
-    }
 
 
 class Worker:
@@ -67,8 +50,6 @@ class Worker:
         self.name = worker_name()
         self.wake = threading.Event()
         self._lease_lock = threading.Lock()
-
-    # ----------------------------------------------------------------- loop
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -92,8 +73,11 @@ class Worker:
 
     def handle(self, job: queue.Job) -> None:
         try:
-            self.process(job)
-        except Exception as exc:  # every failure is retried with backoff
+            self._finish(job, self.process(job))
+        except NotFoundError as exc:  # the item (or repository) is gone: waiting won't help
+            queue.fail(self.engine, job, self.name, f"gone: {exc.message}")
+            log.warning("delivery %s failed permanently: %s", job.delivery_id, exc.message)
+        except Exception as exc:  # everything else is retried with backoff
             delay = queue.backoff(job.attempts, self.options.retry_delay)
             status = queue.retry(
                 self.engine,
@@ -107,107 +91,19 @@ class Worker:
                 "delivery %s failed (%s), %s: %s", job.delivery_id, job.attempts, status, exc
             )
 
-    # ----------------------------------------------------------------- one job
-
-    def process(self, job: queue.Job) -> None:
+    def process(self, job: queue.Job) -> Outcome:
+        """Route the job's event to its behaviour; the outcome is not committed yet."""
         work = events.parse(job.event, json.loads(job.payload))
-        if isinstance(work, events.LabelChange):
-            self._finish(job, self._correction(job, work))
-        elif isinstance(work, events.Target):
-            self._label(job, work)
-        else:
-            self._finish(job, "ignored")
+        behaviour = ROUTES.get(type(work))
+        if behaviour is None:
+            return Outcome("ignored")
+        context = JobContext(
+            self.engine, self.pool, self.model, self.options, job.id, job.delivery_id
+        )
+        return behaviour(context, work)
 
-    def _finish(self, job: queue.Job, outcome: str, after: Any = None) -> None:
+    def _finish(self, job: queue.Job, outcome: Outcome) -> None:
         with self.engine.begin() as conn:
-            if after is not None:
-                after(conn)
-            queue.finish(conn, job, self.name, outcome)
-
-    def _correction(self, job: queue.Job, change: events.LabelChange) -> str:
-        if events.is_self(change.actor, self.pool.identities()):
-            return "own change"
-        with self.engine.begin() as conn:
-            records.record_correction(conn, job.delivery_id, change)
-        return "correction"
-
-    def _settings(self, repo: str) -> RepoSettings:
-        with self.engine.connect() as conn:
-            return records.get_settings(conn, repo)
-
-    def _label(self, job: queue.Job, target: events.Target) -> None:
-        identities = self.pool.identities()
-        if events.is_self(target.sender, identities):
-            return self._finish(job, "own change")
-        settings = self._settings(target.repo)
-        dry = self.options.dry_run or settings.dry_run is True
-        talk = self.options.comment if settings.comment is None else settings.comment
-        gh = self.pool.for_installation(target.installation_id)
-        item = model_input(target)
-        if item is None:
-            if not dry:
-                sync_comment(gh, target.repo, target.number, None, identities)
-            return self._finish(job, "release note NONE")
-        scored = self.model.score(item, key=f"{target.repo}#{target.number}")
-        decided = self._plan(gh, target, scored, settings, identities)
-        if not dry and decided.add:
-            gh.add_labels(target.repo, target.number, list(decided.add))
-        if talk and not dry:
-            body = comments.render(decided, target.author, model=scored.model)
-            sync_comment(gh, target.repo, target.number, body, identities)
-
-        def record(conn: Any) -> None:
-            records.record_decisions(
-                conn,
-                job.id,
-                target.repo,
-                target.number,
-                target.kind,
-                decided,
-                dry_run=dry,
-                model=scored.model,
-            )
-
-        self._finish(job, f"added {len(decided.add)}" + (" (dry run)" if dry else ""), record)
-
-    def _plan(
-        self,
-        gh: ItemOps,
-        target: events.Target,
-        scored: Any,
-        settings: RepoSettings,
-        identities: frozenset[str],
-    ) -> Plan:
-        current = gh.labels(target.repo, target.number)
-        history = gh.label_history(target.repo, target.number)
-        with self.engine.connect() as conn:
-            history += records.corrections_for(conn, target.repo, target.number)
-        removed = human_removed(history, identities)
-        return plan(scored.scores, scored.labels, scored.words, current, removed, settings)
-
-
-def sync_comment(
-    gh: ItemOps, repo: str, number: int, body: str | None, identities: frozenset[str]
-) -> str:
-    """Create, edit (only when changed) or delete the one marker comment; extra marker
-    comments left by a race are deleted. Returns what was done."""
-    own = comments.find_own(gh.comments(repo, number), identities)
-    if body is None:
-        for c in own:
-            gh.delete_comment(repo, int(c["id"]))
-        return "deleted" if own else "nothing"
-    if not own:
-        gh.create_comment(repo, number, body)
-        own = comments.find_own(gh.comments(repo, number), identities)
-        _dedupe(gh, repo, own)
-        return "created"
-    _dedupe(gh, repo, own)
-    if own[0].get("body") != body:
-        gh.edit_comment(repo, int(own[0]["id"]), body)
-        return "edited"
-    return "unchanged"
-
-
-def _dedupe(gh: ItemOps, repo: str, own: list[Mapping[str, Any]]) -> None:
-    for extra in own[1:]:
-        gh.delete_comment(repo, int(extra["id"]))
+            if outcome.record is not None:
+                outcome.record(conn)
+            queue.finish(conn, job, self.name, outcome.text)

@@ -204,17 +204,23 @@ def config_command(
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def stats_command(repo: str | None, as_json: bool) -> None:
     """Online precision and recall per label: the bot's additions that people kept or
-    removed later, and labels people added that the bot missed; plus the queue."""
-    from kubesift.bot import queue, records
+    removed later (shadow decisions: whether people ended up adding the label), and labels
+    people added that the bot missed; plus the queue and the jobs that failed."""
+    from kubesift.bot import queue
+    from kubesift.learn import online
 
     engine = store()
     with engine.connect() as conn:
-        rows = records.stats_rows(records.online_stats(conn, repo))
+        rows = online.stats_rows(online.label_stats(conn, repo=repo))
         jobs = queue.counts(conn)
+        failed = queue.failures(conn)
     if as_json:
-        click.echo(json.dumps({"labels": rows, "jobs": jobs}))
+        click.echo(json.dumps({"labels": rows, "jobs": jobs, "failures": failed}))
         return
     click.echo(f"jobs: {', '.join(f'{k} {v}' for k, v in sorted(jobs.items())) or 'none'}")
+    for f in failed:
+        item = f"{f['repo']}#{f['number']}" if f["repo"] else f["event"]
+        click.echo(f"failed: {item} (delivery {f['delivery_id']}): {f['outcome']}: {f['error']}")
     click.echo(
         f"{'label':30} {'added':>6} {'kept':>6} {'removed':>7} {'missed':>6} "
         f"{'precision':>9} {'recall':>7}"

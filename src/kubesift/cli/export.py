@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 import os
-import time
 from pathlib import Path
 
 import click
@@ -11,9 +11,9 @@ from rich.console import Console
 
 from kubesift.cli.common import check_repo, repo_option, settings, store
 from kubesift.cli.progress import RichProgress
-from kubesift.collect.export import Exporter, ExportResult
+from kubesift.collect.service import export_repository
 from kubesift.errors import UserError
-from kubesift.github import GitHubClient, auth_from
+from kubesift.github import auth_from
 
 
 @click.command()
@@ -55,6 +55,7 @@ from kubesift.github import GitHubClient, auth_from
     show_default=True,
     help="Items per request; lowered automatically after 502/504.",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def export(
     repo: str,
     update: bool,
@@ -68,6 +69,7 @@ def export(
     api_url: str | None,
     max_wait: float,
     per_page: int,
+    as_json: bool,
 ) -> None:
     """Mirror a repository's issues, pull requests and label history into the store.
 
@@ -95,42 +97,27 @@ def export(
         repo=repo,
     )
     console = Console(stderr=True)
-    engine = store(cfg)
-    started = time.monotonic()
     with RichProgress(console) as progress:
-        client = GitHubClient(
-            api_url or cfg.api_url, auth, on_wait=progress.waiting, max_wait=max_wait
+        report = export_repository(
+            store(cfg),
+            repo,
+            api_url=api_url or cfg.api_url,
+            auth=auth,
+            full=full,
+            events=not no_events,
+            verify=verify,
+            per_page=per_page,
+            max_wait=max_wait,
+            progress=progress,
         )
-        with client:
-            exporter = Exporter(engine, client, repo, progress=progress, per_page=per_page)
-            result = exporter.run(full=full, events=not no_events)
-            gaps = exporter.verify() if verify else None
-    _report(console, result, gaps, client, time.monotonic() - started)
-
-
-def _report(
-    console: Console,
-    result: ExportResult,
-    gaps: dict[str, int] | None,
-    client: GitHubClient,
-    seconds: float,
-) -> None:
-    if result.not_modified:
-        console.print(f"{result.repo}: unchanged since {result.watermark or 'last export'} (304).")
-    else:
-        console.print(
-            f"{result.repo}: {result.mode} export stored {result.items:,} items and "
-            f"{result.events:,} label events in {seconds:.1f} s."
-        )
-    if gaps is not None:
+    if as_json:
+        click.echo(json.dumps(report.as_dict()))
+        return
+    console.print(report.summary())
+    if report.gaps is not None:
         console.print(
             "verify: "
-            + ", ".join(f"{n:,} {k}" for k, n in gaps.items())
+            + ", ".join(f"{n:,} {k}" for k, n in report.gaps.items())
             + " (of the numbers missing from the listing)"
         )
-    stats = client.stats
-    quota = f", quota left {client.rate.remaining:,}" if client.rate.remaining is not None else ""
-    console.print(
-        f"requests: {stats.requests:,} ({stats.not_modified} answered 304, "
-        f"{stats.retries} retried, waited {stats.waited:.0f} s){quota}"
-    )
+    console.print(report.requests_line())

@@ -75,7 +75,7 @@ def train_command(
       kubesift train --family sig --tune --budget 300
     """
     from kubesift.learn.models import DEFAULT_MODEL
-    from kubesift.learn.service import train_and_save
+    from kubesift.learn.service import load_training_data, train_and_save
     from kubesift.learn.train import REFERENCE_SPLIT, TrainSpec
 
     if not 0 < target_precision < 1:
@@ -91,7 +91,8 @@ def train_command(
     cfg = settings()
     if budget <= 0:
         raise UserError("--budget must be a positive number of seconds")
-    version = train_and_save(store(cfg), cfg.models_dir, spec, budget if tune else None, source)
+    dataset = load_training_data(store(cfg), source)
+    version = train_and_save(cfg.models_dir, dataset, spec, budget=budget if tune else None)
     metrics = json.loads((version.path / "metrics.json").read_text())
     if tune:
         print_tuning(json.loads((version.path / "tuning.json").read_text()))

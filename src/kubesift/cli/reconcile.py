@@ -8,9 +8,9 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -23,6 +23,9 @@ from kubesift.reconcile.controllers import STEPS, Context
 from kubesift.reconcile.desired import Desired, desired_from, parse_duration
 from kubesift.reconcile.records import Decision
 from kubesift.store import open_store
+
+if TYPE_CHECKING:
+    from kubesift.collect.service import ExportReport
 
 _COLOURS = {
     "error": "red",
@@ -43,28 +46,23 @@ def _settings(config: Path | None) -> Settings:
 
 def _exporter(
     engine: Engine, cfg: Settings, max_wait: float, events: bool, console: Console
-) -> Any:
-    """repo → figures, with credentials from the environment (never logged)."""
+) -> Callable[[str], ExportReport]:
+    """repo → what was fetched, with credentials from the environment (never logged)."""
     from kubesift.cli.progress import RichProgress
-    from kubesift.collect.export import Exporter
-    from kubesift.github import GitHubClient, auth_from
+    from kubesift.collect.service import export_repository
+    from kubesift.github import auth_from
 
-    def run(repo: str) -> dict[str, Any]:
-        auth = auth_from(os.environ, repo=repo)
-        with (
-            RichProgress(console) as progress,
-            GitHubClient(cfg.api_url, auth, on_wait=progress.waiting, max_wait=max_wait) as client,
-        ):
-            exporter = Exporter(engine, client, repo, progress=progress)
-            result = exporter.run(full=False, events=events)
-            return {
-                "mode": result.mode,
-                "items": result.items,
-                "events": result.events,
-                "not_modified": result.not_modified,
-                "requests": client.stats.requests,
-                "watermark": result.watermark,
-            }
+    def run(repo: str) -> ExportReport:
+        with RichProgress(console) as progress:
+            return export_repository(
+                engine,
+                repo,
+                api_url=cfg.api_url,
+                auth=auth_from(os.environ, repo=repo),
+                events=events,
+                max_wait=max_wait,
+                progress=progress,
+            )
 
     return run
 

@@ -74,13 +74,11 @@ def serve_command(
 
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", served_name):
         raise UserError(f"--name must be letters, digits, '.', '_' or '-', not {served_name!r}")
-    try:
-        import kserve  # noqa: F401
-    except ImportError as exc:
-        raise UserError(
-            "kubesift serve needs the KServe SDK: pip install 'kubesift[serve]'"
-        ) from exc
-    from kubesift.serve.model import ModelSpec, SiftModel
+    from kubesift.serve.server import import_sdk
+
+    import_sdk()
+    from kubesift.learn.pointer import ModelSpec
+    from kubesift.serve.model import SiftModel
     from kubesift.serve.server import serve
 
     spec = ModelSpec.parse(model)

@@ -16,12 +16,28 @@ Item = Mapping[str, Any]
 
 _URL = re.compile(r"https?://\S+")
 
+#: The most of a title and of a text that features read. Longer input (a 20 MB issue
+#: body) adds nothing a label model can use and costs seconds and gigabytes to featurize;
+#: every caller (training, ``kubesift predict``, the server, the bot) is held to it here.
+MAX_TITLE_CHARS = 1_000
+MAX_TEXT_CHARS = 20_000
+
+
+def clip_item(item: Item) -> dict[str, Any]:
+    """``item`` with its title and text cut to what features read."""
+    out = dict(item)
+    for key, limit in (("title", MAX_TITLE_CHARS), ("text", MAX_TEXT_CHARS)):
+        value = out.get(key)
+        if isinstance(value, str) and len(value) > limit:
+            out[key] = value[:limit]
+    return out
+
 
 def item_text(item: Item) -> str:
-    """The text a model reads: the title (if any) and the text, URLs reduced to their words."""
-    title = item.get("title") or ""
-    text = item.get("text") or ""
-    return f"{title}\n{text}" if title else str(text)
+    """The text a model reads: the title (if any) and the text, each cut to its limit."""
+    title = str(item.get("title") or "")[:MAX_TITLE_CHARS]
+    text = str(item.get("text") or "")[:MAX_TEXT_CHARS]
+    return f"{title}\n{text}" if title else text
 
 
 def author_token(item: Item) -> str:

@@ -12,6 +12,7 @@ import numpy as np
 from kubesift.learn import registry
 from kubesift.learn.calibrate import FAMILY_LIMITS, decide
 from kubesift.learn.dataset import INPUT_FIELDS
+from kubesift.learn.features import clip_item
 
 
 @dataclass(frozen=True)
@@ -79,4 +80,4 @@ class Predictor:
 
 
 def _clean(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: item.get(k) for k in INPUT_FIELDS}
+    return clip_item({k: item.get(k) for k in INPUT_FIELDS})

@@ -16,25 +16,37 @@ from kubesift.learn.tune import tune
 
 
 def train_and_save(
-    engine: Engine,
     models_dir: Path,
+    dataset: Dataset,
     spec: TrainSpec,
+    *,
     budget: float | None = None,
-    source: str = "release-notes",
+    extra: dict[str, Any] | None = None,
 ) -> registry.ModelVersion:
-    """Train per ``spec`` on the store's release notes (or, with ``source="items"``, the
-    issues' and PRs' titles and bodies) and save a new model version.
+    """Train per ``spec`` on ``dataset`` (see :func:`load_training_data`) and save a new
+    model version: the one recipe ``kubesift train``, the reconciler and the dashboard use.
 
     With ``budget`` (seconds), first search the model's parameters on the training
-    period (Optuna); the search is saved as ``tuning.json`` beside the model.
+    period (Optuna); the search is saved as ``tuning.json`` beside the model. ``extra``
+    goes into the metadata beside the data facts (the reconciler marks its candidates).
     """
-    dataset = load_dataset(engine, source)
     search = None
     if budget is not None:
         search = tune(dataset, spec, budget)
         spec = replace(spec, params=search["best_params"])
     trained = train(dataset, spec)
-    return save_trained(models_dir, trained, search, data_facts(dataset, spec))
+    facts = {
+        **data_facts(dataset, spec),
+        "fit_seconds": trained.metrics.get("fit_seconds"),
+        **(extra or {}),
+    }
+    return save_trained(models_dir, trained, search, facts)
+
+
+def load_training_data(engine: Engine, source: str = "release-notes") -> Dataset:
+    """The store's release notes, or (``source="items"``) its issues' and PRs' titles
+    and bodies, as a dataset with label provenance."""
+    return load_dataset(engine, source)
 
 
 def data_facts(dataset: Dataset, spec: TrainSpec) -> dict[str, Any]:

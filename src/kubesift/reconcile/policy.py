@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubesift.learn.online import Online
 from kubesift.reconcile.desired import Canary, Desired, Promotion, Rollback
 
 _EPS = 1e-9
@@ -152,31 +152,76 @@ def compare(candidate: SliceScores, production: SliceScores, policy: Promotion) 
     )
 
 
-# -- canary and rollback: online precision from human feedback ----------------------------------
+# -- train: what to do about it -------------------------------------------------------------------
+
+#: A candidate's state from the actions recorded about it; the later stage wins.
+CANDIDATE_STATES = (
+    ("rolled-back", "rolled back"),
+    ("aborted", "aborted"),
+    ("refused", "refused"),
+    ("promoted", "promoted"),
+    ("canary-started", "canary"),
+    ("accepted", "accepted"),
+)
+IN_FLIGHT = frozenset({"trained", "accepted", "canary"})
+
+
+def candidate_state(actions: set[str]) -> str:
+    """``trained`` until a later stage was recorded about the candidate."""
+    for action, state in CANDIDATE_STATES:
+        if action in actions:
+            return state
+    return "trained"
+
+
+def in_flight(pending: tuple[str, str] | None) -> str | None:
+    """Why not to train now because a candidate (``(ref, state)``) is still being judged."""
+    if pending is not None and pending[1] in IN_FLIGHT:
+        return f"candidate {pending[0]} is in flight ({pending[1]})"
+    return None
 
 
 @dataclass(frozen=True)
-class Online:
-    """Labels a model added (not dry-run) and how many of them a human removed again."""
+class TrainPlan:
+    """The train controller's decision: ``train`` (pinning production first, or making
+    the first model production right away) or ``none`` with the reason."""
 
-    added: int
-    removed: int
-
-    @property
-    def precision(self) -> float | None:
-        return (self.added - self.removed) / self.added if self.added else None
-
-    def describe(self) -> str:
-        p = self.precision
-        return "no judgements" if p is None else f"{p:.3f} on {self.added} labels"
+    action: str  # train | none
+    reason: str
+    subject: str | None = None
+    pin_production: bool = False
+    first_model: bool = False
 
 
-def in_canary(key: str, share: float) -> bool:
-    """A stable choice per item: the same item always goes to the same model."""
-    if share <= 0:
-        return False
-    bucket = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) / 0x1_0000_0000
-    return bucket < share
+def train_plan(
+    verdict: Staleness,
+    production: str | None,
+    pinned: bool,
+    pending: tuple[str, str] | None,
+    pending_same: bool,
+) -> TrainPlan:
+    """What to do once no candidate is in flight. ``pending`` is the newest candidate
+    (``(ref, state)``, refused or aborted), ``pending_same`` whether retraining now would
+    repeat it (same spec, same data), ``pinned`` whether production.json exists."""
+    if not verdict.stale:
+        return TrainPlan("none", verdict.reason, production)
+    if pending is not None and pending_same:
+        return TrainPlan(
+            "none",
+            f"{verdict.reason}, but {pending[0]} was trained as desired on this same data and "
+            f"{pending[1]}; waiting for new data",
+            pending[0],
+        )
+    return TrainPlan(
+        "train",
+        verdict.reason,
+        production,
+        pin_production=production is not None and not pinned,
+        first_model=production is None,
+    )
+
+
+# -- canary and rollback: online precision from human feedback ----------------------------------
 
 
 def canary_verdict(
@@ -189,23 +234,23 @@ def canary_verdict(
     """("wait" | "promote" | "abort", reason). Production's precision is the yardstick
     when it has enough judgements; otherwise the rollback floor is. A canary that is
     still short of judgements after ``max_wait`` is aborted: unproven, it never serves all."""
-    if candidate.added < policy.min_judged and age_seconds > policy.max_wait:
+    if candidate.judged < policy.min_judged and age_seconds > policy.max_wait:
         return "abort", (
-            f"canary has only {candidate.added} of {policy.min_judged} judged labels after "
+            f"canary has only {candidate.judged} of {policy.min_judged} judged labels after "
             f"{human_age(age_seconds)} (max wait {human_age(policy.max_wait)}); production kept"
         )
-    if candidate.added < policy.min_judged:
+    if candidate.judged < policy.min_judged:
         return "wait", (
-            f"canary has {candidate.added} of {policy.min_judged} judged labels "
+            f"canary has {candidate.judged} of {policy.min_judged} judged labels "
             f"(production {production.describe()})"
         )
     cp = candidate.precision or 0.0
-    if production.added >= policy.min_judged:
+    if production.judged >= policy.min_judged:
         ref, what = (production.precision or 0.0) - policy.max_precision_drop, "production"
         detail = f"production {production.describe()}, allowed drop {policy.max_precision_drop:g}"
     else:
         ref, what = floor, "the rollback floor"
-        detail = f"production has {production.added} judged labels; floor {floor:g}"
+        detail = f"production has {production.judged} judged labels; floor {floor:g}"
     if cp + _EPS >= ref:
         return "promote", f"canary online precision {cp:.3f} holds against {what} ({detail})"
     return "abort", f"canary online precision {cp:.3f} is below {what} ({detail})"
@@ -214,9 +259,9 @@ def canary_verdict(
 def rollback_verdict(production: Online, policy: Rollback, previous: str | None) -> tuple[str, str]:
     """("none" | "rollback" | "hold", reason)."""
     p = production.precision
-    if production.added < policy.min_judged or p is None:
+    if production.judged < policy.min_judged or p is None:
         return "none", (
-            f"production has {production.added} of {policy.min_judged} judged labels "
+            f"production has {production.judged} of {policy.min_judged} judged labels "
             "needed to judge it online"
         )
     if p + _EPS >= policy.min_precision:

@@ -5,9 +5,10 @@ model was busy becomes the next batch, no timer). Scoring runs on the event loop
 handing each batch to a worker thread measured 165 req/s at one connection against 380
 inline (the GIL hand-off), and the model holds the GIL while it scores anyway.
 
-A watcher thread follows the registry's production pointer and swaps in a new version
-once it is loaded and warmed up; requests already batched finish on the version that
-scored them.
+A watcher thread follows the registry's production pointer
+(:class:`kubesift.learn.pointer.ModelFollower`, the same as the bot's) and swaps in a new
+version once it is loaded and warmed up; requests already batched finish on the version
+that scored them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +28,9 @@ from kserve import InferRequest, InferResponse, Model
 from kserve.errors import InferenceError, InvalidInput
 from kserve.protocol.infer_type import InferOutput
 
-from kubesift.learn import Prediction, Predictor, registry
-from kubesift.serve import metrics
+from kubesift.learn import Prediction
+from kubesift.learn.pointer import Loaded, ModelFollower, ModelSpec
+from kubesift.serve.metrics import ServeMetrics
 from kubesift.serve.protocol import (
     MAX_INSTANCES,
     OUTPUT_NAMES,
@@ -47,46 +48,6 @@ log = logging.getLogger("kserve.kubesift")  # the SDK configures "kserve" handle
 WARMUP = [{"text": "Fix a panic in the kubelet when a pod is deleted", "author": None}]
 
 
-@dataclass(frozen=True)
-class ModelSpec:
-    """Which version to serve: production (None, None), the latest of a name, or pinned."""
-
-    name: str | None = None
-    version: str | None = None
-
-    @classmethod
-    def parse(cls, value: str | None) -> ModelSpec:
-        if not value:
-            return cls()
-        name, _, version = value.partition("@")
-        return cls(name or None, version or None)
-
-    @property
-    def pinned(self) -> bool:
-        return self.version is not None
-
-    def resolve(self, models_dir: Path) -> registry.ModelVersion:
-        """The version this spec means now (the production pointer may have moved)."""
-        if self.name is None and self.version is None:
-            return registry.production(models_dir)
-        if self.version is None:
-            # A name alone follows production when production is that model.
-            try:
-                prod = registry.production(models_dir)
-            except Exception:
-                prod = None
-            if prod is not None and prod.name == self.name:
-                return prod
-        return registry.find(models_dir, self.name, self.version)
-
-
-@dataclass(frozen=True)
-class Loaded:
-    predictor: Predictor
-    name: str
-    version: str
-
-
 class SiftModel(Model):
     """``kubesift serve``'s model: V1, the original ``{"text"}`` contract and V2."""
 
@@ -99,6 +60,7 @@ class SiftModel(Model):
         max_batch: int = 64,
         max_instances: int = MAX_INSTANCES,
         batch_wait: float = 0.002,
+        metrics: ServeMetrics | None = None,
     ) -> None:
         super().__init__(name)
         self.models_dir = models_dir
@@ -107,52 +69,51 @@ class SiftModel(Model):
         self.max_batch = max_batch
         self.max_instances = max_instances
         self.batch_wait = batch_wait
-        self.current: Loaded | None = None
+        self.metrics = metrics or ServeMetrics()
+        self.follower = ModelFollower(
+            models_dir, self.spec, check_every=0.0, warmup=list(WARMUP), on_switch=self._switched
+        )
         self.ready = False
         self._queue: deque[tuple[list[dict[str, Any]], asyncio.Future[Any]]] = deque()
         self._draining = False
         self._drain_task: asyncio.Task[None] | None = None
         self._stop = threading.Event()
-        self._last_error = ""
         self._watcher: threading.Thread | None = None
 
     # -- loading and following the production pointer ------------------------------------
 
+    @property
+    def current(self) -> Loaded | None:
+        """The production version being served (the follower's state)."""
+        state = self.follower.state
+        return state.production if state else None
+
     def load(self) -> bool:
-        """Load the version the spec names now (synchronously); True when one is served."""
+        """Re-read the pointers and load what they name now; True when one is served.
+        A failure keeps serving the old version; the next poll tries again."""
+        before = self.follower.last_error
         try:
-            target = self.spec.resolve(self.models_dir)
-            current = self.current
-            if current is None or (current.name, current.version) != (
-                target.name,
-                target.version,
-            ):
-                self._switch(target)
-            self._last_error = ""
-        except Exception as exc:  # keep serving the old version; retry on the next poll
+            self.follower.refresh(strict=True)
+        except Exception as exc:
             message = getattr(exc, "message", None) or str(exc)
-            if message != self._last_error:
+            if message != before:
                 log.warning("model not loaded: %s", message)
-                metrics.MODEL_LOAD_ERRORS.labels(self.name).inc()
-            self._last_error = message
+                self.metrics.model_load_errors.labels(self.name).inc()
         return self.ready
 
-    def _switch(self, target: registry.ModelVersion) -> None:
-        predictor = Predictor.load(self.models_dir, target.name, target.version)
-        predictor.predict(WARMUP, explain=0)  # first-call costs before taking traffic
-        old = self.current
-        self.current = Loaded(predictor, target.name, target.version)
+    def _switched(self, old: Loaded | None, new: Loaded) -> None:
+        m = self.metrics
         self.ready = True
         if old is not None:
-            metrics.MODEL_INFO.remove(self.name, old.name, old.version)
-        metrics.MODEL_INFO.labels(self.name, target.name, target.version).set(1)
-        metrics.MODEL_LOADED.labels(self.name).set(time.time())
-        metrics.MODEL_SWITCHES.labels(self.name).inc()
+            m.model_info.remove(self.name, old.name, old.version)
+        m.model_info.labels(self.name, new.name, new.version).set(1)
+        m.model_loaded.labels(self.name).set(time.time())
+        m.model_switches.labels(self.name).inc()
         # Keep the long-lived heap (SDK, model) out of the cyclic GC: full collections
         # of it otherwise stall every request in flight for tens of milliseconds.
         gc.collect()
         gc.freeze()
-        log.info("serving %s/%s as %s", target.name, target.version, self.name)
+        log.info("serving %s as %s", new.ref, self.name)
 
     def start_watching(self) -> threading.Thread:
         """Load now and then every ``poll_interval`` seconds in a daemon thread."""
@@ -194,7 +155,7 @@ class SiftModel(Model):
                     self._fail(batch, InferenceError("no model loaded"))
                     continue
                 items = [item for entry_items, _ in batch for item in entry_items]
-                metrics.BATCH_SIZE.observe(len(items))
+                self.metrics.batch_size.observe(len(items))
                 try:
                     predictions = current.predictor.predict(items, 0)
                 except Exception as exc:

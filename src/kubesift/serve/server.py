@@ -1,7 +1,9 @@
-"""Run :class:`SiftModel` with the KServe SDK's ModelServer (FastAPI + uvicorn).
+"""Serve :class:`SiftModel` over the KServe SDK's V1 and V2 endpoints, on an app of our own.
 
-The SDK serves V1, V2, ``/`` and ``/metrics``; this module adds what the checklist
-needs on top of it, on the SDK's own FastAPI app:
+The SDK's ``ModelServer`` only runs its module-level FastAPI app (``kserve.model_server:app``),
+which would have to be changed in place; instead :func:`create_app` builds a FastAPI app,
+registers the SDK's endpoint functions and error handlers on it, and uvicorn runs it. On
+top of the SDK, this module adds:
 
 * an ASGI middleware that caps request bodies (413) and counts requests and their
   latency per endpoint (Prometheus);
@@ -19,7 +21,8 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from kubesift.serve import metrics
+from kubesift.errors import UserError
+from kubesift.serve.metrics import ServeMetrics, endpoint
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -33,16 +36,19 @@ DEFAULT_MAX_BODY = 4 * 1024 * 1024
 class GuardMiddleware:
     """Body cap and per-endpoint request metrics, as plain ASGI (cheap per request)."""
 
-    def __init__(self, app: ASGIApp, max_body: int = DEFAULT_MAX_BODY) -> None:
+    def __init__(
+        self, app: ASGIApp, *, metrics: ServeMetrics, max_body: int = DEFAULT_MAX_BODY
+    ) -> None:
         self.app = app
         self.max_body = max_body
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        name = metrics.endpoint(scope["path"])
+        name = endpoint(scope["path"])
         status = [500]
 
         async def counted_send(message: Message) -> None:
@@ -59,8 +65,8 @@ class GuardMiddleware:
                 scope = _json_content_type(scope)
             await self.app(scope, _replay(body, receive), counted_send)
         finally:
-            metrics.REQUESTS.labels(name, str(status[0])).inc()
-            metrics.LATENCY.labels(name).observe(time.perf_counter() - start)
+            self.metrics.requests.labels(name, str(status[0])).inc()
+            self.metrics.latency.labels(name).observe(time.perf_counter() - start)
 
     async def _read_capped(self, scope: Scope, receive: Receive) -> bytes | None:
         for key, value in scope.get("headers", ()):
@@ -131,63 +137,130 @@ async def _error(send: Send, status: int, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _quiet_sdk_argv() -> None:
-    """kserve.model_server parses sys.argv on import; keep it from reading ours."""
-    sys.argv = sys.argv[:1]
+def import_sdk() -> None:
+    """Import the KServe SDK with an empty command line, then give ours back.
+
+    ``kserve.model_server`` parses ``sys.argv`` when it is first imported (argparse
+    prefix matching would read ``--model`` as its ``--model_name``); the arguments are
+    restored at once, so nothing else in the process sees a changed ``sys.argv``.
+    """
+    saved = sys.argv
+    sys.argv = saved[:1]
+    try:
+        import kserve  # noqa: F401
+    except ImportError as exc:
+        raise UserError(
+            "kubesift serve needs the KServe SDK: pip install 'kubesift[serve]'"
+        ) from exc
+    finally:
+        sys.argv = saved
 
 
-def build_server(model: Any, port: int, max_body: int) -> Any:
-    """A configured ``kserve.ModelServer`` with ``model`` registered (loaded or not)."""
-    _quiet_sdk_argv()
-    import kserve
+def create_app(model: Any, max_body: int = DEFAULT_MAX_BODY) -> Any:
+    """An ASGI app of our own (not the SDK's module-level one) with the SDK's V1 and V2
+    endpoints over a model repository holding ``model`` (loaded or not)."""
+    import_sdk()
+    from fastapi import FastAPI
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import ORJSONResponse
-    from kserve.model_server import app
+    from kserve import ModelRepository
+    from kserve.protocol.model_repository_extension import ModelRepositoryExtension
     from kserve.protocol.dataplane import DataPlane
+    from kserve.protocol.rest.v1_endpoints import register_v1_endpoints
+    from kserve.protocol.rest.v2_endpoints import register_v2_endpoints
     from starlette.exceptions import HTTPException as StarletteHTTPException
-    from starlette.requests import Request
 
     class SiftDataPlane(DataPlane):
         async def ready(self) -> bool:
             models = list(self.model_registry.get_models().values())
             return bool(models) and all([await m.healthy() for m in models])
 
+    repository = ModelRepository()
+    repository.update(model)
+    dataplane = SiftDataPlane(model_registry=repository)
+    app = FastAPI(
+        title="kubesift model server",
+        docs_url=None,
+        redoc_url=None,
+        default_response_class=ORJSONResponse,
+    )
+    app.add_api_route("/", dataplane.live)
+    app.add_api_route("/metrics", _metrics_handler(model.metrics), methods=["GET"])
+    register_v1_endpoints(app, dataplane, ModelRepositoryExtension(model_registry=repository))
+    register_v2_endpoints(app, dataplane, ModelRepositoryExtension(model_registry=repository))
+    _add_error_handlers(app, StarletteHTTPException, RequestValidationError)
+    app.add_middleware(GuardMiddleware, max_body=max_body, metrics=model.metrics)
+    return app
+
+
+def _metrics_handler(metrics: ServeMetrics) -> Callable[..., Awaitable[Any]]:
+    from prometheus_client import REGISTRY, generate_latest
+    from prometheus_client.exposition import CONTENT_TYPE_LATEST
+    from starlette.responses import Response
+
+    async def handler() -> Response:
+        # The SDK's own metrics (default registry) and ours, in the text format.
+        body = generate_latest(REGISTRY) + generate_latest(metrics.registry)
+        return Response(body, headers={"content-type": CONTENT_TYPE_LATEST})
+
+    return handler
+
+
+def _add_error_handlers(app: Any, http_exc: type, validation_exc: type) -> None:
+    """The SDK's handlers for its own errors, and ``{"error": ...}`` answers for
+    FastAPI's (unknown path 404, wrong method 405, body validation as 400)."""
+    from fastapi.responses import ORJSONResponse
+    from kserve import errors as e
+    from starlette.requests import Request
+
     async def http_error(_request: Request, exc: Exception) -> ORJSONResponse:
-        assert isinstance(exc, StarletteHTTPException)
-        return ORJSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
+        status = int(getattr(exc, "status_code", 500))
+        return ORJSONResponse({"error": str(getattr(exc, "detail", exc))}, status_code=status)
 
     async def validation_error(_request: Request, exc: Exception) -> ORJSONResponse:
-        assert isinstance(exc, RequestValidationError)
+        errors = exc.errors() if hasattr(exc, "errors") else []
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()
+            f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg')}" for err in errors
         )
         return ORJSONResponse({"error": f"invalid request: {problems}"}, status_code=400)
 
-    if not getattr(app.state, "kubesift_configured", False):
-        app.add_middleware(GuardMiddleware, max_body=max_body)
-        app.add_exception_handler(StarletteHTTPException, http_error)
-        app.add_exception_handler(RequestValidationError, validation_error)
-        app.state.kubesift_configured = True
-
-    server = kserve.ModelServer(
-        http_port=port,
-        workers=1,
-        enable_grpc=False,
-        enable_docs_url=False,
-        enable_latency_logging=False,
-    )
-    server.dataplane = SiftDataPlane(model_registry=server.registered_models)
-    server.register_model(model)
-    # The SDK logs every request (uvicorn access log, timing trace) at INFO: too costly.
-    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
-    logging.getLogger("kserve.trace").setLevel(logging.WARNING)
-    return server
+    for exc_type, handler in (
+        (e.InvalidInput, e.invalid_input_handler),
+        (e.InferenceError, e.inference_error_handler),
+        (e.ModelNotFound, e.model_not_found_handler),
+        (e.ModelNotReady, e.model_not_ready_handler),
+        (NotImplementedError, e.not_implemented_error_handler),
+        (e.UnsupportedProtocol, e.unsupported_protocol_error_handler),
+        (e.ServerNotLive, e.server_not_live_handler),
+        (e.ServerNotReady, e.server_not_ready_handler),
+        (http_exc, http_error),
+        (validation_exc, validation_error),
+        (Exception, e.generic_exception_handler),
+    ):
+        app.add_exception_handler(exc_type, handler)
 
 
-def serve(model: Any, port: int, max_body: int = DEFAULT_MAX_BODY) -> None:
-    """Start watching the registry, then serve until SIGTERM/SIGINT."""
-    server = build_server(model, port, max_body)
+def serve(model: Any, port: int, max_body: int = DEFAULT_MAX_BODY, host: str = "0.0.0.0") -> None:
+    """Start watching the registry, then serve until SIGTERM/SIGINT. Readiness says
+    "not yet" until a model is loaded (the SDK's server refuses to start without one)."""
+    import uvicorn
+
+    app = create_app(model, max_body)
     model.start_watching()
-    # Registered above, so start() gets no list: the SDK refuses to start with a model
-    # that is not loaded yet, and we want readiness to say "not yet" instead.
-    server.start([])
+    # The SDK logs every request (uvicorn access log, timing trace) at INFO: too costly.
+    logging.getLogger("kserve.trace").setLevel(logging.WARNING)
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False, lifespan="off"
+    )
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            # A graceful stop exits 0: uvicorn would re-raise the signal after shutting
+            # down, which makes a clean SIGTERM look like a kill (-15).
+            super().handle_exit(sig, frame)
+            self._captured_signals.clear()
+
+    try:
+        Server(config).run()
+    finally:
+        model.stop()

@@ -25,6 +25,7 @@ from kubesift.testing.generator import (
 )
 from kubesift.testing.model import Comment, Event, GeneratedRepo, Item, Label, Transfer, User
 from kubesift.testing.server import RunningServer, run_fake_github, serve_in_thread
+from kubesift.testing.transport import in_process
 
 __all__ = [
     "BOT_LOGINS",
@@ -52,6 +53,7 @@ __all__ = [
     "find_datasets_dir",
     "generate_repo",
     "generate_rsa_keypair",
+    "in_process",
     "load_release_notes",
     "run_fake_github",
     "serve_in_thread",

@@ -53,6 +53,8 @@ SERVER_ERRORS = {
     504: "We couldn't respond to your request in time. Sorry about that. Please try "
     "resubmitting your request and contact us if the problem persists.",
 }
+#: GitHub Enterprise Server serves the REST API under this path.
+ENTERPRISE_PREFIX = "/api/v3"
 _ISSUE_PATH = re.compile(r"^.*?/issues/\d+")
 
 
@@ -316,21 +318,32 @@ async def _read_request(scope: dict[str, Any], receive: Any) -> Request:
         name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
     raw_path = scope.get("raw_path") or scope["path"].encode()
-    path = raw_path.decode("latin-1").split("?", 1)[0]
     host = headers.get("host")
     if not host:
         server = scope.get("server") or ("127.0.0.1", 80)
         host = f"{server[0]}:{server[1]}"
     client = (scope.get("client") or ("127.0.0.1", 0))[0]
-    return Request(
-        scope["method"].upper(),
-        path,
+    return make_request(
+        scope["method"],
+        raw_path.decode("latin-1"),
         scope.get("query_string", b"").decode(),
         headers,
         b"".join(chunks),
         client,
         f"{scope.get('scheme', 'http')}://{host}",
     )
+
+
+def make_request(
+    method: str, path: str, query: str, headers: dict[str, str], body: bytes, client: str, base: str
+) -> Request:
+    """A :class:`Request`; GitHub Enterprise's ``/api/v3`` prefix is accepted, and the
+    URLs the fake answers with (``Link``, ``url`` fields) keep it."""
+    path = path.split("?", 1)[0]
+    if path == ENTERPRISE_PREFIX or path.startswith(ENTERPRISE_PREFIX + "/"):
+        path = path[len(ENTERPRISE_PREFIX) :] or "/"
+        base += ENTERPRISE_PREFIX
+    return Request(method.upper(), path, query, headers, body, client, base)
 
 
 async def _send(send: Any, resp: Response) -> None:
@@ -340,4 +353,4 @@ async def _send(send: Any, resp: Response) -> None:
     await send({"type": "http.response.body", "body": resp.body})
 
 
-__all__ = ["FakeGitHubASGI"]
+__all__ = ["ENTERPRISE_PREFIX", "FakeGitHubASGI", "make_request"]

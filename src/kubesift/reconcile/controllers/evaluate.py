@@ -1,0 +1,36 @@
+"""The evaluate controller: judge a trained candidate against production offline, on the
+newest slice of data neither has seen (the verdict is :func:`policy.compare`)."""
+
+from __future__ import annotations
+
+from kubesift.learn import registry
+from kubesift.reconcile import judge, policy
+from kubesift.reconcile.controllers.context import Context, candidate, production_version
+from kubesift.reconcile.records import Decision
+
+
+def evaluate(ctx: Context) -> list[Decision]:
+    pending = candidate(ctx)
+    if pending is None or pending[1] != "trained":
+        return [Decision("evaluate", "none", "no candidate awaits evaluation")]
+    cand = pending[0]
+    ref = registry.ref(cand)
+    prod = production_version(ctx)
+    if prod is None:
+        return [
+            Decision("evaluate", "accepted", "there is no production model to compare with", ref)
+        ]
+    dataset = ctx.dataset()
+    split = judge.later_split(str(cand.metadata["split"]), prod.metadata.get("split"))
+    ctx.note(f"evaluate: {ref} against {registry.ref(prod)} on the slice {split}")
+    c = judge.slice_scores(dataset, split, registry.load_model(cand), cand.metadata)
+    p = judge.slice_scores(dataset, split, registry.load_model(prod), prod.metadata)
+    verdict = policy.compare(c, p, ctx.desired.promotion)
+    details = {
+        "split": split,
+        "production": registry.ref(prod),
+        "table": verdict.table,
+        "vetoes": verdict.vetoes,
+    }
+    action = "accepted" if verdict.accept else "refused"
+    return [Decision("evaluate", action, verdict.reason, ref, details)]
