@@ -164,8 +164,8 @@ def create_app(model: Any, max_body: int = DEFAULT_MAX_BODY) -> Any:
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import ORJSONResponse
     from kserve import ModelRepository
-    from kserve.protocol.model_repository_extension import ModelRepositoryExtension
     from kserve.protocol.dataplane import DataPlane
+    from kserve.protocol.model_repository_extension import ModelRepositoryExtension
     from kserve.protocol.rest.v1_endpoints import register_v1_endpoints
     from kserve.protocol.rest.v2_endpoints import register_v2_endpoints
     from starlette.exceptions import HTTPException as StarletteHTTPException
