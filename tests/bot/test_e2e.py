@@ -199,6 +199,35 @@ def test_github_faults_are_retried(env: Env) -> None:
         bot.stop()
 
 
+def test_an_item_that_is_gone_fails_at_once_with_its_reason(env: Env) -> None:
+    """GitHub answers 404 for an item that was deleted after the delivery: retrying cannot
+    help, so the job ends failed on its first attempt and `bot stats` says why."""
+    from tests.bot.helpers import job_status, wait_for
+    from tests.conftest import run_cli
+
+    bot = env.start("--retry-delay", "30")  # a retry would come far too late for this test
+    try:
+        with httpx.Client(timeout=10) as client:
+            _, d1 = deliver(client, bot.url, "pull_request", pr_event("opened", 404, BUG_BODY))
+            wait_for(lambda: job_status(env.engine, d1) == "failed", 20, "the job failed")
+        with env.engine.connect() as conn:
+            attempts, outcome, error = conn.execute(
+                select(bot_jobs.c.attempts, bot_jobs.c.outcome, bot_jobs.c.error).where(
+                    bot_jobs.c.delivery_id == d1
+                )
+            ).one()
+        assert attempts == 1 and outcome == "failed permanently"
+        assert error.startswith("gone: not found on GitHub: /repos/") and "/404/" in error
+        out = run_cli("bot", "stats", "--json", env={"KUBESIFT_HOME": str(env.home)})
+        [failure] = json.loads(out.stdout)["failures"]
+        assert failure["delivery_id"] == d1 and failure["number"] == 404
+        assert failure["outcome"] == "failed permanently" and "not found" in failure["error"]
+        text = run_cli("bot", "stats", env={"KUBESIFT_HOME": str(env.home)}).stdout
+        assert f"failed: {REPO}#404" in text and "jobs: failed 1" in text
+    finally:
+        bot.stop()
+
+
 def test_kill_9_with_1000_jobs_queued(env: Env) -> None:
     items = 100
     for n in range(1, items + 1):
