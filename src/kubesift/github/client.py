@@ -1,7 +1,8 @@
 """The one GitHub REST client: auth, retries, rate limits, ETags, ``Link`` pagination.
 
-Requests are made one at a time, as GitHub asks of integrations. The transport and
-the sleep function are injectable so tests can run it against a fake on loopback.
+Requests are made one at a time, as GitHub asks of integrations. What to do with each
+answer is :func:`kubesift.github.policy.answer` (pure); the transport, the sleep function
+and the clock are injected, so tests run it against the fake in process or on loopback.
 """
 
 from __future__ import annotations
@@ -18,15 +19,12 @@ import httpx
 
 from kubesift import __version__
 from kubesift.errors import (
-    AuthError,
     GitHubError,
     MalformedResponseError,
-    NotFoundError,
-    RateLimitError,
     UserError,
 )
 from kubesift.github.auth import Auth
-from kubesift.github.policy import RateInfo, decide, parse_links, rate_info, shrink
+from kubesift.github.policy import Attempt, RateInfo, answer, parse_links, rate_info, shrink
 
 WaitHook = Callable[[float, str], None]
 
@@ -92,6 +90,7 @@ class GitHubClient:
         *,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
         on_wait: WaitHook | None = None,
         max_wait: float = 3700.0,
         max_retries: int = 6,
@@ -100,6 +99,7 @@ class GitHubClient:
         self.api_url = check_api_url(api_url)
         self.auth = auth
         self.sleep = sleep
+        self.clock = clock
         self.on_wait = on_wait
         self.max_wait = max_wait
         self.max_retries = max_retries
@@ -163,14 +163,36 @@ class GitHubClient:
             if response is None:
                 attempt += 1
                 continue
-            status = response.status_code
-            if status in allow or status in (200, 201, 204, 304):
+            outcome = answer(
+                response.status_code,
+                response.headers,
+                response.content,
+                self._attempt(url, attempt, allow),
+            )
+            if outcome.step == "return":
                 return self._finish(response, url)
-            if status == 401:
-                self._unauthorized(response)
-                attempt += 1
-                continue
-            url, attempt = self._retry_or_raise(response, url, attempt)
+            if outcome.step == "raise" and outcome.error is not None:
+                raise outcome.error
+            if outcome.step == "refresh" and self.auth is not None:
+                self._refreshed = True
+                self.auth.invalidate()
+            else:
+                url = (shrink(url) or url) if outcome.shrink_page else url
+                self.stats.retries += 1
+                self._wait(outcome.seconds, outcome.reason)
+            attempt += 1
+
+    def _attempt(self, url: str, attempt: int, allow: tuple[int, ...]) -> Attempt:
+        return Attempt(
+            path=_path_of(url),
+            attempt=attempt,
+            now=self.clock(),
+            allow=allow,
+            has_auth=self.auth is not None,
+            can_refresh=self.auth is not None and self.auth.refreshable and not self._refreshed,
+            max_retries=self.max_retries,
+            max_wait=self.max_wait,
+        )
 
     def _send(
         self,
@@ -212,48 +234,6 @@ class GitHubClient:
             data = _decode(response, url)
         return Response(response.status_code, str(response.url), response.headers, data, self.rate)
 
-    def _unauthorized(self, response: httpx.Response) -> None:
-        if self.auth is not None and self.auth.refreshable and not self._refreshed:
-            # Installation tokens expire; one fresh token is worth a retry.
-            self._refreshed = True
-            self.auth.invalidate()
-            return
-        hint = "check GITHUB_TOKEN / --token-file" if self.auth else "this needs a token"
-        raise AuthError(
-            f"GitHub rejected the credentials (401 {_message_of(response) or 'Unauthorized'}); "
-            f"{hint}",
-            status=401,
-        )
-
-    def _retry_or_raise(self, response: httpx.Response, url: str, attempt: int) -> tuple[str, int]:
-        message = _message_of(response)
-        status = response.status_code
-        if status == 404:
-            raise NotFoundError(f"not found on GitHub: {_path_of(url)}", status=404)
-        if status == 422 and "pagination" in message.lower():
-            raise GitHubError(f"GitHub refused the page ({message})", status=422)
-        decision = decide(
-            status, response.headers, message, attempt, time.time(), max_retries=self.max_retries
-        )
-        if decision.action == "fail":
-            raise GitHubError(
-                f"GitHub answered {status} for {_path_of(url)}: {decision.reason}", status
-            )
-        if decision.wait > self.max_wait:
-            reset = time.strftime("%H:%M:%S", time.localtime(time.time() + decision.wait))
-            raise RateLimitError(
-                f"{decision.reason}: GitHub asks to wait {decision.wait:.0f} s (until {reset}), "
-                f"more than --max-wait {self.max_wait:.0f} s; run again later, it resumes",
-                status,
-            )
-        if decision.shrink_page:
-            smaller = shrink(url)
-            if smaller is not None:
-                url = smaller
-        self.stats.retries += 1
-        self._wait(decision.wait, decision.reason)
-        return url, attempt + 1
-
     def _wait(self, seconds: float, reason: str) -> None:
         if self.on_wait is not None:
             self.on_wait(seconds, reason)
@@ -269,14 +249,6 @@ def _decode(response: httpx.Response, url: str) -> Any:
             f"GitHub sent a malformed body for {_path_of(url)} "
             f"(status {response.status_code}, {len(response.content)} bytes): {exc}"
         ) from exc
-
-
-def _message_of(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except (ValueError, UnicodeDecodeError):
-        return ""
-    return str(body.get("message", "")) if isinstance(body, dict) else ""
 
 
 def _path_of(url: str) -> str:

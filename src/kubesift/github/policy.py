@@ -1,5 +1,9 @@
 """Pure decisions about GitHub answers: what to wait for, when to give up.
 
+:func:`answer` is the one mapping from an answer (status, headers, body) to what the
+client does with it (return it, refresh the credentials, wait and retry, or raise which
+error with which message); the client only sends, sleeps and raises.
+
 Follows GitHub's documented procedure: honour ``retry-after``; when
 ``x-ratelimit-remaining`` is 0 wait for ``x-ratelimit-reset``; for other
 secondary-limit answers wait at least a minute, then back off exponentially.
@@ -8,12 +12,16 @@ secondary-limit answers wait at least a minute, then back off exponentially.
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from kubesift.errors import AuthError, GitHubError, NotFoundError, RateLimitError
 
 Action = Literal["ok", "wait", "fail"]
 
@@ -144,3 +152,80 @@ def shrink(url: str) -> str | None:
     if current <= MIN_PER_PAGE:
         return None
     return with_per_page(url, max(MIN_PER_PAGE, current // 2))
+
+
+# -- the one mapping from an answer to what the client does ------------------------------------
+
+Step = Literal["return", "refresh", "wait", "raise"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """``return`` the answer, ``refresh`` the credentials and retry, ``wait`` (``seconds``,
+    then retry, on a smaller page with ``shrink_page``) or ``raise`` ``error``."""
+
+    step: Step
+    seconds: float = 0.0
+    reason: str = ""
+    shrink_page: bool = False
+    error: GitHubError | None = None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What the client knows about the request besides the answer."""
+
+    path: str  # path and query, for messages
+    attempt: int = 0  # retries so far
+    now: float = 0.0  # the client's clock (server time comes from ``Date``)
+    allow: tuple[int, ...] = ()  # statuses the caller takes as they are
+    has_auth: bool = True
+    can_refresh: bool = False  # an installation token not refreshed yet
+    max_retries: int = 6
+    max_wait: float = 3700.0
+
+
+OK_STATUSES = (200, 201, 204, 304)
+
+
+def message_of(body: bytes) -> str:
+    """GitHub's ``message`` field of an error body ("" when there is none)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    return str(data.get("message", "")) if isinstance(data, dict) else ""
+
+
+def answer(status: int, headers: Mapping[str, str], body: bytes, at: Attempt) -> Outcome:
+    """What to do with GitHub's answer to one attempt of a request."""
+    if status in at.allow or status in OK_STATUSES:
+        return Outcome("return")
+    message = message_of(body)
+    if status == 401:
+        return _unauthorized(message, at)
+    if status == 404:
+        return Outcome("raise", error=NotFoundError(f"not found on GitHub: {at.path}", status=404))
+    if status == 422 and "pagination" in message.lower():
+        return Outcome("raise", error=GitHubError(f"GitHub refused the page ({message})", 422))
+    d = decide(status, headers, message, at.attempt, at.now, max_retries=at.max_retries)
+    if d.action == "fail":
+        text = f"GitHub answered {status} for {at.path}: {d.reason}"
+        return Outcome("raise", error=GitHubError(text, status))
+    if d.wait > at.max_wait:
+        reset = time.strftime("%H:%M:%S", time.localtime(at.now + d.wait))
+        text = (
+            f"{d.reason}: GitHub asks to wait {d.wait:.0f} s (until {reset}), "
+            f"more than --max-wait {at.max_wait:.0f} s; run again later, it resumes"
+        )
+        return Outcome("raise", error=RateLimitError(text, status))
+    return Outcome("wait", seconds=d.wait, reason=d.reason, shrink_page=d.shrink_page)
+
+
+def _unauthorized(message: str, at: Attempt) -> Outcome:
+    if at.can_refresh:
+        # Installation tokens expire; one fresh token is worth a retry.
+        return Outcome("refresh", reason="credentials expired")
+    hint = "check GITHUB_TOKEN / --token-file" if at.has_auth else "this needs a token"
+    text = f"GitHub rejected the credentials (401 {message or 'Unauthorized'}); {hint}"
+    return Outcome("raise", error=AuthError(text, status=401))
