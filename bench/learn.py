@@ -32,9 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def notes_dir() -> Path:
-    env = os.environ.get("KUBESIFT_DATASETS")
-    base = Path(env) if env else ROOT.parent / "shared" / "datasets"
-    return base / "k8s-release-notes"
+    from kubesift.config import SHARED, find_datasets
+
+    return (find_datasets() or SHARED / "datasets") / "k8s-release-notes"
 
 
 GROUPS = (("kind/bug", "bug"), ("family:kind", "kind"), ("family:sig", "sig"))

@@ -72,10 +72,11 @@ def synthetic_texts(count: int = 512) -> list[dict[str, Any]]:
 
 
 def notes_dir() -> Path | None:
-    env = os.environ.get("KUBESIFT_DATASETS")
-    base = Path(env) if env else ROOT.parent / "shared" / "datasets"
-    path = base / "k8s-release-notes"
-    return path if path.is_dir() else None
+    from kubesift.config import find_datasets
+
+    base = find_datasets()
+    path = base / "k8s-release-notes" if base else None
+    return path if path is not None and path.is_dir() else None
 
 
 def train_model(home: Path, quick: bool) -> tuple[str, list[dict[str, Any]]]:

@@ -139,15 +139,11 @@ def database_url(
         postgres_databases.drop(name)
 
 
-def datasets_path() -> Path | None:
-    env = os.environ.get("KUBESIFT_DATASETS")
-    candidate = Path(env) if env else ROOT.parent / "shared" / "datasets"
-    return candidate if candidate.is_dir() else None
-
-
 @pytest.fixture
 def datasets() -> Path:
-    found = datasets_path()
+    from kubesift.config import find_datasets
+
+    found = find_datasets()
     if found is None:
         pytest.skip("shared datasets not found at ../shared/datasets or $KUBESIFT_DATASETS")
     return found

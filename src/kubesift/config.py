@@ -72,3 +72,29 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         datasets=Path(datasets_raw) if datasets_raw else None,
         extra=toml,
     )
+
+
+#: Where the shared folder sits: beside the working directory or beside the checkout.
+SHARED = Path("..") / "shared"
+
+
+def find_shared() -> Path | None:
+    """The ``shared/`` folder next to the project (``../shared`` from the working directory,
+    or from the checkout this package runs from), if there is one."""
+    checkout = Path(__file__).resolve().parents[2]
+    for candidate in (SHARED, checkout / SHARED):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def find_datasets(env: Mapping[str, str] | None = None) -> Path | None:
+    """The datasets folder: ``KUBESIFT_DATASETS`` (or ``datasets`` in kubesift.toml), else
+    ``shared/datasets`` (see :func:`find_shared`); None when it is not there. The one
+    place that answers this for the CLI, the tests, the benchmarks and the fake."""
+    configured = load_settings(env).datasets
+    if configured is not None:
+        return configured if configured.is_dir() else None
+    shared = find_shared()
+    found = shared / "datasets" if shared is not None else None
+    return found if found is not None and found.is_dir() else None

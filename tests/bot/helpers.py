@@ -18,11 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from kubesift.bot.signature import sign
+from kubesift.config import SHARED, find_shared
 from kubesift.store.schema import bot_jobs
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "github" / "webhooks"
-if not FIXTURES.exists():
-    FIXTURES = Path("/work/shared/fixtures/github/webhooks")
+FIXTURES = (find_shared() or SHARED) / "fixtures" / "github" / "webhooks"
 SECRET = "It's a Secret to Everybody"
 
 

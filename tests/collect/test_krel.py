@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -20,14 +19,14 @@ from kubesift.collect.krel import (
     release_of,
     version_key,
 )
+from kubesift.config import find_datasets
 from kubesift.errors import ImportError_, UserError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def datasets_dir() -> Path:
-    env = os.environ.get("KUBESIFT_DATASETS")
-    return Path(env) if env else REPO_ROOT.parent / "shared" / "datasets"
+    return find_datasets() or Path("../shared/datasets")  # absent: the tests skip
 
 
 RELEASE_NOTES_DIR = datasets_dir() / "k8s-release-notes"

@@ -15,7 +15,6 @@ import bisect
 import calendar
 import json
 import math
-import os
 import random
 import zlib
 from collections.abc import Iterable
@@ -80,12 +79,10 @@ class Note:
 
 
 def find_datasets_dir() -> Path | None:
-    """``$KUBESIFT_DATASETS`` or ``../shared/datasets`` beside the repository, if present."""
-    env = os.environ.get("KUBESIFT_DATASETS")
-    candidates = [Path(env)] if env else []
-    candidates.append(Path(__file__).resolve().parents[3].parent / "shared" / "datasets")
-    candidates.append(Path.cwd().parent / "shared" / "datasets")
-    return next((c for c in candidates if c.is_dir()), None)
+    """The shared datasets folder (:func:`kubesift.config.find_datasets`), if present."""
+    from kubesift.config import find_datasets
+
+    return find_datasets()
 
 
 def load_release_notes(directory: Path) -> list[Note]:
