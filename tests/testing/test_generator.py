@@ -15,7 +15,7 @@ from kubesift.testing import (
     find_datasets_dir,
     generate_repo,
 )
-from kubesift.testing.generator import NOTES_SUBDIR, load_release_notes
+from kubesift.testing._notes import NOTES_SUBDIR, load_release_notes
 
 NONE_TEXTS = {"NONE", "None", "N/A", ""}
 

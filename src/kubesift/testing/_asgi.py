@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from kubesift.testing._auth import AuthFailure, Bucket, Identity, parse_authorization
 from kubesift.testing._control import handle_control
 from kubesift.testing._faults import Fault
-from kubesift.testing._handlers import Ctx, Match, per_page_of, resolve
+from kubesift.testing._handlers import Ctx, per_page_of
 from kubesift.testing._http import (
     DOC_GET_ISSUE,
     DOC_RATE,
@@ -21,6 +21,7 @@ from kubesift.testing._http import (
     Response,
     json_response,
 )
+from kubesift.testing._routes import Match, resolve
 
 if TYPE_CHECKING:
     from kubesift.testing.fakegithub import FakeGitHub

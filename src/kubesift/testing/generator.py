@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import bisect
 import calendar
-import json
 import math
 import random
 import zlib
@@ -22,6 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubesift.testing import _vocab as V
+from kubesift.testing._notes import Note, _resolve_notes, find_datasets_dir, load_release_notes
+from kubesift.testing._text import DAY, _issue_body, _issue_title, _pr_body, _pr_title
+from kubesift.testing._users import _build_pool, _Pool, _stable_id
 from kubesift.testing._vocab import BOT_LOGINS
 from kubesift.testing.model import (
     Event,
@@ -29,23 +31,26 @@ from kubesift.testing.model import (
     Item,
     Label,
     Transfer,
-    User,
     legacy_node_id,
     modern_node_id,
 )
 
-__all__ = ["BOT_LOGINS", "HISTORY_END", "HISTORY_START", "find_datasets_dir", "generate_repo"]
+__all__ = [
+    "BOT_LOGINS",
+    "HISTORY_END",
+    "HISTORY_START",
+    "Note",
+    "find_datasets_dir",
+    "generate_repo",
+    "load_release_notes",
+]
 
 HISTORY_START = calendar.timegm((2014, 6, 6, 0, 0, 0))
 HISTORY_END = calendar.timegm((2026, 10, 31, 23, 59, 59))
-NOTES_SUBDIR = Path("k8s-release-notes") / "kubernetes-sigs-release-notes"
 
-DAY = 86_400
 GAP_SHARE = 0.008
 PR_SHARE = 0.60
 NOTE_SHARE = 0.45
-USER_POOL = 3_000
-MAINTAINERS = 150
 SWEEP_HOUR = 8 * 3600 + 17 * 60  # the lifecycle bot's daily sweep, 08:17:00Z
 
 _GROWTH = (  # (fraction of numbers, (y, m, d)): kubernetes/kubernetes' real growth curve
@@ -62,161 +67,8 @@ _GROWTH = (  # (fraction of numbers, (y, m, d)): kubernetes/kubernetes' real gro
 )
 _TRANSFER_TARGETS = ("website", "kubectl", "enhancements", "kubeadm", "test-infra")
 
-_NONE_LIKE = frozenset({"none", "n/a", "na", "no", "nothing", "-"})
 
 Op = tuple[int, int, str, str, str]  # (time, seq, "+"/"-", label, actor)
-
-
-@dataclass(frozen=True, slots=True)
-class Note:
-    """A release note: its text, author and the PR's kind/sig/area labels (no prefixes)."""
-
-    text: str
-    author: str | None
-    kinds: tuple[str, ...]
-    sigs: tuple[str, ...]
-    areas: tuple[str, ...]
-
-
-def find_datasets_dir() -> Path | None:
-    """The shared datasets folder (:func:`kubesift.config.find_datasets`), if present."""
-    from kubesift.config import find_datasets
-
-    return find_datasets()
-
-
-def load_release_notes(directory: Path) -> list[Note]:
-    """Read every krel JSON file in ``directory``: one note per PR number, in number order,
-    leaving out empty or ``NONE``-like texts and broken template leftovers."""
-    merged: dict[str, dict[str, object]] = {}
-    for path in sorted(directory.glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        for key, value in data.items():
-            if isinstance(value, dict):
-                merged.setdefault(str(key), value)
-    notes = []
-    for key in sorted(merged, key=lambda k: (len(k), k)):
-        value = merged[key]
-        text = value.get("text")
-        if isinstance(text, str) and _usable_note(text):
-            notes.append(
-                Note(
-                    text.strip(),
-                    _opt_str(value.get("author")),
-                    _strs(value, "kinds"),
-                    _strs(value, "sigs"),
-                    _strs(value, "areas"),
-                )
-            )
-    return notes
-
-
-def _usable_note(text: str) -> bool:
-    """Skip the dataset's junk: empty/"NONE"-like notes and template leftovers."""
-    bare = text.strip().strip('".').lower()
-    return bool(bare) and bare not in _NONE_LIKE and "```" not in text
-
-
-def _opt_str(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _strs(value: dict[str, object], key: str) -> tuple[str, ...]:
-    raw = value.get(key)
-    return tuple(x for x in raw if isinstance(x, str)) if isinstance(raw, list) else ()
-
-
-def _resolve_notes(release_notes_dir: Path | None, use: bool) -> list[Note]:
-    if not use:
-        return []
-    directory = release_notes_dir
-    if directory is None:
-        base = find_datasets_dir()
-        directory = base / NOTES_SUBDIR if base else None
-    return load_release_notes(directory) if directory and directory.is_dir() else []
-
-
-def _stable_id(text: str, low: int, span: int) -> int:
-    return low + zlib.crc32(text.encode()) % span
-
-
-# --------------------------------------------------------------------------- users
-
-
-@dataclass
-class _Pool:
-    users: dict[str, User]
-    humans: list[str]
-    cum: list[float]
-    maintainers: list[str]
-    association: dict[str, str]
-
-    def pick(self, rng: random.Random) -> str:
-        """A human, Zipf-distributed by activity."""
-        return self.humans[bisect.bisect(self.cum, rng.random() * self.cum[-1])]
-
-    def maintainer(self, rng: random.Random) -> str:
-        """A maintainer, the most active ones most often."""
-        return self.maintainers[int(rng.random() ** 2 * len(self.maintainers))]
-
-
-def _make_login(rng: random.Random) -> str:
-    first, last = rng.choice(V.FIRST_NAMES), rng.choice(V.LAST_NAMES)
-    style = rng.randrange(8)
-    if style == 0:
-        return first + last
-    if style == 1:
-        return first[0] + last
-    if style == 2:
-        return f"{first}-{last}"
-    if style == 3:
-        return f"{first}{rng.randrange(1, 999)}"
-    if style == 4:
-        return rng.choice(V.HANDLE_WORDS) + rng.choice(V.HANDLE_WORDS)
-    if style == 5:
-        return f"{first}{last[:3]}{rng.randrange(10, 99)}"
-    if style == 6:
-        return first.capitalize() + last.capitalize()
-    return f"{rng.choice(V.HANDLE_WORDS)}-{first}"
-
-
-def _add_user(users: dict[str, User], taken: set[int], login: str, kind: str = "User") -> None:
-    if login in users:
-        return
-    ident = 49699333 if login == "dependabot[bot]" else _stable_id(login, 100_000, 150_000_000)
-    while ident in taken:
-        ident += 1
-    taken.add(ident)
-    users[login] = User(login, ident, kind)
-
-
-def _build_pool(rng: random.Random, notes: list[Note]) -> _Pool:
-    users: dict[str, User] = {}
-    taken: set[int] = set()
-    for bot in BOT_LOGINS:
-        _add_user(users, taken, bot, "Bot" if bot.endswith("[bot]") else "User")
-    humans: list[str] = []
-    while len(humans) < USER_POOL:
-        login = _make_login(rng)
-        if login not in users:
-            _add_user(users, taken, login)
-            humans.append(login)
-    weights = [1.0 / (rank + 3) ** 1.07 for rank in range(len(humans))]
-    cum = [0.0] * len(weights)
-    total = 0.0
-    for i, w in enumerate(weights):
-        total += w
-        cum[i] = total
-    maintainers = humans[:MAINTAINERS]
-    association = {h: "MEMBER" for h in maintainers}
-    note_counts: dict[str, int] = {}
-    for note in notes:
-        if note.author:
-            note_counts[note.author] = note_counts.get(note.author, 0) + 1
-    for author in sorted(note_counts):
-        _add_user(users, taken, author)
-        association.setdefault(author, "MEMBER" if note_counts[author] >= 5 else "CONTRIBUTOR")
-    return _Pool(users, humans, cum, maintainers, association)
 
 
 # --------------------------------------------------------------------------- labels
@@ -625,102 +477,6 @@ class _Life:
             False,
             [],
         )
-
-
-# --------------------------------------------------------------------------- text
-
-
-def _pr_title(rng: random.Random, note: Note | None) -> str:
-    if note is not None and rng.random() < 0.5:
-        first = note.text.splitlines()[0].strip().rstrip(".")
-        return first if len(first) <= 90 else first[:87].rstrip() + "..."
-    title = f"{rng.choice(V.PR_VERBS)} {rng.choice(V.COMPONENTS)}{rng.choice(V.PR_TAILS)}"
-    return ("[WIP] " + title) if rng.random() < 0.02 else title
-
-
-def _issue_title(rng: random.Random, kind: str) -> str:
-    if kind in ("flake", "failing-test"):
-        job = rng.choice(V.FLAKY_JOBS)
-        return (
-            f"[{'Flaky' if kind == 'flake' else 'Failing'} test] {job}: "
-            f"{rng.choice(V.COMPONENTS)} tests"
-        )
-    if kind == "feature":
-        return f"Support {rng.choice(V.COMPONENTS)}{rng.choice(V.PR_TAILS)}"
-    return f"{rng.choice(V.COMPONENTS)} {rng.choice(V.ISSUE_SYMPTOMS)}"
-
-
-def _k8s_version(t: int) -> str:
-    minor = max(0, min(34, int((t - 1435708800) / (121 * DAY))))
-    return f"v1.{minor}.{(t // DAY) % 12}"
-
-
-def _pr_body(rng: random.Random, item: Item, kinds: list[str], note: str) -> str:
-    what = rng.choice(V.NOTE_SENTENCES).format(
-        c=rng.choice(V.COMPONENTS), f=rng.choice(V.FLAG_WORDS)
-    )
-    comments = rng.random() < 0.35
-    kind_lines = "\n".join(f"/kind {k}" for k in kinds) or "<!--\n/kind bug\n-->"
-    fixes = (
-        f"Fixes #{rng.randrange(1, item.number)}\n"
-        if item.number > 1 and rng.random() < 0.5
-        else ""
-    )
-    docs = (
-        f"- [KEP]: https://github.com/kubernetes/enhancements/issues/{rng.randrange(1000, 4800)}"
-        if rng.random() < 0.08
-        else ""
-    )
-    return "".join(
-        (
-            V.PR_TEMPLATE_COMMENT if comments else "",
-            "#### What type of PR is this?\n\n",
-            kind_lines,
-            "\n\n",
-            "#### What this PR does / why we need it:\n\n",
-            what,
-            "\n\n",
-            "#### Which issue(s) this PR fixes:\n\n",
-            fixes,
-            "\n",
-            "#### Special notes for your reviewer:\n\n",
-            "#### Does this PR introduce a user-facing change?\n\n",
-            V.NOTE_COMMENT if comments else "",
-            "```release-note\n",
-            note,
-            "\n```\n\n",
-            "#### Additional documentation e.g., KEPs (Kubernetes Enhancement Proposals), "
-            "usage docs, etc.:\n\n",
-            V.DOCS_COMMENT if comments else "",
-            "```docs\n",
-            docs,
-            "\n```\n",
-        )
-    )
-
-
-def _issue_body(rng: random.Random, item: Item, commands: list[str]) -> str | None:
-    if rng.random() < 0.02:
-        return None
-    cmds = "".join(f"\n/{c.replace('/', ' ', 1)}" for c in commands)
-    if item.created_at < 1514764800:  # before 2018: free-form
-        return f"{item.title}.\n\nSeen on {_k8s_version(item.created_at)}." + cmds
-    version = _k8s_version(item.created_at)
-    return "".join(
-        (
-            "### What happened?\n\n",
-            rng.choice(V.COMPONENTS),
-            " ",
-            rng.choice(V.ISSUE_SYMPTOMS),
-            ".\n\n### What did you expect to happen?\n\nIt should keep working.\n\n",
-            "### How can we reproduce it (as minimally and precisely as possible)?\n\n",
-            "Create a cluster and run the workload for a few hours.\n\n",
-            "### Anything else we need to know?\n\n_No response_\n\n",
-            "### Kubernetes version\n\n<details>\n\n```console\n$ kubectl version\n",
-            f"Client Version: {version}\nServer Version: {version}\n```\n\n</details>\n",
-            cmds,
-        )
-    )
 
 
 # --------------------------------------------------------------------------- assembly
