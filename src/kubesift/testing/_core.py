@@ -333,19 +333,27 @@ class FakeCore:
                 author_association=author_association,
             )
             self._initial_labels(repo, item, labels, actor or user)
-            if state == "closed":
-                self._mark_closed(
-                    item, closed_at if closed_at is not None else created, actor or user, merged
-                )
-            item.updated_at = max(
-                [
-                    updated_at or 0,
-                    item.updated_at,
-                    *(e.created_at for e in repo.item_events.get(num, [])),
-                ]
-            )
+            self._settle(repo, item, state, closed_at, updated_at, actor or user, merged)
             repo.add_item(item)
             return item
+
+    def _settle(
+        self,
+        repo: FakeRepo,
+        item: Item,
+        state: str,
+        closed_at: int | None,
+        updated_at: int | None,
+        actor: str,
+        merged: bool,
+    ) -> None:
+        """Close a new item if asked, and date it after everything that happened to it."""
+        if state == "closed":
+            self._mark_closed(
+                item, item.created_at if closed_at is None else closed_at, actor, merged
+            )
+        events = repo.item_events.get(item.number, [])
+        item.updated_at = max([updated_at or 0, item.updated_at, *(e.created_at for e in events)])
 
     def _initial_labels(
         self, repo: FakeRepo, item: Item, labels: Iterable[str], actor: str

@@ -93,70 +93,67 @@ def root_json(base: str) -> dict[str, str]:
     return {k: v if v.startswith("https://") else base + v for k, v in _ROOT_PATHS.items()}
 
 
+#: The fields of a repository object that are the same for every repository of the fake.
+_REPO_CONSTANTS: dict[str, Any] = {
+    "private": False,
+    "description": None,
+    "fork": False,
+    "homepage": None,
+    "size": 1,
+    "stargazers_count": 0,
+    "watchers_count": 0,
+    "language": "Go",
+    "has_issues": True,
+    "has_projects": True,
+    "has_downloads": True,
+    "has_wiki": True,
+    "has_pages": False,
+    "has_discussions": False,
+    "forks_count": 0,
+    "mirror_url": None,
+    "archived": False,
+    "disabled": False,
+    "license": None,
+    "allow_forking": True,
+    "is_template": False,
+    "web_commit_signoff_required": False,
+    "visibility": "public",
+    "forks": 0,
+    "watchers": 0,
+    "default_branch": "master",
+    "network_count": 0,
+    "subscribers_count": 0,
+}
+_PERMISSIONS = {"admin": False, "maintain": False, "push": True, "triage": True, "pull": True}
+
+
 def repo_json(fake: FakeGitHub, enc: Encoder, repo: FakeRepo) -> dict[str, Any]:
     """A repository object like ``GET /repos/{o}/{r}``."""
     prefix = enc.prefix(repo)
     open_count = len(repo.index("created", "open"))
+    web = f"{WEB}/{repo.full_name}"
     out: dict[str, Any] = {
         "id": repo.id,
         "node_id": legacy_node_id("Repository", repo.id),
         "name": repo.name,
         "full_name": repo.full_name,
-        "private": False,
         "owner": user_dict(fake.add_user(repo.owner, user_type="Organization"), enc.base),
-        "html_url": f"{WEB}/{repo.full_name}",
-        "description": None,
-        "fork": False,
+        "html_url": web,
         "url": prefix,
+        **{k: prefix + v for k, v in _REPO_URLS.items()},
+        "created_at": iso(repo.created_at),
+        "updated_at": iso(fake.now()),
+        "pushed_at": iso(max(repo.pushed_at, repo.created_at)),
+        "git_url": f"git://github.com/{repo.full_name}.git",
+        "ssh_url": f"git@github.com:{repo.full_name}.git",
+        "clone_url": f"{web}.git",
+        "svn_url": web,
+        "open_issues_count": open_count,
+        "open_issues": open_count,
+        "topics": [],
+        "permissions": dict(_PERMISSIONS),
     }
-    out.update({k: prefix + v for k, v in _REPO_URLS.items()})
-    out.update(
-        {
-            "created_at": iso(repo.created_at),
-            "updated_at": iso(fake.now()),
-            "pushed_at": iso(max(repo.pushed_at, repo.created_at)),
-            "git_url": f"git://github.com/{repo.full_name}.git",
-            "ssh_url": f"git@github.com:{repo.full_name}.git",
-            "clone_url": f"{WEB}/{repo.full_name}.git",
-            "svn_url": f"{WEB}/{repo.full_name}",
-            "homepage": None,
-            "size": 1,
-            "stargazers_count": 0,
-            "watchers_count": 0,
-            "language": "Go",
-            "has_issues": True,
-            "has_projects": True,
-            "has_downloads": True,
-            "has_wiki": True,
-            "has_pages": False,
-            "has_discussions": False,
-            "forks_count": 0,
-            "mirror_url": None,
-            "archived": False,
-            "disabled": False,
-            "open_issues_count": open_count,
-            "license": None,
-            "allow_forking": True,
-            "is_template": False,
-            "web_commit_signoff_required": False,
-            "topics": [],
-            "visibility": "public",
-            "forks": 0,
-            "open_issues": open_count,
-            "watchers": 0,
-            "default_branch": "master",
-            "permissions": {
-                "admin": False,
-                "maintain": False,
-                "push": True,
-                "triage": True,
-                "pull": True,
-            },
-            "network_count": 0,
-            "subscribers_count": 0,
-        }
-    )
-    return out
+    return {**_REPO_CONSTANTS, **out}
 
 
 def full_user_json(fake: FakeGitHub, enc: Encoder, login: str) -> dict[str, Any]:

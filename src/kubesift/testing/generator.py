@@ -513,6 +513,32 @@ def _events(builder: _Builder, per_item: list[tuple[int, list[Op]]]) -> list[Eve
     return out
 
 
+def _build_items(
+    builder: _Builder, rng: random.Random, max_number: int, gaps: dict[int, str], owner: str
+) -> tuple[list[Item], list[tuple[int, list[Op]]], dict[int, Transfer], dict[int, str]]:
+    """Every number in turn: built, skipped (deleted, inaccessible) or transferred."""
+    created = _created_times(rng, max_number)
+    out: list[Item] = []
+    per_item: list[tuple[int, list[Op]]] = []
+    transferred: dict[int, Transfer] = {}
+    release_notes: dict[int, str] = {}
+    ident = 0
+    for number in range(1, max_number + 1):
+        ident = _item_id(created[number - 1], ident, rng)
+        gap = gaps.get(number)
+        if gap in ("deleted", "inaccessible"):
+            continue
+        item, ops, rn = builder.build(number, created[number - 1], ident)
+        if gap == "transferred":
+            transferred[number] = _transfer(item, owner, transferred, rng)
+            continue
+        out.append(item)
+        per_item.append((number, ops))
+        if rn is not None:
+            release_notes[number] = rn
+    return out, per_item, transferred, release_notes
+
+
 def generate_repo(
     items: int = 91_000,
     *,
@@ -540,25 +566,7 @@ def generate_repo(
     )
     max_number, gaps = _choose_gaps(rng, items)
     builder = _Builder(rng, pool, notes, labels, repo_id)
-    created = _created_times(rng, max_number)
-    out: list[Item] = []
-    per_item: list[tuple[int, list[Op]]] = []
-    transferred: dict[int, Transfer] = {}
-    release_notes: dict[int, str] = {}
-    ident = 0
-    for number in range(1, max_number + 1):
-        ident = _item_id(created[number - 1], ident, rng)
-        gap = gaps.get(number)
-        if gap in ("deleted", "inaccessible"):
-            continue
-        item, ops, rn = builder.build(number, created[number - 1], ident)
-        if gap == "transferred":
-            transferred[number] = _transfer(item, owner, transferred, rng)
-            continue
-        out.append(item)
-        per_item.append((number, ops))
-        if rn is not None:
-            release_notes[number] = rn
+    out, per_item, transferred, release_notes = _build_items(builder, rng, max_number, gaps, owner)
     builder.extra = [e for e in builder.extra if e[1] not in transferred]
     return GeneratedRepo(
         owner=owner,
