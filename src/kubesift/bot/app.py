@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from kubesift.bot import events, records
 from kubesift.bot.intake import Intake
+from kubesift.bot.policy import RepoSettings
 from kubesift.bot.signature import Secrets, signature_of, verify
 
 RECEIVED = "Event received. Have a nice day."
@@ -125,6 +126,36 @@ def classify(checked: Checked) -> tuple[str, events.Target | events.LabelChange 
     return ("queue", work) if work is not None else ("ignored", None)
 
 
+def job_of(
+    checked: Checked, body: bytes, work: events.Target | events.LabelChange
+) -> dict[str, Any]:
+    """The queue row for a delivery worth working on."""
+    return {
+        "delivery_id": checked.delivery,
+        "event": checked.event,
+        "payload": body.decode("utf-8", "replace"),
+        "action": str(checked.payload.get("action")) if checked.payload else None,
+        "repo": work.repo,
+        "number": work.number,
+    }
+
+
+def plugin_help(configured: Mapping[str, RepoSettings]) -> dict[str, Any]:
+    """Prow's PluginHelp: what the bot does and each repository's settings."""
+    config = {"": "Settings per repository: kubesift bot config OWNER/NAME"}
+    for repo, s in configured.items():
+        config[repo] = (
+            f"families={','.join(s.families) or 'all'} target_precision="
+            f"{s.target_precision} comment={s.comment} dry_run={s.dry_run}"
+        )
+    return {
+        "Description": HELP_DESCRIPTION,
+        "Config": config,
+        "Events": ["issues", "pull_request"],
+        "Commands": None,
+    }
+
+
 def create_app(
     engine: Engine,
     secrets: Secrets,
@@ -151,16 +182,7 @@ def create_app(
             return PlainTextResponse(f"400 Bad Request: {exc}", 400)
         if kind != "queue" or work is None:
             return PlainTextResponse(f"{kind}: {checked.event}", 200)
-        fresh = await intake.submit(
-            {
-                "delivery_id": checked.delivery,
-                "event": checked.event,
-                "payload": body.decode("utf-8", "replace"),
-                "action": str(checked.payload.get("action")) if checked.payload else None,
-                "repo": work.repo,
-                "number": work.number,
-            }
-        )
+        fresh = await intake.submit(job_of(checked, body, work))
         if not fresh:
             return PlainTextResponse("duplicate delivery", 200)
         if on_queued is not None:
@@ -170,21 +192,7 @@ def create_app(
     async def help_(request: Request) -> Response:
         with engine.connect() as conn:
             configured = records.all_settings(conn)
-        config = {"": "Settings per repository: kubesift bot config OWNER/NAME"}
-        for repo, s in configured.items():
-            config[repo] = (
-                f"families={','.join(s.families) or 'all'} target_precision="
-                f"{s.target_precision} comment={s.comment} dry_run={s.dry_run}"
-            )
-        return JSONResponse(
-            {
-                "Description": HELP_DESCRIPTION,
-                "Config": config,
-                "Events": ["issues", "pull_request"],
-                "Commands": None,
-            },
-            headers={"Cache-Control": "no-cache"},
-        )
+        return JSONResponse(plugin_help(configured), headers={"Cache-Control": "no-cache"})
 
     async def health(request: Request) -> Response:
         return JSONResponse({"ok": True})

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from kubesift.cli.common import check_repo, repo_option, settings, store
 from kubesift.cli.progress import RichProgress
-from kubesift.collect.service import export_repository
+from kubesift.collect.service import ExportReport, export_repository
 from kubesift.errors import UserError
 from kubesift.github import auth_from
 
@@ -110,6 +110,10 @@ def export(
             max_wait=max_wait,
             progress=progress,
         )
+    _render(console, report, as_json)
+
+
+def _render(console: Console, report: ExportReport, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report.as_dict()))
         return

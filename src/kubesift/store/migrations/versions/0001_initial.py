@@ -22,6 +22,12 @@ def _fk(table: str) -> sa.ForeignKey:
 
 
 def upgrade() -> None:
+    _repositories_and_items()
+    _labels_and_events()
+    _notes_and_sync_state()
+
+
+def _repositories_and_items() -> None:
     op.create_table(
         "repositories",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -59,6 +65,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_items_repo_updated", "items", ["repository_id", "updated_at"])
     op.create_index("ix_items_repo_created", "items", ["repository_id", "created_at"])
+
+
+def _labels_and_events() -> None:
     op.create_table(
         "labels",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -88,6 +97,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("repository_id", "github_id", name="uq_label_events_repo_gid"),
     )
     op.create_index("ix_label_events_item", "label_events", ["repository_id", "item_number"])
+
+
+def _notes_and_sync_state() -> None:
     op.create_table(
         "release_notes",
         sa.Column("item_id", sa.Integer, _fk("items"), primary_key=True),
