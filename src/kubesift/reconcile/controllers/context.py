@@ -77,6 +77,12 @@ def candidate(ctx: Context) -> tuple[registry.ModelVersion, str] | None:
     return newer[-1], state_of(ctx.engine, newer[-1])
 
 
+def candidate_in(ctx: Context, state: str) -> registry.ModelVersion | None:
+    """The candidate, when it is in ``state``."""
+    pending = candidate(ctx)
+    return pending[0] if pending is not None and pending[1] == state else None
+
+
 def online_of(ctx: Context, model: str, since: str | None) -> online.Online:
     """The model's online precision since ``since`` (:mod:`kubesift.learn.online`)."""
     with ctx.engine.connect() as conn:

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from kubesift.learn import registry
 from kubesift.reconcile import judge, policy
-from kubesift.reconcile.controllers.context import Context, candidate, production_version
+from kubesift.reconcile.controllers.context import Context, candidate_in, production_version
 from kubesift.reconcile.records import Decision
 
 
 def evaluate(ctx: Context) -> list[Decision]:
-    pending = candidate(ctx)
-    if pending is None or pending[1] != "trained":
+    cand = candidate_in(ctx, "trained")
+    if cand is None:
         return [Decision("evaluate", "none", "no candidate awaits evaluation")]
-    cand = pending[0]
     ref = registry.ref(cand)
     prod = production_version(ctx)
     if prod is None:

@@ -4,16 +4,15 @@ or becomes production at once."""
 from __future__ import annotations
 
 from kubesift.learn import registry
-from kubesift.reconcile.controllers.context import Context, candidate, production_version
+from kubesift.reconcile.controllers.context import Context, candidate_in, production_version
 from kubesift.reconcile.records import Decision
 from kubesift.timeutil import stamp
 
 
 def promote(ctx: Context) -> list[Decision]:
-    pending = candidate(ctx)
-    if pending is None or pending[1] != "accepted":
+    cand = candidate_in(ctx, "accepted")
+    if cand is None:
         return [Decision("promote", "none", "no accepted candidate")]
-    cand = pending[0]
     ref = registry.ref(cand)
     prod = production_version(ctx)
     share = ctx.desired.canary.share
