@@ -74,11 +74,11 @@ class RichProgress:
     def advance(self, count: int, remaining_quota: int | None) -> None:
         if self._task is None:
             self.phase("working", None)
-        assert self._task is not None
+        task_id = self._progress.tasks[-1].id  # the phase just started, if none was
         task = self._progress.tasks[-1]
         if task.total is not None and task.completed + count > task.total:
-            self._progress.update(self._task, total=task.completed + count)
-        self._progress.update(self._task, advance=count, quota=remaining_quota)
+            self._progress.update(task_id, total=task.completed + count)
+        self._progress.update(task_id, advance=count, quota=remaining_quota)
 
     def waiting(self, seconds: float, reason: str) -> None:
         self._progress.console.print(f"[yellow]waiting {seconds:.0f} s: {reason}[/]")

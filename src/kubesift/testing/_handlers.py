@@ -50,7 +50,8 @@ class Ctx:
     @property
     def r(self) -> FakeRepo:
         """The repository (repo routes only)."""
-        assert self.repo is not None
+        if self.repo is None:  # a repository route always resolves one first
+            raise not_found()
         return self.repo
 
     def number(self) -> int:
@@ -516,7 +517,8 @@ def get_user(c: Ctx) -> Response:
 def rate_limit(c: Ctx) -> Response:
     """``GET /rate_limit`` (free of charge)."""
     ident = c.req.identity
-    assert ident is not None
+    if ident is None:  # the pipeline identifies every caller before routing
+        raise ApiError(401, "Requires authentication")
     bucket = c.fake.credentials.bucket(
         ident, c.fake.rate_limit, c.fake.anonymous_rate_limit, c.fake.rate_window_seconds
     )

@@ -367,8 +367,7 @@ class _Builder:
 
     def _close(self, item: Item, life: _Life) -> None:
         rng = self.rng
-        closed = life.closed_at
-        assert closed is not None
+        closed = life.closed_at if life.closed_at is not None else item.created_at
         item.state, item.closed_at = "closed", closed
         if life.by_bot:
             item.closed_by = life.stale_bot
