@@ -15,4 +15,5 @@ def test_datasets_from_the_environment_or_beside_the_checkout(tmp_path: Path) ->
     if shared is None:
         assert default is None
     else:
-        assert default == shared / "datasets" and not SHARED.is_absolute()
+        assert default == shared / "datasets" and shared.is_absolute()
+        assert not SHARED.is_absolute()  # where it looks is relative, never a machine path

@@ -84,7 +84,7 @@ def find_shared() -> Path | None:
     checkout = Path(__file__).resolve().parents[2]
     for candidate in (SHARED, checkout / SHARED):
         if candidate.is_dir():
-            return candidate
+            return candidate.resolve()  # callers may change directory later
     return None
 
 
