@@ -87,3 +87,18 @@ def test_spec_resolution(tmp_path: Path, trained: Trained) -> None:
     assert pinned.pick("k").ref == registry.ref(v1)  # a pinned follower takes no canary
     with pytest.raises(Exception, match="no saved model"):
         ModelFollower(models, ModelSpec("nope"), check_every=0.0).current()
+
+
+def test_every_prediction_reads_at_most_the_capped_text(trained: Trained) -> None:
+    """The server and the bot both predict through Predictor: a 30 MB text scores like
+    its first MAX_TEXT_CHARS characters (before the cap: minutes and gigabytes)."""
+    from kubesift.learn import Predictor
+    from kubesift.learn.features import MAX_TEXT_CHARS
+
+    predictor = Predictor(
+        trained.model, {"labels": list(trained.labels), "thresholds": trained.thresholds}
+    )
+    huge = ("kubelet panics when the pod is deleted " * 800_000)[:30_000_000]
+    [full] = predictor.predict([{"text": huge}], explain=0)
+    [prefix] = predictor.predict([{"text": huge[:MAX_TEXT_CHARS]}], explain=0)
+    assert full.scores == prefix.scores
