@@ -74,8 +74,9 @@ def train_command(
       kubesift train --label kind/bug --family kind --family sig
       kubesift train --family sig --tune --budget 300
     """
+    from kubesift.learn.dataset import load_dataset
     from kubesift.learn.models import DEFAULT_MODEL
-    from kubesift.learn.service import load_training_data, train_and_save
+    from kubesift.learn.service import train_and_save
     from kubesift.learn.train import REFERENCE_SPLIT, TrainSpec
 
     if not 0 < target_precision < 1:
@@ -91,7 +92,7 @@ def train_command(
     cfg = settings()
     if budget <= 0:
         raise UserError("--budget must be a positive number of seconds")
-    dataset = load_training_data(store(cfg), source)
+    dataset = load_dataset(store(cfg), source)
     version = train_and_save(cfg.models_dir, dataset, spec, budget=budget if tune else None)
     metrics = json.loads((version.path / "metrics.json").read_text())
     if tune:

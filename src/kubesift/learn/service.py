@@ -7,10 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import Engine
-
 from kubesift.learn import card, registry
-from kubesift.learn.dataset import Dataset, labelled_count, load_dataset
+from kubesift.learn.dataset import Dataset, labelled_count
 from kubesift.learn.train import Trained, TrainSpec, train
 from kubesift.learn.tune import tune
 
@@ -23,8 +21,9 @@ def train_and_save(
     budget: float | None = None,
     extra: dict[str, Any] | None = None,
 ) -> registry.ModelVersion:
-    """Train per ``spec`` on ``dataset`` (see :func:`load_training_data`) and save a new
-    model version: the one recipe ``kubesift train``, the reconciler and the dashboard use.
+    """Train per ``spec`` on ``dataset`` (from :func:`~kubesift.learn.dataset.load_dataset`) and
+    save a new model version: the one recipe ``kubesift train``, the reconciler and the
+    dashboard use.
 
     With ``budget`` (seconds), first search the model's parameters on the training
     period (Optuna); the search is saved as ``tuning.json`` beside the model. ``extra``
@@ -41,12 +40,6 @@ def train_and_save(
         **(extra or {}),
     }
     return save_trained(models_dir, trained, search, facts)
-
-
-def load_training_data(engine: Engine, source: str = "release-notes") -> Dataset:
-    """The store's release notes, or (``source="items"``) its issues' and PRs' titles
-    and bodies, as a dataset with label provenance."""
-    return load_dataset(engine, source)
 
 
 def data_facts(dataset: Dataset, spec: TrainSpec) -> dict[str, Any]:
