@@ -8,14 +8,25 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.pipeline import Pipeline
+from sklearn.utils.estimator_checks import parametrize_with_checks
 from sqlalchemy.engine import Engine
 
+from kubesift.errors import UserError
 from kubesift.learn import ModelError, Predictor, registry
 from kubesift.learn.calibrate import choose_cap, decide, precision_threshold, top_decide
 from kubesift.learn.dataset import Dataset, load_dataset
-from kubesift.learn.models import MODELS, make_model
+from kubesift.learn.models import (
+    MODELS,
+    LinearLabelModel,
+    PerLabelLogistic,
+    make_model,
+    short_params,
+)
 from kubesift.learn.service import save_trained
 from kubesift.learn.train import TrainSpec, train
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 SPEC = TrainSpec(
     labels=("kind/bug",),
@@ -36,6 +47,41 @@ def test_models_follow_sklearn_conventions() -> None:
     for name in MODELS:
         model = make_model(name)
         assert model.get_params() == make_model(name, **model.get_params()).get_params()
+        assert short_params(make_model(name, **short_params(model))) == short_params(model)
+
+
+@parametrize_with_checks([PerLabelLogistic(), PerLabelLogistic(class_weight=None, C=0.5)])
+def test_the_regression_step_passes_sklearn_checks(estimator, check) -> None:  # type: ignore[no-untyped-def]
+    check(estimator)
+
+
+def test_the_linear_model_is_a_pipeline_of_features_and_labels() -> None:
+    model = make_model("sift-linear", 1, C=3.0, use_char=False)
+    assert isinstance(model, Pipeline)
+    assert [name for name, _ in model.steps] == ["features", "labels"]
+    # A short name reaches the step that owns it; the full name works too.
+    assert model.get_params()["labels__C"] == 3.0
+    assert model.get_params()["features__use_char"] is False
+    assert model.set_params(labels__C=2.0).get_params()["labels__C"] == 2.0
+    with pytest.raises(UserError, match="unknown parameter 'nope'"):
+        make_model("sift-linear", nope=1)
+
+
+def test_a_model_saved_before_the_pipeline_loads_and_scores_the_same() -> None:
+    import skops.io as sio
+
+    path = FIXTURES / "linear-v0.skops"  # written by the flat LinearLabelModel (9c303d2)
+    expected = json.loads((FIXTURES / "linear-v0.json").read_text())
+    types = sio.get_untrusted_types(file=path)
+    assert set(types) <= registry.TRUSTED_TYPES
+    model = sio.load(path, trusted=types)
+    assert isinstance(model, LinearLabelModel)
+    assert np.allclose(model.predict_proba(expected["inputs"]), expected["scores"], atol=1e-12)
+    params = short_params(model)
+    assert {k: params[k] for k in expected["params"]} == {
+        k: tuple(v) if isinstance(v, list) else v for k, v in expected["params"].items()
+    }
+    assert model.explain(expected["inputs"][0], 0)[0][0] in {"w:fix", "w:panic"}
 
 
 def test_train_learns_and_reports(trained) -> None:  # type: ignore[no-untyped-def]
@@ -95,11 +141,11 @@ def test_cap_is_chosen_on_the_given_scores() -> None:
 
 
 def test_default_model_balances_only_the_tasks(trained) -> None:  # type: ignore[no-untyped-def]
-    assert trained.model.get_params()["balanced_columns"] == 1
-    assert trained.model.get_params()["class_weight"] is None
-    assert make_model("sift-linear-v1").get_params()["class_weight"] == "balanced"
-    assert make_model("sift-linear", 2).get_params()["balanced_columns"] == 2
-    assert make_model("sift-linear-v1", 2).get_params()["balanced_columns"] == 0
+    assert trained.model.get_params()["labels__balanced_columns"] == 1
+    assert trained.model.get_params()["labels__class_weight"] is None
+    assert short_params(make_model("sift-linear-v1"))["class_weight"] == "balanced"
+    assert short_params(make_model("sift-linear", 2))["balanced_columns"] == 2
+    assert short_params(make_model("sift-linear-v1", 2))["balanced_columns"] == 0
 
 
 def test_round_trip_gives_identical_scores(trained, home: Path) -> None:  # type: ignore[no-untyped-def]

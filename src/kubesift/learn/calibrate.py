@@ -45,12 +45,12 @@ def out_of_fold(
     """Scores for every training item from a model that did not see its fold."""
     oof = np.zeros(Y.shape, dtype=np.float64)
     if isinstance(model, LinearLabelModel):
-        featurizer = clone(model)._featurizer().fit(X)  # unsupervised: reads no labels
-        M = featurizer.transform(X)
+        # The featurizer reads no labels, so one fit on every item serves all folds.
+        M = clone(model.named_steps["features"]).fit_transform(X)
         for f in np.unique(folds):
             test = folds == f
-            fitted = clone(model).fit_matrix(M[~test], Y[~test], known[~test])
-            oof[test] = 1 / (1 + np.exp(-fitted.decision_matrix(M[test])))
+            fitted = clone(model.named_steps["labels"]).fit(M[~test], Y[~test], known[~test])
+            oof[test] = fitted.predict_proba(M[test])
         return oof
     for f in np.unique(folds):
         test = np.flatnonzero(folds == f)

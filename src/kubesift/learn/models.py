@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import DataConversionWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.feature_selection import f_classif
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
-from sklearn.utils.validation import check_is_fitted
+from sklearn.pipeline import Pipeline
+from sklearn.utils import Tags
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from kubesift.errors import UserError
 from kubesift.learn.features import Item, ItemFeaturizer, drop_stop_words, item_text
@@ -41,13 +47,17 @@ _SHARED: dict[str, Any] = {}
 
 
 def _fit_shared(j: int) -> tuple[np.ndarray, float]:
-    model, M, Y, mask = _SHARED["job"]
-    fitted: tuple[np.ndarray, float] = model._fit_label(M, Y, mask, j)
+    model, M, Y, mask, weights = _SHARED["job"]
+    fitted: tuple[np.ndarray, float] = model._fit_label(M, Y, mask, j, weights)
     return fitted
 
 
 def _map_labels(
-    model: LinearLabelModel, M: sp.csr_matrix, Y: np.ndarray, mask: np.ndarray
+    model: PerLabelLogistic,
+    M: sp.csr_matrix,
+    Y: np.ndarray,
+    mask: np.ndarray,
+    weights: np.ndarray | None = None,
 ) -> list[tuple[np.ndarray, float]]:
     """Fit every label's regression, in forked worker processes when there are cores.
 
@@ -57,8 +67,8 @@ def _map_labels(
     labels = range(Y.shape[1])
     workers = min(_workers(), Y.shape[1])
     if workers < 2 or "fork" not in mp.get_all_start_methods():
-        return [model._fit_label(M, Y, mask, j) for j in labels]
-    _SHARED["job"] = (model, M, Y, mask)
+        return [model._fit_label(M, Y, mask, j, weights) for j in labels]
+    _SHARED["job"] = (model, M, Y, mask, weights)
     try:
         with mp.get_context("fork").Pool(workers) as pool:
             return pool.map(_fit_shared, labels, chunksize=1)
@@ -70,115 +80,214 @@ def _mask(Y: np.ndarray, known: np.ndarray | None) -> np.ndarray:
     return np.ones(Y.shape, dtype=bool) if known is None else np.asarray(known, dtype=bool)
 
 
-class LinearLabelModel(ClassifierMixin, BaseEstimator):
-    """One logistic regression per label over shared :class:`ItemFeaturizer` features.
+class PerLabelLogistic(ClassifierMixin, BaseEstimator):
+    """One logistic regression per target column, on a feature matrix.
 
-    ``C`` goes to every per-label regression. The first ``balanced_columns`` labels
+    The regression step of :class:`LinearLabelModel`, usable on its own: a plain
+    scikit-learn classifier for a 1-D ``y`` (binary, or one-vs-rest for several
+    classes), and a multi-label one for an n × L 0/1 ``Y`` (then ``predict_proba``
+    is n × L). ``C`` goes to every regression. The first ``balanced_columns`` columns
     (the single-label tasks, e.g. ``kind/bug``; training sets this) are fit with
-    ``class_weight="balanced"``, the others with ``class_weight``. The featurizer
-    parameters choose the feature blocks. A label with one class only in training
-    gets a constant score (its prior).
+    ``class_weight="balanced"``, the others with ``class_weight``. ``known`` masks
+    cells whose target is unknown. A column with one class only gets its prior.
     """
 
     def __init__(
         self,
         C: float = 1.0,
-        class_weight: str | None = "balanced",
-        use_char: bool = True,
-        use_author: bool = True,
-        use_docs: bool = True,
-        word_ngrams: tuple[int, int] = (1, 2),
-        char_ngrams: tuple[int, int] = (2, 5),
-        author_weight: float = 1.0,
-        docs_weight: float = 0.5,
+        class_weight: str | dict[Any, float] | None = "balanced",
         balanced_columns: int = 0,
     ) -> None:
         self.C = C
         self.class_weight = class_weight
-        self.use_char = use_char
-        self.use_author = use_author
-        self.use_docs = use_docs
-        self.word_ngrams = word_ngrams
-        self.char_ngrams = char_ngrams
-        self.author_weight = author_weight
-        self.docs_weight = docs_weight
         self.balanced_columns = balanced_columns
 
-    def _featurizer(self) -> ItemFeaturizer:
-        return ItemFeaturizer(
-            word_ngrams=self.word_ngrams,
-            char_ngrams=self.char_ngrams,
-            use_char=self.use_char,
-            use_author=self.use_author,
-            use_docs=self.use_docs,
-            author_weight=self.author_weight,
-            docs_weight=self.docs_weight,
-        )
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
+        if tags.classifier_tags is not None:
+            tags.classifier_tags.multi_label = True
+        return tags
 
-    def fit(
-        self, X: Sequence[Item], Y: np.ndarray, known: np.ndarray | None = None
-    ) -> LinearLabelModel:
-        """Fit the featurizer on ``X`` (no labels read), then one regression per label."""
-        self.featurizer_ = self._featurizer().fit(X)
-        return self.fit_matrix(self.featurizer_.transform(X), Y, known)
-
-    def fit_matrix(
-        self, M: sp.csr_matrix, Y: np.ndarray, known: np.ndarray | None = None
-    ) -> LinearLabelModel:
-        """Fit the per-label regressions on an already featurized matrix."""
-        Y = np.asarray(Y)
-        mask = _mask(Y, known)
-        fitted = _map_labels(self, M, Y, mask)
-        coefs = [c for c, _ in fitted]
-        intercepts = [i for _, i in fitted]
-        self.coef_ = np.vstack(coefs).astype(np.float32)
-        self.intercept_ = np.asarray(intercepts, dtype=np.float64)
+    def fit(self, X: Any, y: Any, known: np.ndarray | None = None) -> PerLabelLogistic:
+        M, y = validate_data(self, X, y, accept_sparse="csr", multi_output=True, reset=True)
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1 and not np.isin(y, (0, 1)).all():
+            warnings.warn(
+                "a column-vector y of classes was passed; use a 1-D y",
+                DataConversionWarning,
+                stacklevel=2,
+            )
+            y = y.ravel()
+        Y = self._targets(y)
+        fitted = _map_labels(self, sp.csr_matrix(M), Y, _mask(Y, known), self._weights(y))
+        self.coef_ = np.vstack([c for c, _ in fitted]).astype(np.float32)
+        self.intercept_ = np.asarray([i for _, i in fitted], dtype=np.float64)
         self.n_labels_ = Y.shape[1]
         return self
 
+    def _targets(self, y: np.ndarray) -> np.ndarray:
+        """The 0/1 columns to fit: Y itself, or ``y``'s classes one-vs-rest."""
+        self.multilabel_ = y.ndim == 2
+        if self.multilabel_:
+            self.classes_ = np.array([0, 1])  # every column is 0/1
+            return y.astype(int)
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        if len(self.classes_) <= 2:
+            return (y == self.classes_[-1]).astype(int).reshape(-1, 1)
+        return (y[:, None] == self.classes_[None, :]).astype(int)
+
+    def _weights(self, y: np.ndarray) -> np.ndarray | None:
+        """Per-item weights when ``class_weight`` maps ``y``'s classes to weights."""
+        if y.ndim == 2 or not isinstance(self.class_weight, dict):
+            return None
+        return compute_sample_weight(self.class_weight, y)
+
     def _fit_label(
-        self, M: sp.csr_matrix, Y: np.ndarray, mask: np.ndarray, j: int
+        self,
+        M: sp.csr_matrix,
+        Y: np.ndarray,
+        mask: np.ndarray,
+        j: int,
+        weights: np.ndarray | None = None,
     ) -> tuple[np.ndarray, float]:
         rows = mask[:, j]
         y = Y[rows, j]
         if len(np.unique(y)) < 2:
             prior = float(y.mean()) if len(y) else 0.0
             return np.zeros(M.shape[1], dtype=np.float64), _logit(prior)
+        # A class -> weight map for a 1-D y is applied as item weights instead.
+        own = None if weights is not None else self.class_weight
         clf = LogisticRegression(
             C=self.C,
-            class_weight="balanced" if j < self.balanced_columns else self.class_weight,
+            class_weight="balanced" if j < self.balanced_columns else own,
             solver="liblinear",
             dual=True,
             random_state=0,
             max_iter=300,
-        ).fit(M[rows], y)
+        ).fit(M[rows], y, sample_weight=None if weights is None else weights[rows])
         return clf.coef_[0], float(clf.intercept_[0])
 
-    def decision_matrix(self, M: sp.csr_matrix) -> np.ndarray:
+    def _scores(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "coef_")
+        M = validate_data(self, X, accept_sparse="csr", reset=False)
         return np.asarray(M @ self.coef_.T, dtype=np.float64) + self.intercept_
 
-    def predict_proba(self, X: Sequence[Item]) -> np.ndarray:
-        """n × L probabilities."""
-        check_is_fitted(self, "coef_")
-        return _sigmoid(self.decision_matrix(self.featurizer_.transform(X)))
+    def decision_function(self, X: Any) -> np.ndarray:
+        scores = self._scores(X)
+        return scores[:, 0] if not self.multilabel_ and len(self.classes_) == 2 else scores
 
-    def predict(self, X: Sequence[Item]) -> np.ndarray:
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """n × L per-label probabilities, or n × classes for a 1-D target."""
+        p = _sigmoid(self._scores(X))
+        if self.multilabel_:
+            return p
+        if len(self.classes_) == 1:
+            return np.ones((p.shape[0], 1))
+        if len(self.classes_) == 2:
+            return np.column_stack([1 - p[:, 0], p[:, 0]])
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict(self, X: Any) -> np.ndarray:
+        proba = self.predict_proba(X)
+        if self.multilabel_:
+            return (proba >= 0.5).astype(int)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+
+class LinearLabelModel(Pipeline):
+    """Shared :class:`ItemFeaturizer` features, then :class:`PerLabelLogistic`.
+
+    A scikit-learn :class:`~sklearn.pipeline.Pipeline` with the steps ``features`` and
+    ``labels``. Each step's own parameters may also be set by their short names
+    (``C``, ``use_char``, ``author_weight``…), which is how ``train --param``, tuning
+    and ``metadata.json`` name them; :meth:`short_params` reads them back.
+    """
+
+    def __init__(
+        self,
+        steps: list[tuple[str, Any]] | None = None,
+        *,
+        transform_input: list[str] | None = None,
+        memory: Any = None,
+        verbose: bool = False,
+    ) -> None:
+        super().__init__(
+            steps if steps is not None else _linear_steps(),
+            transform_input=transform_input,
+            memory=memory,
+            verbose=verbose,
+        )
+
+    def set_params(self, **params: Any) -> LinearLabelModel:
+        """Set parameters by full (``labels__C``) or short (``C``) name."""
+        super().set_params(**{self._full_name(k): v for k, v in params.items()})
+        return self
+
+    def _full_name(self, name: str) -> str:
+        if "__" in name or name in self.get_params(deep=True):
+            return name
+        owners = [s for s, est in self.steps if name in est.get_params(deep=False)]
+        if len(owners) != 1:
+            raise UserError(f"unknown parameter {name!r} for {type(self).__name__}")
+        return f"{owners[0]}__{name}"
+
+    def short_params(self) -> dict[str, Any]:
+        """Every step's parameters by short name: what metadata.json records."""
+        out: dict[str, Any] = {}
+        for _name, est in self.steps:
+            out.update(est.get_params(deep=False))
+        return out
+
+    def fit(self, X: Sequence[Item], Y: Any, known: np.ndarray | None = None) -> LinearLabelModel:
+        """Fit the featurizer on ``X`` (no labels read), then one regression per label."""
+        super().fit(X, Y, labels__known=known)
+        return self
+
+    def predict(self, X: Sequence[Item], **params: Any) -> np.ndarray:
         return (self.predict_proba(X) >= 0.5).astype(int)
 
     def explain(self, item: Item, label_index: int, top: int = 5) -> list[tuple[str, float]]:
         """The word, author and doc features that pushed this label's score most."""
-        check_is_fitted(self, "coef_")
-        row = self.featurizer_.transform([item]).tocoo()
-        weights = row.data * self.coef_[label_index, row.col]
-        names = self._names()
+        labels = self.named_steps["labels"]
+        check_is_fitted(labels, "coef_")
+        row = self.named_steps["features"].transform([item]).tocoo()
+        weights = row.data * labels.coef_[label_index, row.col]
+        names = self.named_steps["features"].get_feature_names_out()
         ranked = sorted(zip(row.col, weights, strict=True), key=lambda p: -abs(p[1]))
         picked = [(names[c], float(w)) for c, w in ranked if _explains(str(names[c]))]
         return picked[:top]
 
-    def _names(self) -> np.ndarray:
-        if not hasattr(self, "_names_cache"):
-            self._names_cache = self.featurizer_.get_feature_names_out()
-        return self._names_cache
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Files saved before the model was a Pipeline hold flat parameters and the
+        # fitted featurizer and coefficients side by side; load them as its steps.
+        if "steps" not in state:
+            state = _pipeline_state(state)
+        super().__setstate__(state)
+
+
+def _linear_steps() -> list[tuple[str, Any]]:
+    return [("features", ItemFeaturizer()), ("labels", PerLabelLogistic())]
+
+
+_LABEL_PARAMS = ("C", "class_weight", "balanced_columns")
+
+
+def _pipeline_state(old: dict[str, Any]) -> dict[str, Any]:
+    labels = PerLabelLogistic(**{k: old[k] for k in _LABEL_PARAMS if k in old})
+    steps: list[tuple[str, Any]] = [("features", old.get("featurizer_", ItemFeaturizer()))]
+    if "coef_" in old:
+        labels.coef_ = old["coef_"]
+        labels.intercept_ = old["intercept_"]
+        labels.n_labels_ = old["n_labels_"]
+        labels.multilabel_ = True
+        labels.classes_ = np.array([0, 1])
+        labels.n_features_in_ = old["coef_"].shape[1]
+    steps.append(("labels", labels))
+    version = {"_sklearn_version": old["_sklearn_version"]} if "_sklearn_version" in old else {}
+    return {"steps": steps, "transform_input": None, "memory": None, "verbose": False, **version}
 
 
 def _explains(name: str) -> bool:
@@ -263,9 +372,11 @@ def _logit(p: float) -> float:
 
 
 MODELS: dict[str, Callable[[], Any]] = {
-    "sift-linear": lambda: LinearLabelModel(**SIFT_LINEAR),
+    "sift-linear": lambda: LinearLabelModel().set_params(**SIFT_LINEAR),
     "sift-linear-v1": LinearLabelModel,
-    "linear": lambda: LinearLabelModel(C=1.0, class_weight=None, use_author=False, use_docs=False),
+    "linear": lambda: LinearLabelModel().set_params(
+        C=1.0, class_weight=None, use_author=False, use_docs=False
+    ),
     "seed-mlp": SeedMLP,
     "majority": MajorityModel,
 }
@@ -280,7 +391,7 @@ def make_model(name: str, n_tasks: int | None = None, **params: Any) -> Any:
     if name not in MODELS:
         raise UserError(f"unknown model {name!r}; choose from {', '.join(sorted(MODELS))}")
     model = MODELS[name]()
-    defaults = model.get_params()
+    defaults = short_params(model)
     if (
         n_tasks is not None
         and defaults.get("balanced_columns")
@@ -288,3 +399,11 @@ def make_model(name: str, n_tasks: int | None = None, **params: Any) -> Any:
     ):
         params = {**params, "balanced_columns": n_tasks}
     return model.set_params(**params) if params else model
+
+
+def short_params(model: Any) -> dict[str, Any]:
+    """A model's parameters as users name them (``C``, not ``labels__C``)."""
+    if isinstance(model, LinearLabelModel):
+        return model.short_params()
+    params: dict[str, Any] = model.get_params()
+    return params

@@ -32,6 +32,7 @@ CANARY = "canary.json"
 TRUSTED_TYPES = frozenset(
     {
         "kubesift.learn.models.LinearLabelModel",
+        "kubesift.learn.models.PerLabelLogistic",
         "kubesift.learn.models.SeedMLP",
         "kubesift.learn.models.MajorityModel",
         "kubesift.learn.features.ItemFeaturizer",

@@ -9,6 +9,7 @@ from typing import Any
 
 from kubesift.learn import card, registry
 from kubesift.learn.dataset import Dataset, labelled_count
+from kubesift.learn.models import short_params
 from kubesift.learn.train import Trained, TrainSpec, train
 from kubesift.learn.tune import tune
 
@@ -61,7 +62,7 @@ def save_trained(
     metadata: dict[str, Any] = {
         **(extra or {}),
         "model": trained.spec.model,
-        "params": trained.model.get_params(),
+        "params": short_params(trained.model),
         "labels": list(trained.labels),
         "thresholds": trained.thresholds,
         "f1_thresholds": trained.f1_thresholds,
