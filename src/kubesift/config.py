@@ -98,3 +98,16 @@ def find_datasets(env: Mapping[str, str] | None = None) -> Path | None:
     shared = find_shared()
     found = shared / "datasets" if shared is not None else None
     return found if found is not None and found.is_dir() else None
+
+
+def find_fixtures(name: str) -> Path | None:
+    """``shared/fixtures/<name>``: beside the datasets folder (``KUBESIFT_DATASETS/..``),
+    or in :func:`find_shared`; None when absent."""
+    roots = [p.parent for p in [find_datasets()] if p is not None]
+    shared = find_shared()
+    roots += [shared] if shared is not None else []
+    for root in roots:
+        path = root / "fixtures" / name
+        if path.is_dir():
+            return path
+    return None

@@ -66,3 +66,11 @@ class MalformedResponseError(GitHubError):
 
 class ImportError_(UserError):
     """A file given to an importer is missing or not in the expected format."""
+
+
+class CIError(KubesiftError):
+    """CI results could not be read (a bucket, a directory, a malformed file)."""
+
+
+class CIInputError(CIError, UserError):
+    """A CI input is unusable as given: hostile or malformed XML, an unknown source."""

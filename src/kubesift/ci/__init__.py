@@ -1,0 +1,1 @@
+"""CI results: Prow runs in, TestGrid's grid, Sippy's regressions and flakes, search out."""

@@ -1,0 +1,55 @@
+"""Triage's normalisation, distances and clustering, against its own vectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubesift.ci import text
+
+
+def test_normalize_vectors(vectors: dict[str, Any]) -> None:
+    for raw, expected in vectors["triage_normalize"]["cases"]:
+        assert text.normalize(raw) == expected, raw
+
+
+def test_normalize_truncates_and_dedupes_long_output() -> None:
+    long = "foobarbaz " * 500_000
+    assert text.normalize(long) == long[:5000] + text.TRUNCATED + long[:5000]
+    lines = "\n".join(["same line"] * 3000)
+    assert text.normalize(lines) == "same line"
+
+
+def test_map_contents_are_sorted() -> None:
+    assert text.normalize("got map[b:2 a:1]") == text.normalize("got map[a:1 b:2]")
+
+
+def test_distance_vectors(vectors: dict[str, Any]) -> None:
+    d = vectors["triage_distance"]
+    for a, b, want in d["ngram_edit_dist"]:
+        assert text.ngram_distance(a, b) == want
+    for a, b, want in d["edit_dist"]:
+        assert text.edit_distance(a, b) == want
+    for s, want in d["digest_sha1_of_ngram_counts_first20"]:
+        assert text.ngram_digest(s) == want
+    for texts, want in d["common_spans"]:
+        assert text.common_spans(texts) == want
+    assert text.common_spans(["a problem with a common set", "a common set"]) == [2, 7, 1, 4, 13]
+
+
+def test_cluster_vectors(vectors: dict[str, Any]) -> None:
+    for case in vectors["triage_distance"]["clusters"]:
+        clusters = text.cluster(case["texts"])
+        assert (len(clusters) == 1) is case["same_cluster"]
+
+
+def test_the_same_failure_on_other_pods_clusters_together() -> None:
+    texts = [
+        'pod "web-7mhpx" failed: dial tcp 10.0.0.12:443: i/o timeout at Mon, 12 January 2026 11:34:35',
+        'pod "web-9zzk2" failed: dial tcp 10.0.3.99:443: i/o timeout at Tue, 13 January 2026 09:00:01',
+        "expected 3 replicas, got 2",
+        "expected 3 replicas, got 1",  # one edit in 26 characters: Triage merges these
+        "timed out waiting for the condition",
+    ]
+    clusters = text.cluster(texts)
+    assert sorted(sorted(c.members) for c in clusters) == [[0, 1], [2, 3], [4]]
+    assert clusters[0].id == text.ngram_digest(clusters[0].key)
