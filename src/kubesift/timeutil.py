@@ -24,3 +24,8 @@ def stamp(at: float | None = None) -> str:
     (seconds since the epoch; default now)."""
     moment = datetime.fromtimestamp(time.time() if at is None else at, UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def shift(value: str, seconds: float) -> str:
+    """``value`` (ISO 8601 UTC) moved by ``seconds``."""
+    return to_iso(datetime.fromtimestamp(parse_iso(value).timestamp() + seconds, UTC))

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -234,3 +235,128 @@ reconcile_locks = Table(
     Column("acquired_at", Time),
     Column("expires_at", Time),
 )
+
+# -- CI results ---------------------------------------------------------------------------------
+# Kept per result: failures and flakes per run (with their text, deduplicated), the set of
+# tests each run executed (a "roster", stored once per distinct set: runs of a job mostly run
+# the same tests), and per day × job × test the counts Component Readiness and the flake
+# reports read (Sippy's materialised views). Passes are never stored one row per result.
+
+ci_jobs = Table(
+    "ci_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(512), nullable=False, unique=True),
+    Column("variants", Text, nullable=False),  # Platform:aws,Topology:ha,...
+    Column("first_seen_at", Time, nullable=False),
+)
+
+ci_tests = Table(
+    "ci_tests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("suite", String(512), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("digest", String(40), nullable=False, unique=True),  # sha1 of suite + name
+    Column("component", String(128), nullable=False),
+)
+
+ci_rosters = Table(
+    "ci_rosters",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("digest", String(40), nullable=False, unique=True),
+    Column("tests", Text, nullable=False),  # sorted test ids, comma-separated
+)
+
+ci_texts = Table(
+    "ci_texts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("digest", String(40), nullable=False, unique=True),
+    Column("text", Text, nullable=False),
+)
+
+ci_runs = Table(
+    "ci_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(1024), nullable=False),  # the directory or gs:// bucket/prefix
+    Column("path", String(1024), nullable=False),  # logs/<job>/<build>, relative to source
+    Column("job_id", ForeignKey("ci_jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("build", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # periodic | postsubmit | presubmit | ...
+    Column("state", String(16), nullable=False),  # pending | success | failure | aborted | error
+    Column("repo", String(255)),
+    Column("pr", Integer),
+    Column("pr_author", String(255)),
+    Column("started_at", Time),
+    Column("finished_at", Time),
+    Column("day", String(10)),  # the UTC day it started (counts are kept per day)
+    Column("version", String(64)),
+    Column("url", String(1024)),
+    Column("tests", Integer, nullable=False, default=0),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("flakes", Integer, nullable=False, default=0),
+    Column("skipped", Integer, nullable=False, default=0),
+    Column("roster_id", ForeignKey("ci_rosters.id")),
+    Column("errors", Text),  # JSON list: one line per unreadable file
+    Column("imported_at", Time, nullable=False),
+    UniqueConstraint("source", "path", name="uq_ci_runs_source_path"),
+)
+Index("ix_ci_runs_job_started", ci_runs.c.job_id, ci_runs.c.started_at)
+Index("ix_ci_runs_day", ci_runs.c.day)
+
+ci_results = Table(
+    "ci_results",
+    metadata,
+    Column("run_id", ForeignKey("ci_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("test_id", ForeignKey("ci_tests.id", ondelete="CASCADE"), primary_key=True),
+    Column("status", Integer, nullable=False),  # 12 failure | 13 flake (TestGrid's codes)
+    Column("text_id", ForeignKey("ci_texts.id")),
+    Column("seconds", Float),
+    Column("attempts", Integer, nullable=False, default=1),
+    Column("masked", Boolean, nullable=False, default=False),  # a key test failed in the run
+)
+Index("ix_ci_results_test", ci_results.c.test_id, ci_results.c.run_id)
+Index("ix_ci_results_text", ci_results.c.text_id)
+
+ci_daily = Table(
+    "ci_daily",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("job_id", ForeignKey("ci_jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("test_id", ForeignKey("ci_tests.id", ondelete="CASCADE"), primary_key=True),
+    Column("runs", Integer, nullable=False),
+    Column("passes", Integer, nullable=False),  # passed outright
+    Column("flakes", Integer, nullable=False),
+    Column("failures", Integer, nullable=False),
+)
+Index("ix_ci_daily_test", ci_daily.c.test_id, ci_daily.c.day)
+
+ci_logs = Table(
+    "ci_logs",
+    metadata,
+    Column("run_id", ForeignKey("ci_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("size", BigInteger, nullable=False),  # the whole log's size
+    Column("tail", LargeBinary, nullable=False),  # zlib of the last bytes kept
+)
+
+ci_regressions = Table(
+    "ci_regressions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("test_id", ForeignKey("ci_tests.id", ondelete="CASCADE"), nullable=False),
+    Column("variants", Text, nullable=False),
+    Column("component", String(128), nullable=False),
+    Column("status", Integer, nullable=False),  # Sippy's status value when last seen
+    Column("p", Float),
+    Column("explanation", Text),
+    Column("opened_at", Time, nullable=False),
+    Column("closed_at", Time),
+    Column("last_failure", Time),
+    Column("max_failures", Integer, nullable=False, default=0),
+    Column("issue", String(255)),  # owner/name#N when triaged
+    Column("triaged_at", Time),
+)
+Index("ix_ci_regressions_cell", ci_regressions.c.test_id, ci_regressions.c.variants)

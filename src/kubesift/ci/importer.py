@@ -1,0 +1,200 @@
+"""``kubesift ci import``: discover runs, read and parse them, save them.
+
+fetch (discover + read + parse, in worker processes for a local tree) / save (one
+transaction per batch of whole runs: a run's rows are never half-written, and the
+daily counts move with them) / ensure-schema (the store's migrations). Incremental:
+runs stored as finished are skipped; pending runs are read again and replaced once
+they finish.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from kubesift.ci import prow
+from kubesift.ci.run import ParsedRun, parse_run
+from kubesift.ci.save import save_runs
+from kubesift.ci.sources import LocalSource, Source
+from kubesift.ci.variants import Rules
+from kubesift.collect.progress import Progress, SilentProgress
+from kubesift.store.schema import ci_runs
+
+DEFAULT_LOG_TAIL = 256 * 1024
+BATCH = 200
+
+
+@dataclass
+class ImportReport:
+    source: str
+    discovered: int = 0
+    already: int = 0  # finished runs stored before
+    new: int = 0
+    finished_now: int = 0  # pending before, finished now
+    pending: int = 0
+    results: int = 0
+    failures: int = 0
+    flakes: int = 0
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        rate = (self.new + self.finished_now) / self.seconds if self.seconds else 0.0
+        text = (
+            f"{self.source}: {self.discovered:,} runs found, {self.new:,} new, "
+            f"{self.finished_now:,} finished since last time, {self.already:,} already stored, "
+            f"{self.pending:,} still running; {self.results:,} test results "
+            f"({self.failures:,} failures, {self.flakes:,} flakes) in {self.seconds:.1f} s"
+            f" ({rate:,.0f} runs/s)"
+        )
+        if self.errors:
+            text += f"; {len(self.errors)} unreadable files (first: {self.errors[0]})"
+        return text
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    key_tests: tuple[str, ...] = ()
+    log_tail: int = DEFAULT_LOG_TAIL
+    now: str | None = None
+
+
+def discover(source: Source) -> Iterator[prow.RunPath]:
+    """Every run under the source's ``logs/`` and ``pr-logs/pull/``, oldest build first."""
+    for job in source.dirs("logs"):
+        for build in sorted(source.dirs(f"logs/{job}"), key=_build_order):
+            where = prow.run_path(f"logs/{job}/{build}")
+            if where:
+                yield where
+    for org_repo in source.dirs("pr-logs/pull"):
+        for pr in source.dirs(f"pr-logs/pull/{org_repo}"):
+            for job in source.dirs(f"pr-logs/pull/{org_repo}/{pr}"):
+                base = f"pr-logs/pull/{org_repo}/{pr}/{job}"
+                for build in sorted(source.dirs(base), key=_build_order):
+                    where = prow.run_path(f"{base}/{build}")
+                    if where:
+                        yield where
+
+
+def _build_order(build: str) -> tuple[int, str]:
+    return (int(build), build) if build.isdigit() else (0, build)
+
+
+def read_run(source: Source, where: prow.RunPath, opts: ReadOptions) -> ParsedRun:
+    """Fetch a run's files and parse them."""
+    meta: dict[str, bytes] = {}
+    units: dict[str, bytes] = {}
+    log: prow.FileLog | None = None
+    for f in source.files(where.path):
+        rel = f.path[len(where.path) + 1 :]
+        if rel in prow.METADATA:
+            meta[rel] = source.read(f.path)
+        elif prow.is_junit(rel):
+            units[rel] = source.read(f.path)
+        elif rel == prow.BUILD_LOG:
+            log = prow.FileLog(f.path, f.size)
+    run = parse_run(where, meta, units, opts.key_tests, opts.now)
+    if log is not None and run.meta.state in ("failure", "error") and opts.log_tail > 0:
+        run.log_size = log.size
+        run.log_tail = zlib.compress(source.read(log.path, tail=opts.log_tail), 6)
+    return run
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _read_in_worker(where: prow.RunPath) -> ParsedRun:
+    return read_run(_WORKER["source"], where, _WORKER["opts"])
+
+
+def _executor(source: Source, opts: ReadOptions, workers: int) -> Executor:
+    _WORKER.update(source=source, opts=opts)
+    if isinstance(source, LocalSource) and workers > 1:
+        # forked readers inherit the source; parsing is CPU-bound
+        return ProcessPoolExecutor(workers, mp_context=get_context("fork"))
+    return ThreadPoolExecutor(max(1, workers))
+
+
+def import_runs(
+    engine: Engine,
+    source: Source,
+    rules: Rules,
+    progress: Progress | None = None,
+    workers: int = 2,
+    log_tail: int = DEFAULT_LOG_TAIL,
+    now: str | None = None,
+) -> ImportReport:
+    """Import every run of ``source`` not stored yet (and pending ones again)."""
+    progress = progress or SilentProgress()
+    start = time.monotonic()
+    report = ImportReport(source=source.name)
+    progress.phase("listing runs", None)
+    stored = _stored_states(engine, source.name)
+    todo: list[prow.RunPath] = []
+    for where in discover(source):
+        report.discovered += 1
+        state = stored.get(where.path)
+        if state is not None and state != "pending":
+            report.already += 1
+        else:
+            todo.append(where)
+        progress.advance(1, None)
+    progress.phase("importing runs", len(todo))
+    opts = ReadOptions(key_tests=rules.key_tests, log_tail=log_tail, now=now)
+    with _executor(source, opts, workers) as pool:
+        batch: list[ParsedRun] = []
+        for run in pool.map(_read_in_worker, todo, chunksize=8):
+            batch.append(run)
+            if len(batch) >= BATCH:
+                _save(engine, source.name, batch, rules, stored, report, progress)
+                batch = []
+        _save(engine, source.name, batch, rules, stored, report, progress)
+    report.seconds = time.monotonic() - start
+    return report
+
+
+def _stored_states(engine: Engine, source: str) -> dict[str, str]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(ci_runs.c.path, ci_runs.c.state).where(ci_runs.c.source == source)
+        )
+        return {path: state for path, state in rows}
+
+
+def _save(
+    engine: Engine,
+    source: str,
+    batch: list[ParsedRun],
+    rules: Rules,
+    stored: dict[str, str],
+    report: ImportReport,
+    progress: Progress,
+) -> None:
+    if not batch:
+        return
+    save_runs(engine, source, batch, rules)
+    for run in batch:
+        was = stored.get(run.where.path)
+        if not run.finished:
+            report.pending += 1
+        elif was == "pending":
+            report.finished_now += 1
+        else:
+            report.new += 1
+        report.results += len(run.outcomes)
+        report.failures += run.failures
+        report.flakes += run.flakes
+        report.errors += run.errors
+        stored[run.where.path] = run.meta.state
+    progress.advance(len(batch), None)

@@ -1,0 +1,92 @@
+"""One Prow run from its files: metadata, one outcome per test, errors. Pure.
+
+A file that cannot be read is an error line naming it; the rest of the run is kept.
+When a key test failed, the run's other failures are masked (Sippy's mass-failure
+rule: an install that failed makes every later failure noise); the highest-priority
+(first listed) failing key test stays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from kubesift.ci import junit
+from kubesift.ci.prow import RunMeta, RunPath, read_meta
+from kubesift.errors import CIInputError
+from kubesift.timeutil import shift, utcnow_iso
+
+STALE_HOURS = 24
+
+
+@dataclass
+class ParsedRun:
+    where: RunPath
+    meta: RunMeta
+    outcomes: list[junit.Outcome] = field(default_factory=list)
+    masked: set[tuple[str, str]] = field(default_factory=set)
+    skipped: int = 0
+    junit_files: int = 0
+    errors: list[str] = field(default_factory=list)
+    log_size: int | None = None
+    log_tail: bytes | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.meta.state != "pending"
+
+    @property
+    def failures(self) -> int:
+        return sum(o.status == junit.FAIL for o in self.outcomes)
+
+    @property
+    def flakes(self) -> int:
+        return sum(o.status == junit.FLAKY for o in self.outcomes)
+
+
+def parse_run(
+    where: RunPath,
+    meta_files: dict[str, bytes],
+    junit_files: dict[str, bytes],
+    key_tests: Sequence[str] = (),
+    now: str | None = None,
+) -> ParsedRun:
+    """The run's record from its JSON metadata and JUnit files (name → bytes)."""
+    now = now or utcnow_iso()
+    meta, errors = read_meta(where, meta_files)
+    run = ParsedRun(where=where, meta=meta, errors=errors, junit_files=len(junit_files))
+    cases: list[junit.Case] = []
+    for name, data in sorted(junit_files.items()):
+        try:
+            cases += junit.parse(data, f"{where.path}/{name}")
+        except CIInputError as exc:
+            run.errors.append(exc.message)
+    run.outcomes, run.skipped = junit.outcomes(cases)
+    run.masked = _masked(run.outcomes, key_tests)
+    if run.meta.state == "pending":
+        run.meta = replace(run.meta, state=_unfinished_state(run, now))
+    return run
+
+
+def _unfinished_state(run: ParsedRun, now: str) -> str:
+    """A run without finished.json: pending while it may still run (TestGrid waits 24 h);
+    a tree with no started.json either is judged on its JUnit alone."""
+    started = run.meta.started_at
+    if started is None:
+        if not run.outcomes:
+            return "error"
+        return "failure" if run.failures else "success"
+    if started > shift(now, -STALE_HOURS * 3600):
+        return "pending"
+    run.errors.append(f"{run.where.path}: did not complete within {STALE_HOURS} hours")
+    return "error"
+
+
+def _masked(outcomes: list[junit.Outcome], key_tests: Sequence[str]) -> set[tuple[str, str]]:
+    if not key_tests:
+        return set()
+    failed_keys = {o.name for o in outcomes if o.status == junit.FAIL and o.name in key_tests}
+    if not failed_keys:
+        return set()
+    keep = next(k for k in key_tests if k in failed_keys)
+    return {(o.suite, o.name) for o in outcomes if o.status == junit.FAIL and o.name != keep}

@@ -1,0 +1,240 @@
+"""Writing parsed runs: one transaction per batch of whole runs.
+
+Names (jobs, tests, rosters, failure texts) are interned by digest with
+``ON CONFLICT DO NOTHING`` then read back, so two importers never collide. A run seen
+pending before is deleted (its rows cascade) and written again whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.schema import Table
+
+from kubesift.ci import junit, variants
+from kubesift.ci.run import ParsedRun
+from kubesift.store.schema import (
+    ci_daily,
+    ci_jobs,
+    ci_logs,
+    ci_results,
+    ci_rosters,
+    ci_runs,
+    ci_tests,
+    ci_texts,
+)
+from kubesift.store.writes import dialect_insert, without_nul
+from kubesift.timeutil import utcnow_iso
+
+CHUNK = 500
+
+
+def digest(*parts: str) -> str:
+    return hashlib.sha1("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def save_runs(
+    engine: Engine, source: str, runs: Sequence[ParsedRun], rules: variants.Rules
+) -> None:
+    """Store ``runs`` (replacing pending ones of the same path) in one transaction."""
+    now = utcnow_iso()
+    with engine.begin() as conn:
+        conn.execute(
+            delete(ci_runs).where(
+                ci_runs.c.source == source, ci_runs.c.path.in_([r.where.path for r in runs])
+            )
+        )
+        jobs = _intern(
+            conn,
+            ci_jobs,
+            "name",
+            {
+                r.where.job: {
+                    "name": r.where.job,
+                    "variants": variants.key(rules.of_job(r.where.job)),
+                    "first_seen_at": now,
+                }
+                for r in runs
+            },
+        )
+        tests = _intern_tests(conn, runs, rules)
+        texts = _intern(
+            conn,
+            ci_texts,
+            "digest",
+            {
+                digest(o.text): {"digest": digest(o.text), "text": o.text}
+                for r in runs
+                for o in r.outcomes
+                if o.status != junit.PASS
+            },
+        )
+        rosters = _intern_rosters(conn, runs, tests)
+        for run in runs:
+            _save_run(conn, source, run, jobs, tests, texts, rosters, now)
+        _add_daily(conn, runs, jobs, tests)
+
+
+def _intern(
+    conn: Connection, table: Table, key: str, rows: dict[str, dict[str, Any]]
+) -> dict[str, int]:
+    """Ids of ``rows`` by ``key``, inserting the missing ones."""
+    ids: dict[str, int] = {}
+    keys = list(rows)
+    for i in range(0, len(keys), CHUNK):
+        chunk = keys[i : i + CHUNK]
+        ids.update(_ids(conn, table, key, chunk))
+        missing = [rows[k] for k in chunk if k not in ids]
+        if missing:
+            stmt = dialect_insert(conn, table).on_conflict_do_nothing(index_elements=[key])  # type: ignore[attr-defined]
+            conn.execute(stmt, without_nul(missing))
+            ids.update(_ids(conn, table, key, [k for k in chunk if k not in ids]))
+    return ids
+
+
+def _ids(conn: Connection, table: Table, key: str, values: Iterable[str]) -> dict[str, int]:
+    col = table.c[key]
+    return {k: i for k, i in conn.execute(select(col, table.c.id).where(col.in_(list(values))))}
+
+
+def _intern_tests(
+    conn: Connection, runs: Sequence[ParsedRun], rules: variants.Rules
+) -> dict[tuple[str, str], int]:
+    rows: dict[str, dict[str, Any]] = {}
+    by_digest: dict[str, tuple[str, str]] = {}
+    for r in runs:
+        for o in r.outcomes:
+            d = digest(o.suite, o.name)
+            if d not in rows:
+                by_digest[d] = (o.suite, o.name)
+                rows[d] = {
+                    "suite": o.suite,
+                    "name": o.name,
+                    "digest": d,
+                    "component": rules.component(o.name),
+                }
+    ids = _intern(conn, ci_tests, "digest", rows)
+    return {by_digest[d]: i for d, i in ids.items()}
+
+
+def _roster(run: ParsedRun, tests: dict[tuple[str, str], int]) -> str:
+    return ",".join(str(i) for i in sorted(tests[(o.suite, o.name)] for o in run.outcomes))
+
+
+def _intern_rosters(
+    conn: Connection, runs: Sequence[ParsedRun], tests: dict[tuple[str, str], int]
+) -> dict[str, int]:
+    rows: dict[str, dict[str, Any]] = {}
+    for r in runs:
+        if r.outcomes:
+            text = _roster(r, tests)
+            rows.setdefault(digest(text), {"digest": digest(text), "tests": text})
+    return _intern(conn, ci_rosters, "digest", rows)
+
+
+def _save_run(
+    conn: Connection,
+    source: str,
+    run: ParsedRun,
+    jobs: dict[str, int],
+    tests: dict[tuple[str, str], int],
+    texts: dict[str, int],
+    rosters: dict[str, int],
+    now: str,
+) -> None:
+    m = run.meta
+    started = m.started_at or m.finished_at
+    row = {
+        "source": source,
+        "path": run.where.path,
+        "job_id": jobs[run.where.job],
+        "build": run.where.build,
+        "kind": m.kind,
+        "state": m.state,
+        "repo": m.repo,
+        "pr": m.pr,
+        "pr_author": m.pr_author,
+        "started_at": m.started_at,
+        "finished_at": m.finished_at,
+        "day": (started or now)[:10],
+        "version": m.version,
+        "url": m.url,
+        "tests": len(run.outcomes),
+        "failures": run.failures,
+        "flakes": run.flakes,
+        "skipped": run.skipped,
+        "roster_id": rosters[digest(_roster(run, tests))] if run.outcomes else None,
+        "errors": json.dumps(run.errors) if run.errors else None,
+        "imported_at": now,
+    }
+    run_id = conn.execute(ci_runs.insert().returning(ci_runs.c.id), without_nul([row])).scalar_one()
+    results = [
+        {
+            "run_id": run_id,
+            "test_id": tests[(o.suite, o.name)],
+            "status": o.status,
+            "text_id": texts[digest(o.text)],
+            "seconds": o.time,
+            "attempts": o.attempts,
+            "masked": (o.suite, o.name) in run.masked,
+        }
+        for o in run.outcomes
+        if o.status != junit.PASS
+    ]
+    if results:
+        conn.execute(ci_results.insert(), results)
+    if run.log_tail is not None:
+        conn.execute(
+            ci_logs.insert(), [{"run_id": run_id, "size": run.log_size, "tail": run.log_tail}]
+        )
+
+
+def _add_daily(
+    conn: Connection,
+    runs: Sequence[ParsedRun],
+    jobs: dict[str, int],
+    tests: dict[tuple[str, str], int],
+) -> None:
+    """Add finished runs' outcomes to the per day × job × test counts (masked failures
+    are not counted at all)."""
+    counts: dict[tuple[str, int, int], list[int]] = {}
+    for run in runs:
+        if not run.finished:
+            continue
+        day = (run.meta.started_at or run.meta.finished_at or utcnow_iso())[:10]
+        job = jobs[run.where.job]
+        for o in run.outcomes:
+            if (o.suite, o.name) in run.masked:
+                continue
+            c = counts.setdefault((day, job, tests[(o.suite, o.name)]), [0, 0, 0, 0])
+            c[0] += 1
+            c[1 if o.status == junit.PASS else 2 if o.status == junit.FLAKY else 3] += 1
+    if not counts:
+        return
+    rows = [
+        {
+            "day": d,
+            "job_id": j,
+            "test_id": t,
+            "runs": c[0],
+            "passes": c[1],
+            "flakes": c[2],
+            "failures": c[3],
+        }
+        for (d, j, t), c in counts.items()
+    ]
+    ins = dialect_insert(conn, ci_daily)
+    stmt = ins.on_conflict_do_update(  # type: ignore[attr-defined]
+        index_elements=[ci_daily.c.day, ci_daily.c.job_id, ci_daily.c.test_id],
+        set_={
+            name: ci_daily.c[name] + ins.excluded[name]  # type: ignore[attr-defined]
+            for name in ("runs", "passes", "flakes", "failures")
+        },
+    )
+    for i in range(0, len(rows), 5000):
+        conn.execute(stmt, rows[i : i + 5000])
