@@ -56,6 +56,7 @@ def save_runs(
             {
                 r.where.job: {
                     "name": r.where.job,
+                    "kind": r.meta.kind,
                     "variants": variants.key(rules.of_job(r.where.job)),
                     "first_seen_at": now,
                 }

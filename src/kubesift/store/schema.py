@@ -247,6 +247,7 @@ ci_jobs = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("name", String(512), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # periodic | postsubmit | presubmit | ...
     Column("variants", Text, nullable=False),  # Platform:aws,Topology:ha,...
     Column("first_seen_at", Time, nullable=False),
 )

@@ -18,6 +18,7 @@ def _jobs_tests() -> None:
         "ci_jobs",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("name", sa.String(512), nullable=False, unique=True),
+        sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("variants", sa.Text, nullable=False),
         sa.Column("first_seen_at", T, nullable=False),
     )

@@ -1,0 +1,268 @@
+"""``kubesift ci regressions``: Component Readiness per component × variant columns, and
+regression records that open, close and reopen with Sippy's hysteresis.
+
+Cells are test × the job's full variant combination (periodic and postsubmit jobs;
+presubmits test unmerged code). Counts are summed from the daily table in SQL; each
+cell is then judged by :func:`kubesift.ci.readiness.assess`. A cell with an open
+regression is judged at 90 % confidence and pity −2; a regression closed less than five
+days ago is reopened (keeping its opening time) rather than duplicated.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, case, func, select, update
+from sqlalchemy.engine import Connection
+
+from kubesift.ci import queries, readiness, variants
+from kubesift.ci.readiness import Counts, Settings
+from kubesift.errors import UserError
+from kubesift.store.schema import ci_daily, ci_jobs, ci_regressions
+from kubesift.timeutil import shift, utcnow_iso
+
+REOPEN_DAYS = 5
+
+
+@dataclass
+class Cell:
+    test_id: int
+    test: str
+    component: str
+    variants: str
+    column: str
+    sample: Counts
+    basis: Counts
+    assessment: readiness.Assessment
+    regression_id: int | None = None
+    opened_at: str | None = None
+    issue: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "regression_id": self.regression_id,
+            "test": self.test,
+            "component": self.component,
+            "variants": self.variants,
+            "column": self.column,
+            "status": self.assessment.name,
+            "status_value": self.assessment.status,
+            "p": self.assessment.p,
+            "explanation": self.assessment.explanation,
+            "sample": asdict(self.sample),
+            "basis": asdict(self.basis),
+            "opened_at": self.opened_at,
+            "issue": self.issue,
+        }
+
+
+@dataclass
+class Report:
+    sample: queries.Window
+    basis: queries.Window
+    columns: list[str]
+    cells_judged: int = 0
+    regressed: list[Cell] = field(default_factory=list)
+    improved: list[Cell] = field(default_factory=list)
+    #: component → column → worst status name
+    grid: dict[str, dict[str, str]] = field(default_factory=dict)
+    opened: int = 0
+    reopened: int = 0
+    closed: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sample": asdict(self.sample),
+            "basis": asdict(self.basis),
+            "columns": self.columns,
+            "cells_judged": self.cells_judged,
+            "regressions": [c.as_dict() for c in self.regressed],
+            "improvements": [c.as_dict() for c in self.improved],
+            "components": self.grid,
+            "opened": self.opened,
+            "reopened": self.reopened,
+            "closed": self.closed,
+        }
+
+
+def counts(
+    conn: Connection, sample: queries.Window, basis: queries.Window
+) -> dict[tuple[int, str], tuple[Counts, Counts]]:
+    """(test id, variants) → (sample counts, basis counts), summed in SQL."""
+    in_sample = ci_daily.c.day >= sample.first_day
+
+    def summed(col: Any, when: Any) -> Any:
+        return func.sum(case((when, col), else_=0))
+
+    stmt = (
+        select(
+            ci_daily.c.test_id,
+            ci_jobs.c.variants,
+            summed(ci_daily.c.passes, in_sample),
+            summed(ci_daily.c.failures, in_sample),
+            summed(ci_daily.c.flakes, in_sample),
+            summed(ci_daily.c.passes, ~in_sample),
+            summed(ci_daily.c.failures, ~in_sample),
+            summed(ci_daily.c.flakes, ~in_sample),
+        )
+        .join(ci_jobs, ci_jobs.c.id == ci_daily.c.job_id)
+        .where(
+            and_(
+                ci_daily.c.day >= basis.first_day,
+                ci_daily.c.day < sample.last_day,
+                ci_jobs.c.kind != "presubmit",
+            )
+        )
+        .group_by(ci_daily.c.test_id, ci_jobs.c.variants)
+    )
+    return {
+        (t, v): (Counts(int(sp), int(sf), int(sl)), Counts(int(bp), int(bf), int(bl)))
+        for t, v, sp, sf, sl, bp, bf, bl in conn.execute(stmt)
+    }
+
+
+def report(
+    conn: Connection,
+    columns: list[str],
+    settings: Settings | None = None,
+    sample_days: float = 7,
+    basis_days: float = 30,
+    end: str | None = None,
+    record: bool = True,
+    now: str | None = None,
+) -> Report:
+    """Judge every cell; with ``record``, open, reopen and close regression records."""
+    settings = settings or Settings()
+    sample = queries.window(sample_days, end)
+    basis = queries.before(sample, basis_days)
+    out = Report(sample=sample, basis=basis, columns=columns)
+    open_now = _open_regressions(conn, now or utcnow_iso())
+    data = counts(conn, sample, basis)
+    names = queries.tests_by_id(conn, {t for t, _ in data})
+    for (tid, var), (s, b) in data.items():
+        prior = open_now.get((tid, var))
+        opened = prior is not None and prior["closed_at"] is None
+        verdict = readiness.assess(s, b, settings.while_open() if opened else settings)
+        column = _column(var, columns)
+        cell = Cell(tid, names[tid][1], names[tid][2], var, column, s, b, verdict)
+        out.cells_judged += 1
+        worst = out.grid.setdefault(cell.component, {})
+        if column not in worst or _value(worst[column]) > verdict.status:
+            worst[column] = verdict.name
+        if verdict.regressed:
+            out.regressed.append(cell)
+        elif verdict.status == readiness.IMPROVEMENT:
+            out.improved.append(cell)
+    if record:
+        _record(conn, out, open_now, now or utcnow_iso())
+    out.regressed.sort(key=lambda c: (c.assessment.status, c.assessment.p or 0.0))
+    return out
+
+
+def _value(name: str) -> int:
+    return {v: k for k, v in readiness.STATUS_NAMES.items()}[name]
+
+
+def _column(var: str, columns: list[str]) -> str:
+    parsed = variants.parse_key(var)
+    return ",".join(f"{c}:{parsed.get(c, '?')}" for c in columns)
+
+
+def _open_regressions(conn: Connection, now: str) -> dict[tuple[int, str], dict[str, Any]]:
+    """Open regressions, and those closed within the reopen window, by cell."""
+    since = shift(now, -REOPEN_DAYS * 86_400)
+    rows = conn.execute(
+        select(ci_regressions)
+        .where((ci_regressions.c.closed_at.is_(None)) | (ci_regressions.c.closed_at >= since))
+        .order_by(ci_regressions.c.id)
+    )
+    return {(r.test_id, r.variants): dict(r._mapping) for r in rows}
+
+
+def _record(
+    conn: Connection, out: Report, known: dict[tuple[int, str], dict[str, Any]], now: str
+) -> None:
+    seen = set()
+    for cell in out.regressed:
+        key = (cell.test_id, cell.variants)
+        seen.add(key)
+        prior = known.get(key)
+        values = {
+            "status": cell.assessment.status,
+            "p": cell.assessment.p,
+            "explanation": cell.assessment.explanation,
+            "closed_at": None,
+        }
+        if prior is None:
+            cell.regression_id = conn.execute(
+                ci_regressions.insert().returning(ci_regressions.c.id),
+                [
+                    {
+                        **values,
+                        "test_id": cell.test_id,
+                        "variants": cell.variants,
+                        "component": cell.component,
+                        "opened_at": now,
+                        "last_failure": out.sample.end,
+                        "max_failures": cell.sample.failure,
+                    }
+                ],
+            ).scalar_one()
+            cell.opened_at, out.opened = now, out.opened + 1
+            continue
+        if prior["closed_at"] is not None:
+            out.reopened += 1
+        values["max_failures"] = max(int(prior["max_failures"]), cell.sample.failure)
+        conn.execute(
+            update(ci_regressions).where(ci_regressions.c.id == prior["id"]).values(**values)
+        )
+        cell.regression_id, cell.opened_at, cell.issue = (
+            prior["id"],
+            prior["opened_at"],
+            prior["issue"],
+        )
+    for key, prior in known.items():
+        if key not in seen and prior["closed_at"] is None:
+            conn.execute(
+                update(ci_regressions)
+                .where(ci_regressions.c.id == prior["id"])
+                .values(closed_at=now)
+            )
+            out.closed += 1
+
+
+def triage(conn: Connection, regression_id: int, issue: str) -> dict[str, Any]:
+    """Link a regression to the issue that tracks it (``owner/name#N``)."""
+    if not _ISSUE.match(issue):
+        raise UserError(f"an issue looks like owner/name#123, not {issue!r}")
+    row = conn.execute(select(ci_regressions).where(ci_regressions.c.id == regression_id)).first()
+    if row is None:
+        raise UserError(
+            f"no regression {regression_id}; `kubesift ci regressions --json` lists them"
+        )
+    conn.execute(
+        update(ci_regressions)
+        .where(ci_regressions.c.id == regression_id)
+        .values(issue=issue, triaged_at=utcnow_iso())
+    )
+    return {"regression_id": regression_id, "issue": issue}
+
+
+def listed(conn: Connection, include_closed: bool = False) -> list[dict[str, Any]]:
+    """Stored regression records, newest first."""
+    stmt = select(ci_regressions).order_by(
+        ci_regressions.c.opened_at.desc(), ci_regressions.c.id.desc()
+    )
+    if not include_closed:
+        stmt = stmt.where(ci_regressions.c.closed_at.is_(None))
+    rows = [dict(r._mapping) for r in conn.execute(stmt)]
+    names = queries.tests_by_id(conn, {int(r["test_id"]) for r in rows})
+    for r in rows:
+        r["test"] = names[int(r["test_id"])][1]
+        r["status"] = readiness.STATUS_NAMES.get(int(r["status"]), str(r["status"]))
+    return rows
+
+
+_ISSUE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+#\d+$")
