@@ -34,6 +34,13 @@ class Settings:
     def models_dir(self) -> Path:
         return self.home / "models"
 
+    @property
+    def ci_variants(self) -> Path | None:
+        """The CI variant rules file (``[ci] variants`` in kubesift.toml), if set."""
+        ci = self.extra.get("ci")
+        value = ci.get("variants") if isinstance(ci, Mapping) else None
+        return Path(str(value)) if value else None
+
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:

@@ -132,7 +132,15 @@ def test_migrated_database_matches_the_declared_schema(home: Path) -> None:
     engine = open_store(load_settings())
     with engine.connect() as conn:
         context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "compare_server_default": False}
+            conn,
+            opts={
+                "compare_type": True,
+                "compare_server_default": False,
+                # the full-text index is dialect-specific, made by migration 0005 only
+                "include_name": lambda name, kind, _parent: not (name or "").startswith(
+                    ("items_fts", "ix_items_fulltext")
+                ),
+            },
         )
         diff = compare_metadata(context, metadata)
     assert diff == [], "schema.py and the migrations disagree:\n" + "\n".join(map(str, diff))

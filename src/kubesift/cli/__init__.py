@@ -32,6 +32,7 @@ COMMANDS = {
     "bot": "kubesift.cli.bot:bot_group",
     "pipeline": "kubesift.cli.pipeline:pipeline_group",
     "reconcile": "kubesift.cli.reconcile:reconcile_group",
+    "ci": "kubesift.cli.ci:ci_group",
 }
 
 

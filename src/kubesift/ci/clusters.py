@@ -1,0 +1,108 @@
+"""``kubesift ci clusters``: Triage's clusters of failures, each with the issue that most
+likely tracks it.
+
+Failures in the window are normalised (dates blanked, noisy tokens renamed); identical
+normalised texts are grouped first, then groups within 10 % edit distance merge.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.engine import Connection
+
+from kubesift.ci import issues, queries, text
+from kubesift.ci.junit import FAIL
+from kubesift.store.schema import ci_jobs, ci_results, ci_runs
+
+
+@dataclass
+class ClusterRow:
+    id: str
+    text: str  # the normalised key text
+    failures: int
+    tests: list[tuple[str, int]]  # (name, failures), most first
+    jobs: list[tuple[str, int]]
+    first_seen: str | None
+    last_seen: str | None
+    owner: str  # the SIG most of its tests belong to
+    issue: issues.IssueMatch | None = None
+    runs: list[int] = field(default_factory=list)  # run ids (for drill-down)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "text": self.text,
+            "failures": self.failures,
+            "tests": [{"name": n, "failures": c} for n, c in self.tests],
+            "jobs": [{"name": n, "failures": c} for n, c in self.jobs],
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "owner": self.owner,
+            "issue": self.issue.as_dict() if self.issue else None,
+        }
+
+
+def failures(conn: Connection, w: queries.Window, job: str | None = None) -> list[dict[str, Any]]:
+    """Every unmasked failure in the window: test, text, job, run, time."""
+    where = [
+        ci_results.c.status == FAIL,
+        ci_results.c.masked.is_(False),
+        ci_runs.c.started_at >= w.start,
+        ci_runs.c.started_at < w.end,
+    ]
+    if job:
+        where.append(ci_runs.c.job_id == queries.job_id(conn, job))
+    stmt = (
+        select(
+            ci_results.c.test_id,
+            ci_results.c.text_id,
+            ci_runs.c.id.label("run_id"),
+            ci_runs.c.started_at,
+            ci_jobs.c.name.label("job"),
+        )
+        .join(ci_runs, ci_runs.c.id == ci_results.c.run_id)
+        .join(ci_jobs, ci_jobs.c.id == ci_runs.c.job_id)
+        .where(and_(*where))
+    )
+    return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def clusters(
+    conn: Connection,
+    days: float = 14,
+    end: str | None = None,
+    job: str | None = None,
+    limit: int = 50,
+    match_issues: bool = True,
+) -> list[ClusterRow]:
+    """Clusters of the failures in the ``days`` before ``end``, largest first."""
+    rows = failures(conn, queries.window(days, end), job)
+    bodies = queries.texts(conn, {r["text_id"] for r in rows})
+    names = queries.tests_by_id(conn, {r["test_id"] for r in rows})
+    found = text.cluster([bodies.get(r["text_id"], "") for r in rows])
+    out = []
+    for c in found[:limit]:
+        members = [rows[i] for i in c.members]
+        tests = Counter(names[m["test_id"]][1] for m in members)
+        owners = Counter(names[m["test_id"]][2] for m in members)
+        times = sorted(str(m["started_at"]) for m in members if m["started_at"])
+        row = ClusterRow(
+            id=c.id,
+            text=c.key,
+            failures=len(members),
+            tests=tests.most_common(),
+            jobs=Counter(str(m["job"]) for m in members).most_common(),
+            first_seen=times[0] if times else None,
+            last_seen=times[-1] if times else None,
+            owner=owners.most_common(1)[0][0],
+            runs=sorted({int(m["run_id"]) for m in members}),
+        )
+        if match_issues:
+            best = issues.match(conn, [n for n, _ in row.tests], c.key, limit=1)
+            row.issue = best[0] if best else None
+        out.append(row)
+    return out

@@ -1,0 +1,325 @@
+"""``kubesift ci``: CI results in, grid / flakes / regressions / search / clusters out."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape as esc
+from rich.table import Table
+
+from kubesift.ci import clusters as clusters_mod
+from kubesift.ci import flakes as flakes_mod
+from kubesift.ci import grid as grid_mod
+from kubesift.ci import jobs as jobs_mod
+from kubesift.ci import regressions as regressions_mod
+from kubesift.ci import search as search_mod
+from kubesift.ci import variants
+from kubesift.ci.importer import DEFAULT_LOG_TAIL, import_runs
+from kubesift.ci.junit import ABSENT, FAIL, FLAKY, PASS
+from kubesift.ci.readiness import Settings
+from kubesift.ci.sources import GCS_API, open_source
+from kubesift.cli.common import settings, store
+from kubesift.cli.progress import RichProgress
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+end_option = click.option(
+    "--end", metavar="TIME", help="End of the window (a date or ISO time; default now)."
+)
+CELL = {PASS: "[green]■[/]", FAIL: "[red]■[/]", FLAKY: "[magenta]■[/]", ABSENT: "[dim]·[/]"}
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+def _rules(path: Path | None) -> variants.Rules:
+    return variants.load(path or settings().ci_variants)
+
+
+@click.group("ci")
+def ci_group() -> None:
+    """CI results: Prow runs in; TestGrid's grid, Sippy's regressions and flakes, failure
+    search and clusters, and the open issue that tracks a failure, out.
+
+    \b
+    Start with:
+      kubesift ci import ./gcs-mirror            (logs/<job>/<build>/, pr-logs/pull/...)
+      kubesift ci import gs://kubernetes-jenkins/logs/ci-kubernetes-e2e-gci-gce
+      kubesift ci regressions
+    """
+
+
+@ci_group.command("import")
+@click.argument("source")
+@click.option("--api-url", default=GCS_API, show_default=True, help="The GCS JSON API to use.")
+@click.option(
+    "--variants",
+    "variants_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Variant, component and key-test rules (default: the packaged variants.toml).",
+)
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option(
+    "--log-tail",
+    type=click.IntRange(0),
+    default=DEFAULT_LOG_TAIL,
+    show_default=True,
+    help="Bytes kept from the end of a failed run's build-log.txt (0: none).",
+)
+@json_option
+def import_command(
+    source: str,
+    api_url: str,
+    variants_file: Path | None,
+    workers: int,
+    log_tail: int,
+    as_json: bool,
+) -> None:
+    """Import Prow runs from SOURCE: a directory in Prow's GCS layout or gs://BUCKET/PREFIX.
+
+    Reads started.json, finished.json, prowjob.json, podinfo.json, every JUnit file
+    (a path containing "junit" and ending .xml) and the tail of failed runs' build-log.txt.
+    Only runs not stored yet are read; runs still going are read again next time. A
+    bucket is read anonymously unless KUBESIFT_GCS_TOKEN holds an OAuth token.
+    """
+    rules = _rules(variants_file)
+    engine = store()
+    src = open_source(source, api_url=api_url, token=os.environ.get("KUBESIFT_GCS_TOKEN"))
+    with RichProgress(Console(stderr=True)) as progress:
+        report = import_runs(engine, src, rules, progress, workers=workers, log_tail=log_tail)
+    if as_json:
+        _echo_json(report.as_dict())
+    else:
+        click.echo(report.summary())
+    if report.errors and not as_json:
+        for line in report.errors[:10]:
+            click.echo(f"  unreadable: {line}", err=True)
+
+
+@ci_group.command("jobs")
+@json_option
+def jobs_command(as_json: bool) -> None:
+    """List the CI jobs in the store with their runs, pass rate and variants."""
+    with store().connect() as conn:
+        rows = jobs_mod.jobs(conn)
+    if as_json:
+        _echo_json([r.as_dict() for r in rows])
+        return
+    table = Table("job", "runs", "passed", "last run", "variants")
+    for r in rows:
+        table.add_row(
+            esc(r.name), f"{r.runs:,}", f"{r.pass_pct:.1f}%", r.last_run or "–", esc(r.variants)
+        )
+    Console().print(table)
+
+
+@ci_group.command("grid")
+@click.argument("job")
+@click.option("--runs", type=click.IntRange(1, 1000), default=30, show_default=True)
+@click.option("--failing", "only", flag_value="failing", help="Only rows with a failure.")
+@click.option("--flaky", "only", flag_value="flaky", help="Only rows with a flake or flips.")
+@json_option
+def grid_command(job: str, runs: int, only: str | None, as_json: bool) -> None:
+    """TestGrid's view of JOB: tests × its latest runs (newest first), with alerts after
+    3 consecutive failures. Status codes: 0 no result, 1 pass, 12 fail, 13 flaky."""
+    with store().connect() as conn:
+        g = grid_mod.grid(conn, job, runs=runs, only=only)
+    if as_json:
+        _echo_json(g.as_dict())
+        return
+    console = Console()
+    console.print(
+        f"[bold]{job}[/]: {len(g.columns)} runs, {len(g.rows) - 1} tests, {g.alerts} alerts"
+    )
+    for row in g.rows:
+        cells = "".join(CELL.get(c, "[yellow]■[/]") for c in row.cells)
+        flag = " [red]ALERT[/]" if row.alert else ""
+        console.print(f"{cells} {esc(row.name)}{flag}", highlight=False)
+
+
+@ci_group.command("flakes")
+@click.option("--days", type=float, default=7, show_default=True)
+@end_option
+@click.option("--job", help="Only this job.")
+@click.option("--min-runs", type=click.IntRange(1), default=3, show_default=True)
+@json_option
+def flakes_command(
+    days: float, end: str | None, job: str | None, min_runs: int, as_json: bool
+) -> None:
+    """Flaky tests per job: Sippy's flake % (failed, then passed on retry in the same run)
+    and TestGrid's flip flakiness (pass→fail flips, runs of ≥3 failures skipped)."""
+    with store().connect() as conn:
+        rows = flakes_mod.flakes(conn, days=days, end=end, job=job, min_runs=min_runs)
+    if as_json:
+        _echo_json([r.as_dict() for r in rows])
+        return
+    table = Table("test", "job", "runs", "flake %", "flips %", "working %")
+    for r in rows[:100]:
+        table.add_row(
+            r.test,
+            r.job,
+            str(r.runs),
+            f"{r.flake_pct:.1f}",
+            f"{r.flip_flakiness:.1f}",
+            f"{r.working_pct:.1f}",
+        )
+    Console().print(table)
+    if not rows:
+        click.echo("No flaky test in this window.")
+
+
+@ci_group.command("regressions")
+@click.option("--sample-days", type=float, default=7, show_default=True)
+@click.option("--basis-days", type=float, default=30, show_default=True)
+@end_option
+@click.option("--confidence", type=click.IntRange(50, 99), default=95, show_default=True)
+@click.option("--pity", type=float, default=5.0, show_default=True, help="Allowed drop, points.")
+@click.option("--min-fail", type=click.IntRange(0), default=3, show_default=True)
+@click.option(
+    "--new-test-pass-rate", type=float, default=95.0, show_default=True, help="0 turns it off."
+)
+@click.option("--no-record", is_flag=True, help="Report only; do not open or close records.")
+@click.option("--variants", "variants_file", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+def regressions_command(
+    sample_days: float,
+    basis_days: float,
+    end: str | None,
+    confidence: int,
+    pity: float,
+    min_fail: int,
+    new_test_pass_rate: float,
+    no_record: bool,
+    variants_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Component Readiness: each test × variant combination, its last SAMPLE_DAYS against
+    the BASIS_DAYS before, by Sippy's procedure (right-tailed Fisher, pity, minimum
+    failures, extreme drop > 15 points, pass-rate floor for new tests). Regressions are
+    recorded: opened, kept open with hysteresis, closed, reopened within 5 days."""
+    s = Settings(
+        confidence=confidence,
+        pity=pity,
+        minimum_failure=min_fail,
+        pass_rate_new_tests=new_test_pass_rate,
+    )
+    columns = list(_rules(variants_file).columns)
+    with store().begin() as conn:
+        rep = regressions_mod.report(
+            conn, columns, s, sample_days, basis_days, end, record=not no_record
+        )
+    if as_json:
+        _echo_json(rep.as_dict())
+        return
+    _print_report(rep)
+
+
+def _print_report(rep: regressions_mod.Report) -> None:
+    console = Console()
+    console.print(
+        f"sample {rep.sample.start} → {rep.sample.end}, basis {rep.basis.start} → "
+        f"{rep.basis.end}: {rep.cells_judged:,} cells, {len(rep.regressed)} regressed "
+        f"({rep.opened} opened, {rep.reopened} reopened, {rep.closed} closed)"
+    )
+    table = Table("id", "status", "test", "variants", "sample", "basis", "p", "issue")
+    for c in rep.regressed:
+        table.add_row(
+            str(c.regression_id or "–"),
+            c.assessment.name,
+            esc(c.test),
+            esc(c.column),
+            f"{c.sample.fails()}/{c.sample.total}",
+            f"{c.basis.fails()}/{c.basis.total}",
+            f"{c.assessment.p:.2g}" if c.assessment.p is not None else "–",
+            c.issue or "",
+        )
+    console.print(table)
+
+
+@ci_group.command("triage")
+@click.argument("regression_id", type=int)
+@click.argument("issue", metavar="OWNER/NAME#N")
+def triage_command(regression_id: int, issue: str) -> None:
+    """Record that ISSUE tracks regression REGRESSION_ID."""
+    with store().begin() as conn:
+        regressions_mod.triage(conn, regression_id, issue)
+    click.echo(f"regression {regression_id} is tracked by {issue}")
+
+
+@ci_group.command("search")
+@click.argument("pattern", metavar="REGEX")
+@click.option("--days", type=float, default=2, show_default=True)
+@end_option
+@click.option("--job", metavar="REGEX", help="Only jobs whose name matches.")
+@click.option(
+    "--in", "kinds", type=click.Choice(search_mod.KINDS), multiple=True, help="Default: both."
+)
+@click.option("--by", "bucket", type=click.Choice(["hour", "day"]), help="Histogram buckets.")
+@json_option
+def search_command(
+    pattern: str,
+    days: float,
+    end: str | None,
+    job: str | None,
+    kinds: tuple[str, ...],
+    bucket: str | None,
+    as_json: bool,
+) -> None:
+    """Runs whose failure texts or kept build-log tails match REGEX, per job with the
+    share of runs hit, a histogram ("when did it start"), and the issues that mention it.
+    A pattern without capitals ignores case."""
+    with store().connect() as conn:
+        res = search_mod.search(conn, pattern, days, end, job, kinds or search_mod.KINDS, bucket)
+    if as_json:
+        _echo_json(res.as_dict())
+        return
+    console = Console()
+    pct = 100 * res.matching_runs / res.runs if res.runs else 0
+    console.print(
+        f"{pattern!r}: {res.matching_runs:,} of {res.runs:,} runs ({pct:.2f}%)", highlight=False
+    )
+    for j in res.jobs[:20]:
+        console.print(
+            f"  {esc(j.job)}: {j.matching_runs} runs, {j.pct_of_runs:.1f}% of runs, "
+            f"{j.pct_of_failures:.1f}% of failures, {j.first_seen} → {j.last_seen}",
+            highlight=False,
+        )
+    peak = max((c for _, c in res.histogram), default=0)
+    for at, count in res.histogram:
+        bar = "█" * (round(30 * count / peak) if peak else 0)
+        console.print(f"  {at} {bar} {count}", highlight=False)
+    for i in res.issues[:5]:
+        console.print(
+            f"  issue: {i['repo']}#{i['number']} [{i['state']}] {i['title']}", highlight=False
+        )
+
+
+@ci_group.command("clusters")
+@click.option("--days", type=float, default=14, show_default=True)
+@end_option
+@click.option("--job", help="Only this job.")
+@click.option("--limit", type=click.IntRange(1), default=30, show_default=True)
+@json_option
+def clusters_command(
+    days: float, end: str | None, job: str | None, limit: int, as_json: bool
+) -> None:
+    """Failures clustered as Kubernetes Triage does (normalised text, < 10% edit distance),
+    each with its tests, jobs, first seen, owning SIG and the open issue that tracks it."""
+    with store().connect() as conn:
+        rows = clusters_mod.clusters(conn, days, end, job, limit)
+    if as_json:
+        _echo_json([r.as_dict() for r in rows])
+        return
+    console = Console()
+    for r in rows:
+        issue = f"{r.issue.repo}#{r.issue.number}" if r.issue else "no tracking issue"
+        console.print(
+            f"[bold]{r.failures}[/] failures, {len(r.tests)} tests, {len(r.jobs)} jobs, "
+            f"{esc(r.owner)}, since {r.first_seen} — {esc(issue)}",
+        )
+        console.print(f"  {esc(r.text[:200])}", highlight=False)
