@@ -134,7 +134,7 @@ def grid_command(job: str, runs: int, only: str | None, as_json: bool) -> None:
         return
     console = Console()
     console.print(
-        f"[bold]{job}[/]: {len(g.columns)} runs, {len(g.rows) - 1} tests, {g.alerts} alerts"
+        f"[bold]{esc(job)}[/]: {len(g.columns)} runs, {len(g.rows) - 1} tests, {g.alerts} alerts"
     )
     for row in g.rows:
         cells = "".join(CELL.get(c, "[yellow]■[/]") for c in row.cells)
@@ -161,8 +161,8 @@ def flakes_command(
     table = Table("test", "job", "runs", "flake %", "flips %", "working %")
     for r in rows[:100]:
         table.add_row(
-            r.test,
-            r.job,
+            esc(r.test),
+            esc(r.job),
             str(r.runs),
             f"{r.flake_pct:.1f}",
             f"{r.flip_flakiness:.1f}",
@@ -281,7 +281,8 @@ def search_command(
     console = Console()
     pct = 100 * res.matching_runs / res.runs if res.runs else 0
     console.print(
-        f"{pattern!r}: {res.matching_runs:,} of {res.runs:,} runs ({pct:.2f}%)", highlight=False
+        f"{esc(repr(pattern))}: {res.matching_runs:,} of {res.runs:,} runs ({pct:.2f}%)",
+        highlight=False,
     )
     for j in res.jobs[:20]:
         console.print(
@@ -295,7 +296,7 @@ def search_command(
         console.print(f"  {at} {bar} {count}", highlight=False)
     for i in res.issues[:5]:
         console.print(
-            f"  issue: {i['repo']}#{i['number']} [{i['state']}] {i['title']}", highlight=False
+            esc(f"  issue: {i['repo']}#{i['number']} ({i['state']}) {i['title']}"), highlight=False
         )
 
 
