@@ -134,8 +134,11 @@ def import_runs(
     workers: int = 2,
     log_tail: int = DEFAULT_LOG_TAIL,
     now: str | None = None,
+    batch_size: int = BATCH,
 ) -> ImportReport:
-    """Import every run of ``source`` not stored yet (and pending ones again)."""
+    """Import every run of ``source`` not stored yet (and pending ones again).
+
+    ``batch_size`` runs are committed per transaction (whole runs only)."""
     progress = progress or SilentProgress()
     start = time.monotonic()
     report = ImportReport(source=source.name)
@@ -156,7 +159,7 @@ def import_runs(
         batch: list[ParsedRun] = []
         for run in pool.map(_read_in_worker, todo, chunksize=8):
             batch.append(run)
-            if len(batch) >= BATCH:
+            if len(batch) >= batch_size:
                 _save(engine, source.name, batch, rules, stored, report, progress)
                 batch = []
         _save(engine, source.name, batch, rules, stored, report, progress)

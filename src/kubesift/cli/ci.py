@@ -19,7 +19,7 @@ from kubesift.ci import jobs as jobs_mod
 from kubesift.ci import regressions as regressions_mod
 from kubesift.ci import search as search_mod
 from kubesift.ci import variants
-from kubesift.ci.importer import DEFAULT_LOG_TAIL, import_runs
+from kubesift.ci.importer import BATCH, DEFAULT_LOG_TAIL, import_runs
 from kubesift.ci.junit import ABSENT, FAIL, FLAKY, PASS
 from kubesift.ci.readiness import Settings
 from kubesift.ci.sources import GCS_API, open_source
@@ -71,6 +71,13 @@ def ci_group() -> None:
     show_default=True,
     help="Bytes kept from the end of a failed run's build-log.txt (0: none).",
 )
+@click.option(
+    "--batch",
+    type=click.IntRange(1, 100_000),
+    default=BATCH,
+    show_default=True,
+    help="Runs committed per transaction (a run is never half-written).",
+)
 @json_option
 def import_command(
     source: str,
@@ -78,6 +85,7 @@ def import_command(
     variants_file: Path | None,
     workers: int,
     log_tail: int,
+    batch: int,
     as_json: bool,
 ) -> None:
     """Import Prow runs from SOURCE: a directory in Prow's GCS layout or gs://BUCKET/PREFIX.
@@ -91,7 +99,9 @@ def import_command(
     engine = store()
     src = open_source(source, api_url=api_url, token=os.environ.get("KUBESIFT_GCS_TOKEN"))
     with RichProgress(Console(stderr=True)) as progress:
-        report = import_runs(engine, src, rules, progress, workers=workers, log_tail=log_tail)
+        report = import_runs(
+            engine, src, rules, progress, workers=workers, log_tail=log_tail, batch_size=batch
+        )
     if as_json:
         _echo_json(report.as_dict())
     else:
