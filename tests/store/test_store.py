@@ -137,8 +137,8 @@ def test_migrated_database_matches_the_declared_schema(home: Path) -> None:
                 "compare_type": True,
                 "compare_server_default": False,
                 # the full-text index is dialect-specific, made by migration 0005 only
-                "include_name": lambda name, kind, _parent: not (name or "").startswith(
-                    ("items_fts", "ix_items_fulltext")
+                "include_name": lambda name, kind, _parent: (
+                    not (name or "").startswith(("items_fts", "ix_items_fulltext"))
                 ),
             },
         )

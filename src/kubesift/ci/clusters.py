@@ -30,7 +30,7 @@ class ClusterRow:
     last_seen: str | None
     owner: str  # the SIG most of its tests belong to
     issue: issues.IssueMatch | None = None
-    runs: list[int] = field(default_factory=list)  # run ids (for drill-down)
+    members: list[tuple[int, int]] = field(default_factory=list)  # (run id, test id)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -99,7 +99,7 @@ def clusters(
             first_seen=times[0] if times else None,
             last_seen=times[-1] if times else None,
             owner=owners.most_common(1)[0][0],
-            runs=sorted({int(m["run_id"]) for m in members}),
+            members=sorted((int(m["run_id"]), int(m["test_id"])) for m in members),
         )
         if match_issues:
             best = issues.match(conn, [n for n, _ in row.tests], c.key, limit=1)

@@ -15,7 +15,11 @@ import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
+
+if TYPE_CHECKING:
+    from kubesift.testing.fakegithub import FakeGitHub
 
 SIGS = ("node", "network", "storage", "apps", "api-machinery", "auth", "scheduling", "cli")
 SUBJECTS = (
@@ -284,7 +288,7 @@ class _Writer:
             self.h.error_of_text[text] = err[0]
             case = (
                 f'  <testcase name={quoteattr(name)} time="2.0">'
-                f'<failure message="failed">{escape(text)}</failure></testcase>\n'
+                f"<failure>{escape(text)}</failure></testcase>\n"
             )
             out.append(case)
             if err[1]:  # retried in the run and passed: a flake
@@ -309,3 +313,34 @@ class _Writer:
         if self.rng.random() < self.noise:
             return self.rng.randrange(len(ERRORS)), False
         return None
+
+
+DECOYS = (
+    ("kubelet: i/o timeout talking to the runtime on Windows nodes", "Seen once on a dev cluster."),
+    ("Deployment rollout stuck with 3 available replicas", "Steps to reproduce: scale to 3."),
+    ("Services: document session affinity timeouts", "The docs do not say what happens."),
+    ("e2e framework: make pod name suffixes shorter", "pod names like web-7mhpx are hard to read"),
+    ("Flaky test tracking umbrella for sig-network", "Collects flakes; see the project board."),
+    ("NetworkPolicy ingress rules ignore named ports", "Reproducer attached."),
+    ("Image pulls from registry.k8s.io are slow in CI", "connection reset by peer sometimes"),
+    ("PersistentVolumeClaim events are confusing", "Pending claims say nothing useful"),
+)
+
+
+def file_issues(fake: FakeGitHub, repo: str, history: CIHistory) -> dict[str, int]:
+    """File ``history``'s tracked issues (open), a closed duplicate of the first, and
+    decoys that share words but track nothing, in the fake GitHub ``fake``.
+
+    Returns each tracked test → its open issue's number.
+    """
+    owner, name = repo.split("/")
+    fake.create_repo(owner, name)
+    numbers: dict[str, int] = {}
+    for title, body in DECOYS:
+        fake.create_item(repo, title=title, body=body, kind="issue")
+    for i, issue in enumerate(history.issues):
+        if i == 0:  # an older report of the same failure, closed long ago
+            fake.create_item(repo, title=issue.title, body=issue.body, state="closed")
+        item = fake.create_item(repo, title=issue.title, body=issue.body, kind="issue")
+        numbers[issue.test] = item.number
+    return numbers
