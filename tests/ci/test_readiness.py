@@ -74,3 +74,27 @@ def test_extreme_and_missing() -> None:
     assert assess(Counts(), base).name == "MissingSample"
     assert assess(Counts(), base, Settings(ignore_missing=True)).name == "NotSignificant"
     assert assess(Counts(success=5), None, Settings(pass_rate_new_tests=0)).name == "MissingBasis"
+
+
+def test_fdr_keeps_strong_cells_and_drops_chance_ones() -> None:
+    from kubesift.ci.readiness import Assessment, control_fdr
+
+    def cell(p: float) -> tuple[Assessment, float]:
+        return Assessment(SIGNIFICANT, p, "x"), 0.05
+
+    quiet = (Assessment(NOT_SIGNIFICANT, None, "gate"), 0.05)
+    # 100 tested cells: two strong, one at p=0.02 (what one cell in 50 does by chance)
+    verdicts = (
+        [cell(1e-7), cell(1e-6), cell(0.02)]
+        + [(Assessment(NOT_SIGNIFICANT, 0.5, "x"), 0.05)] * 97
+        + [quiet] * 1000
+    )
+    out = control_fdr(verdicts, 0.01)
+    assert [v.status for v in out[:3]] == [SIGNIFICANT, SIGNIFICANT, NOT_SIGNIFICANT]
+    assert "not significant at FDR 0.01 across 100 tested cells" in out[2].explanation
+    # an open regression's cell (alpha 0.10) gets twice the allowance
+    open_cell = (Assessment(SIGNIFICANT, 1.5e-4, "x"), 0.10)
+    shut_cell = (Assessment(SIGNIFICANT, 1.5e-4, "x"), 0.05)
+    rest = [(Assessment(NOT_SIGNIFICANT, 0.9, "x"), 0.05)] * 99
+    assert control_fdr([open_cell, *rest], 0.01)[0].status == SIGNIFICANT
+    assert control_fdr([shut_cell, *rest], 0.01)[0].status == NOT_SIGNIFICANT

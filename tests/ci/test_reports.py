@@ -168,7 +168,8 @@ def test_search_says_where_and_since_when(history: tuple[Engine, CIHistory]) -> 
     assert res["tests"][0]["name"] == reg.test
     counts = {b["at"]: b["runs"] for b in res["histogram"]["counts"]}
     assert len(counts) == 7
-    assert all(c == 0 for d, c in counts.items() if d < "2025-12-30")  # it started 2 days ago
+    assert all(c == 0 for d, c in counts.items() if d < "2025-12-28")  # it started 4 days ago
+    assert counts["2025-12-28"] > 0
     assert res["histogram"]["bucket"] == "day"
     # capitals make the pattern case-sensitive (smart case, like ripgrep)
     assert _cli_json("search", "I/O TIMEOUT", "--days", "7", "--end", END_ISO)["matching_runs"] == 0
@@ -230,3 +231,28 @@ def test_clusters_are_pure_and_name_the_issue_that_tracks_them(
     assert any(c["issue"] and c["issue"]["repo"] == ISSUES_REPO for c in out)
     res = _cli_json("search", "i/o timeout", "--days", "7", "--end", END_ISO)
     assert any(i["repo"] == ISSUES_REPO and i["state"] == "open" for i in res["issues"])
+
+
+def test_rederive_applies_changed_rules_to_stored_runs(
+    history: tuple[Engine, CIHistory], tmp_path: Path
+) -> None:
+    _engine, h = history
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        'columns = ["Cloud"]\n'
+        '[[variant]]\nname = "Cloud"\ndefault = "other"\nrules = [["-aws-", "amazon"]]\n'
+        '[components]\n"Secrets" = "team-secrets"\n'
+    )
+    done = run_cli("ci", "rederive", "--variants", str(rules), "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["jobs_changed"] == len(h.jobs) and result["variant_rows"] > 0
+    jobs = {j["name"]: j["variants"] for j in _cli_json("jobs")}
+    assert {v for n, v in jobs.items() if "-aws-" in n} == {"Cloud:amazon"}
+    report = _cli_json("regressions", "--end", END_ISO, "--variants", str(rules), "--no-record")
+    assert {r["column"] for r in report["regressions"]} <= {"Cloud:amazon", "Cloud:other"}
+    assert report["regressions"]  # still found, now per Cloud
+    bad = tmp_path / "bad.toml"
+    bad.write_text('columns = ["Nope"]\n[[variant]]\nname = "Cloud"\n')
+    failed = run_cli("ci", "rederive", "--variants", str(bad))
+    assert failed.returncode == 2 and "columns name unknown variants ['Nope']" in failed.stderr

@@ -102,7 +102,8 @@ def clusters(
             members=sorted((int(m["run_id"]), int(m["test_id"])) for m in members),
         )
         if match_issues:
-            best = issues.match(conn, [n for n, _ in row.tests], c.key, limit=1)
+            names_, counts_ = [n for n, _ in row.tests], [float(k) for _, k in row.tests]
+            best = issues.match(conn, names_, c.key, limit=1, weights=counts_)
             row.issue = best[0] if best else None
         out.append(row)
     return out

@@ -19,7 +19,7 @@ from kubesift.ci.testgrid import flip_flakiness
 from kubesift.store.schema import ci_daily, ci_jobs, ci_runs
 
 #: A pair is called flaky at this flip flakiness (percent) or with any in-run flake.
-FLAKY_FLIPS = 5.0
+FLAKY_FLIPS = 2.0
 
 
 @dataclass

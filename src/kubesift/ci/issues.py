@@ -1,7 +1,8 @@
 """Which open issue already tracks a failure: full-text candidates, then a score a human
 can read. Sippy links an issue when it names the test; search.ci when it contains a
-regex someone wrote. Here both signals count: the test's name in the issue (+2 each, the
-strongest), and how many of the failure text's words the issue contains (0–1)."""
+regex someone wrote. Here both signals count: the issue naming the failing tests (up to
++2, the strongest, weighted by those tests' share of the failures), and how many of the
+failure text's words the issue contains (0–1)."""
 
 from __future__ import annotations
 
@@ -44,9 +45,19 @@ def _terms(tests: Sequence[str], text: str) -> tuple[list[str], set[str]]:
 
 
 def match(
-    conn: Connection, tests: Sequence[str], text: str, limit: int = 3, open_only: bool = True
+    conn: Connection,
+    tests: Sequence[str],
+    text: str,
+    limit: int = 3,
+    open_only: bool = True,
+    weights: Sequence[float] | None = None,
 ) -> list[IssueMatch]:
-    """The issues most likely to track a failure of ``tests`` with ``text``, best first."""
+    """The issues most likely to track a failure of ``tests`` with ``text``, best first.
+
+    ``weights`` (e.g. each test's failures in a cluster) make an issue that names the
+    test most of the failures come from rank above one naming a rarer test."""
+    weights = list(weights) if weights is not None else [1.0] * len(tests)
+    total = sum(weights) or 1.0
     terms, text_words = _terms(tests, text)
     candidates = dict(fulltext.search(conn, terms, limit=60))
     if not candidates:
@@ -70,10 +81,12 @@ def match(
     for row in conn.execute(stmt):
         rank[(row.full_name, int(row.number))] = candidates[int(row.id)]
         doc = f"{row.title or ''}\n{row.body or ''}"
-        named = [t for t in tests if t in doc or normalize_name(t) in doc]
+        hit = [i for i, t in enumerate(tests) if t in doc or normalize_name(t) in doc]
+        named = [tests[i] for i in hit]
+        share = sum(weights[i] for i in hit) / total
         doc_words = set(fulltext.words(doc))
         cover = len(text_words & doc_words) / len(text_words) if text_words else 0.0
-        score = 2.0 * min(len(named), 2) + cover
+        score = 2.0 * share + cover
         if score < MIN_SCORE:
             continue
         why = (f"names {named[0]!r}; " if named else "") + f"{cover:.0%} of the failure's words"

@@ -73,6 +73,10 @@ class Settings:
     pass_rate_min_runs: int = 6
     flake_as_failure: bool = False
     ignore_missing: bool = False
+    #: The false discovery rate allowed across a report's cells (Benjamini–Hochberg over
+    #: the cells whose Fisher test ran); 0 judges each cell alone, as Sippy does, which
+    #: over thousands of cells raises false alarms (bench/ci.py measures both).
+    fdr: float = 0.01
 
     def while_open(self) -> Settings:
         """Hysteresis for a cell with an open regression: confidence −5, pity −2."""
@@ -155,3 +159,29 @@ def _pass_rate(sample: Counts, required: float, s: Settings, new: bool) -> Asses
 
 def _pct(x: Fraction) -> str:
     return f"{float(x) * 100:.1f}%"
+
+
+def control_fdr(verdicts: list[tuple[Assessment, float]], q: float) -> list[Assessment]:
+    """Benjamini–Hochberg: ``(verdict, alpha)`` pairs in, verdicts out. Over the ``m``
+    cells whose Fisher test ran, a significant cell stays significant only if its p-value
+    passes the step-up threshold ``rank / m × q`` — ``q`` scaled by the cell's alpha
+    over 0.05, so a cell with an open regression (alpha 0.10) keeps its hysteresis."""
+    tested = sorted(
+        (i for i, (v, _a) in enumerate(verdicts) if v.p is not None),
+        key=lambda i: verdicts[i][0].p or 0.0,
+    )
+    m = len(tested)
+    cutoff = 0
+    for rank, i in enumerate(tested, start=1):
+        v, alpha = verdicts[i]
+        if (v.p or 0.0) <= rank / m * q * alpha / 0.05:
+            cutoff = rank
+    keep = set(tested[:cutoff])
+    out = []
+    for i, (v, _alpha) in enumerate(verdicts):
+        significant = v.status in (EXTREME, SIGNIFICANT, IMPROVEMENT)
+        if significant and v.p is not None and i not in keep:
+            reason = f"{v.explanation}; not significant at FDR {q:g} across {m} tested cells"
+            v = Assessment(NOT_SIGNIFICANT, v.p, reason)
+        out.append(v)
+    return out

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from kubesift.ci import queries, readiness, variants
 from kubesift.ci.readiness import Counts, Settings
 from kubesift.errors import UserError
-from kubesift.store.schema import ci_daily, ci_jobs, ci_regressions
+from kubesift.store.schema import ci_daily_variants, ci_regressions
 from kubesift.timeutil import shift, utcnow_iso
 
 REOPEN_DAYS = 5
@@ -90,36 +90,31 @@ class Report:
 def counts(
     conn: Connection, sample: queries.Window, basis: queries.Window
 ) -> dict[tuple[int, str], tuple[Counts, Counts]]:
-    """(test id, variants) → (sample counts, basis counts), summed in SQL."""
-    in_sample = ci_daily.c.day >= sample.first_day
+    """(test id, variants) → (sample counts, basis counts), summed in SQL from the
+    per-variant daily table (presubmits are not in it)."""
+    t = ci_daily_variants
+    in_sample = t.c.day >= sample.first_day
 
     def summed(col: Any, when: Any) -> Any:
         return func.sum(case((when, col), else_=0))
 
     stmt = (
         select(
-            ci_daily.c.test_id,
-            ci_jobs.c.variants,
-            summed(ci_daily.c.passes, in_sample),
-            summed(ci_daily.c.failures, in_sample),
-            summed(ci_daily.c.flakes, in_sample),
-            summed(ci_daily.c.passes, ~in_sample),
-            summed(ci_daily.c.failures, ~in_sample),
-            summed(ci_daily.c.flakes, ~in_sample),
+            t.c.test_id,
+            t.c.variants,
+            summed(t.c.passes, in_sample),
+            summed(t.c.failures, in_sample),
+            summed(t.c.flakes, in_sample),
+            summed(t.c.passes, ~in_sample),
+            summed(t.c.failures, ~in_sample),
+            summed(t.c.flakes, ~in_sample),
         )
-        .join(ci_jobs, ci_jobs.c.id == ci_daily.c.job_id)
-        .where(
-            and_(
-                ci_daily.c.day >= basis.first_day,
-                ci_daily.c.day < sample.last_day,
-                ci_jobs.c.kind != "presubmit",
-            )
-        )
-        .group_by(ci_daily.c.test_id, ci_jobs.c.variants)
+        .where(and_(t.c.day >= basis.first_day, t.c.day < sample.last_day))
+        .group_by(t.c.test_id, t.c.variants)
     )
     return {
-        (t, v): (Counts(int(sp), int(sf), int(sl)), Counts(int(bp), int(bf), int(bl)))
-        for t, v, sp, sf, sl, bp, bf, bl in conn.execute(stmt)
+        (tid, v): (Counts(int(sp), int(sf), int(sl)), Counts(int(bp), int(bf), int(bl)))
+        for tid, v, sp, sf, sl, bp, bf, bl in conn.execute(stmt)
     }
 
 
@@ -141,10 +136,16 @@ def report(
     open_now = _open_regressions(conn, now or utcnow_iso())
     data = counts(conn, sample, basis)
     names = queries.tests_by_id(conn, {t for t, _ in data})
+    judged = []
     for (tid, var), (s, b) in data.items():
         prior = open_now.get((tid, var))
         opened = prior is not None and prior["closed_at"] is None
-        verdict = readiness.assess(s, b, settings.while_open() if opened else settings)
+        cell_settings = settings.while_open() if opened else settings
+        judged.append((readiness.assess(s, b, cell_settings), 1 - cell_settings.confidence / 100))
+    verdicts = (
+        readiness.control_fdr(judged, settings.fdr) if settings.fdr else [v for v, _ in judged]
+    )
+    for ((tid, var), (s, b)), verdict in zip(data.items(), verdicts, strict=True):
         column = _column(var, columns)
         cell = Cell(tid, names[tid][1], names[tid][2], var, column, s, b, verdict)
         out.cells_judged += 1

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.schema import Table
 
@@ -20,6 +20,7 @@ from kubesift.ci import junit, variants
 from kubesift.ci.run import ParsedRun
 from kubesift.store.schema import (
     ci_daily,
+    ci_daily_variants,
     ci_jobs,
     ci_logs,
     ci_results,
@@ -217,25 +218,75 @@ def _add_daily(
             c[1 if o.status == junit.PASS else 2 if o.status == junit.FLAKY else 3] += 1
     if not counts:
         return
+    _upsert_counts(conn, ci_daily, "job_id", counts)
+    kinds = _job_facts(conn, {j for _, j, _ in counts})
+    by_variant: dict[tuple[str, str, int], list[int]] = {}
+    for (day, job, test), c in counts.items():
+        kind, var = kinds[job]
+        if kind == "presubmit":  # unmerged code: not part of Component Readiness
+            continue
+        agg = by_variant.setdefault((day, var, test), [0, 0, 0, 0])
+        for k in range(4):
+            agg[k] += c[k]
+    _upsert_counts(conn, ci_daily_variants, "variants", by_variant)
+
+
+COUNTS = ("runs", "passes", "flakes", "failures")
+
+
+def _upsert_counts(
+    conn: Connection, table: Table, middle: str, counts: dict[tuple[Any, Any, int], list[int]]
+) -> None:
+    """Add ``counts`` (day, ``middle``, test) → [runs, passes, flakes, failures] to ``table``."""
     rows = [
-        {
-            "day": d,
-            "job_id": j,
-            "test_id": t,
-            "runs": c[0],
-            "passes": c[1],
-            "flakes": c[2],
-            "failures": c[3],
-        }
-        for (d, j, t), c in counts.items()
+        {"day": d, middle: m, "test_id": t, **dict(zip(COUNTS, c, strict=True))}
+        for (d, m, t), c in counts.items()
     ]
-    ins = dialect_insert(conn, ci_daily)
+    ins = dialect_insert(conn, table)
     stmt = ins.on_conflict_do_update(  # type: ignore[attr-defined]
-        index_elements=[ci_daily.c.day, ci_daily.c.job_id, ci_daily.c.test_id],
-        set_={
-            name: ci_daily.c[name] + ins.excluded[name]  # type: ignore[attr-defined]
-            for name in ("runs", "passes", "flakes", "failures")
-        },
+        index_elements=[table.c.day, table.c[middle], table.c.test_id],
+        set_={name: table.c[name] + ins.excluded[name] for name in COUNTS},  # type: ignore[attr-defined]
     )
     for i in range(0, len(rows), 5000):
         conn.execute(stmt, rows[i : i + 5000])
+
+
+def _job_facts(conn: Connection, ids: set[int]) -> dict[int, tuple[str, str]]:
+    rows = conn.execute(
+        select(ci_jobs.c.id, ci_jobs.c.kind, ci_jobs.c.variants).where(ci_jobs.c.id.in_(ids))
+    )
+    return {i: (k, v) for i, k, v in rows}
+
+
+def rederive(engine: Engine, rules: variants.Rules) -> dict[str, int]:
+    """Apply changed rules to what is stored: each job's variants, each test's component,
+    and the per-variant counts rebuilt from the per-job ones, in one transaction."""
+    with engine.begin() as conn:
+        changed_jobs = changed_tests = 0
+        for jid, name, old in conn.execute(
+            select(ci_jobs.c.id, ci_jobs.c.name, ci_jobs.c.variants)
+        ).all():
+            new = variants.key(rules.of_job(name))
+            if new != old:
+                conn.execute(update(ci_jobs).where(ci_jobs.c.id == jid).values(variants=new))
+                changed_jobs += 1
+        for tid, name, old in conn.execute(
+            select(ci_tests.c.id, ci_tests.c.name, ci_tests.c.component)
+        ).all():
+            new = rules.component(name)
+            if new != old:
+                conn.execute(update(ci_tests).where(ci_tests.c.id == tid).values(component=new))
+                changed_tests += 1
+        conn.execute(delete(ci_daily_variants))
+        summed = [func.sum(ci_daily.c[name]) for name in COUNTS]
+        source = (
+            select(ci_daily.c.day, ci_jobs.c.variants, ci_daily.c.test_id, *summed)
+            .join(ci_jobs, ci_jobs.c.id == ci_daily.c.job_id)
+            .where(ci_jobs.c.kind != "presubmit")
+            .group_by(ci_daily.c.day, ci_jobs.c.variants, ci_daily.c.test_id)
+        )
+        conn.execute(
+            ci_daily_variants.insert().from_select(["day", "variants", "test_id", *COUNTS], source)
+        )
+        rows = conn.execute(select(func.count()).select_from(ci_daily_variants)).scalar_one()
+    return {"jobs_changed": changed_jobs, "tests_changed": changed_tests, "variant_rows": int(rows)}

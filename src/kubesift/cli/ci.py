@@ -193,6 +193,13 @@ def flakes_command(
 @click.option(
     "--new-test-pass-rate", type=float, default=95.0, show_default=True, help="0 turns it off."
 )
+@click.option(
+    "--fdr",
+    type=click.FloatRange(0, 1),
+    default=0.01,
+    show_default=True,
+    help="False discovery rate across cells (0: judge each cell alone, as Sippy does).",
+)
 @click.option("--no-record", is_flag=True, help="Report only; do not open or close records.")
 @click.option("--variants", "variants_file", type=click.Path(dir_okay=False, path_type=Path))
 @json_option
@@ -204,19 +211,23 @@ def regressions_command(
     pity: float,
     min_fail: int,
     new_test_pass_rate: float,
+    fdr: float,
     no_record: bool,
     variants_file: Path | None,
     as_json: bool,
 ) -> None:
     """Component Readiness: each test × variant combination, its last SAMPLE_DAYS against
     the BASIS_DAYS before, by Sippy's procedure (right-tailed Fisher, pity, minimum
-    failures, extreme drop > 15 points, pass-rate floor for new tests). Regressions are
-    recorded: opened, kept open with hysteresis, closed, reopened within 5 days."""
+    failures, extreme drop > 15 points, pass-rate floor for new tests), with the false
+    discovery rate controlled across cells (Benjamini–Hochberg; --fdr 0 for Sippy's
+    per-cell test). Regressions are recorded: opened, kept open with hysteresis, closed,
+    reopened within 5 days."""
     s = Settings(
         confidence=confidence,
         pity=pity,
         minimum_failure=min_fail,
         pass_rate_new_tests=new_test_pass_rate,
+        fdr=fdr,
     )
     columns = list(_rules(variants_file).columns)
     with store().begin() as conn:
@@ -249,6 +260,24 @@ def _print_report(rep: regressions_mod.Report) -> None:
             c.issue or "",
         )
     console.print(table)
+
+
+@ci_group.command("rederive")
+@click.option("--variants", "variants_file", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+def rederive_command(variants_file: Path | None, as_json: bool) -> None:
+    """Apply changed variant or component rules to the runs already stored: every job's
+    variants and test's component again, and the per-variant counts rebuilt."""
+    from kubesift.ci.save import rederive
+
+    result = rederive(store(), _rules(variants_file))
+    if as_json:
+        _echo_json(result)
+    else:
+        click.echo(
+            f"{result['jobs_changed']} jobs and {result['tests_changed']} tests changed; "
+            f"{result['variant_rows']:,} per-variant daily rows rebuilt"
+        )
 
 
 @ci_group.command("triage")

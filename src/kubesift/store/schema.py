@@ -248,7 +248,7 @@ ci_jobs = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("name", String(512), nullable=False, unique=True),
     Column("kind", String(16), nullable=False),  # periodic | postsubmit | presubmit | ...
-    Column("variants", Text, nullable=False),  # Platform:aws,Topology:ha,...
+    Column("variants", String(512), nullable=False),  # Platform:aws,Topology:ha,...
     Column("first_seen_at", Time, nullable=False),
 )
 
@@ -334,6 +334,20 @@ ci_daily = Table(
     Column("failures", Integer, nullable=False),
 )
 Index("ix_ci_daily_test", ci_daily.c.test_id, ci_daily.c.day)
+
+# The same counts summed over the jobs that share a variant combination (presubmits left
+# out): what Component Readiness reads. Rebuilt from ci_daily when the rules change.
+ci_daily_variants = Table(
+    "ci_daily_variants",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("variants", String(512), primary_key=True),
+    Column("test_id", ForeignKey("ci_tests.id", ondelete="CASCADE"), primary_key=True),
+    Column("runs", Integer, nullable=False),
+    Column("passes", Integer, nullable=False),
+    Column("flakes", Integer, nullable=False),
+    Column("failures", Integer, nullable=False),
+)
 
 ci_logs = Table(
     "ci_logs",

@@ -141,8 +141,10 @@ def job_names(count: int) -> list[str]:
     for i in range(count):
         platform = PLATFORMS[i % len(PLATFORMS)]
         network = NETWORKS[(i // len(PLATFORMS)) % len(NETWORKS)]
+        release = 16 + (i // 8) % 5  # five releases in flight, as OpenShift has
+        shard = f"-shard{i // 40}" if i >= 40 else ""  # more jobs than variant combinations
         out.append(
-            f"periodic-ci-openshift-release-master-ci-4.{16 + i // 8}-e2e-{platform}-{network}"
+            f"periodic-ci-openshift-release-master-ci-4.{release}-e2e-{platform}-{network}{shard}"
         )
     return out
 
@@ -164,7 +166,7 @@ def generate(
 ) -> CIHistory:
     """Write a history ending at ``end`` (epoch s) under ``root``; return its truth.
 
-    Regressions start two days before ``end`` (inside the default 7-day sample).
+    Regressions start four days before ``end`` (inside the default 7-day sample).
     """
     rng = random.Random(seed)
     names = test_names(tests, seed)
@@ -172,7 +174,7 @@ def generate(
     picked = rng.sample(names, regressions + flakes)
     for i, test in enumerate(picked[:regressions]):
         h.regressions.append(
-            Regression(test, PLATFORMS[i % len(PLATFORMS)], end - 2 * 86_400, 0.5, i % len(ERRORS))
+            Regression(test, PLATFORMS[i % len(PLATFORMS)], end - 4 * 86_400, 0.6, i % len(ERRORS))
         )
     for i, test in enumerate(picked[regressions:]):
         h.flakes.append(

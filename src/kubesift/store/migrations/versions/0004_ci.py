@@ -19,7 +19,7 @@ def _jobs_tests() -> None:
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("name", sa.String(512), nullable=False, unique=True),
         sa.Column("kind", sa.String(16), nullable=False),
-        sa.Column("variants", sa.Text, nullable=False),
+        sa.Column("variants", sa.String(512), nullable=False),
         sa.Column("first_seen_at", T, nullable=False),
     )
     op.create_table(
@@ -113,6 +113,21 @@ def _results() -> None:
         sa.Column("failures", sa.Integer, nullable=False),
     )
     op.create_index("ix_ci_daily_test", "ci_daily", ["test_id", "day"])
+    op.create_table(
+        "ci_daily_variants",
+        sa.Column("day", sa.String(10), primary_key=True),
+        sa.Column("variants", sa.String(512), primary_key=True),
+        sa.Column(
+            "test_id",
+            sa.Integer,
+            sa.ForeignKey("ci_tests.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("runs", sa.Integer, nullable=False),
+        sa.Column("passes", sa.Integer, nullable=False),
+        sa.Column("flakes", sa.Integer, nullable=False),
+        sa.Column("failures", sa.Integer, nullable=False),
+    )
 
 
 def _logs_regressions() -> None:
@@ -159,6 +174,7 @@ def downgrade() -> None:
     for name in (
         "ci_regressions",
         "ci_logs",
+        "ci_daily_variants",
         "ci_daily",
         "ci_results",
         "ci_runs",

@@ -1,0 +1,413 @@
+"""CI benchmark: ingest at OpenShift's daily scale, the regression report, regex search,
+and detection quality on generated histories with known truth.
+
+1. ingest: one generated day (40,000 runs × 300 test cases, ~1 % failing) written in
+   Prow's layout, then ``kubesift ci import DIR`` as a process (wall, runs/s, peak RSS).
+2. report: Component Readiness over a 30-day basis and 7-day sample: daily counts for
+   1,000 jobs × 300 tests × 37 days (11 M rows) with injected regressions, written
+   straight into the store (generating 1.5 M runs of JUnit would only time the generator).
+3. search: a regex over a week of failure texts (840,000 failures, their texts with
+   variable pods, IPs and times), written straight into the store.
+4. quality, through the real pipeline (generate → import → report/flakes/clusters):
+   regressions found, false regressions per 1,000 cells, flakes found, cluster purity,
+   known-issue match top-1.
+
+    python bench/ci.py              # the full sizes above (tens of minutes, ~3 GB of disk)
+    python bench/ci.py --quick      # 1/20 of each, under a minute on 2 cores
+    python bench/ci.py --json out.json
+    KUBESIFT_DATABASE_URL=postgresql+psycopg://... python bench/ci.py --quick   # PostgreSQL
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from _measure import run_measured
+from sqlalchemy import insert, text
+
+from kubesift.ci import clusters, flakes, regressions, search, variants
+from kubesift.ci.importer import import_runs
+from kubesift.ci.readiness import Settings
+from kubesift.ci.save import digest, rederive
+from kubesift.ci.sources import LocalSource
+from kubesift.collect.service import export_repository
+from kubesift.config import load_settings
+from kubesift.github import TokenAuth
+from kubesift.store import open_store
+from kubesift.store.schema import ci_daily, ci_jobs, ci_results, ci_runs, ci_tests, ci_texts
+from kubesift.testing import FakeGitHub, in_process
+from kubesift.testing.cihistory import ERRORS, _fill, file_issues, generate, job_names, test_names
+
+END = 1767225600  # 2026-01-01T00:00:00Z
+END_ISO = "2025-12-31T23:00:00Z"
+TOKEN = "ghp_bench0000000000000000000000000000000"
+
+
+def engine_for(home: Path) -> Any:
+    env = {"KUBESIFT_HOME": str(home)}
+    if os.environ.get("KUBESIFT_DATABASE_URL"):
+        env["KUBESIFT_DATABASE_URL"] = os.environ["KUBESIFT_DATABASE_URL"]
+    return open_store(load_settings(env))
+
+
+def bench_ingest(tmp: Path, runs: int, tests: int) -> dict[str, float]:
+    jobs = max(1, runs // 40)
+    t0 = time.perf_counter()
+    h = generate(
+        tmp / "day",
+        end=END,
+        days=1,
+        jobs=jobs,
+        tests=tests,
+        runs_per_job_day=runs // jobs,
+        regressions=0,
+        flakes=0,
+        infra_rate=0.01,
+        noise_rate=0.01,
+        seed=1,
+    )
+    gen = time.perf_counter() - t0
+    home = tmp / "ingest-home"
+    env = {**os.environ, "KUBESIFT_HOME": str(home)}
+    m = run_measured(
+        [sys.executable, "-m", "kubesift", "ci", "import", str(h.root), "--json", "--workers", "2"],
+        env,
+    )
+    if m.returncode != 0:
+        raise SystemExit(f"import failed: {m.stderr[-2000:]}")
+    report = json.loads(m.stdout)
+    size = (home / "kubesift.db").stat().st_size if (home / "kubesift.db").exists() else 0
+    shutil.rmtree(h.root, ignore_errors=True)
+    return {
+        "ingest_runs": report["new"],
+        "ingest_results": h.results,
+        "ingest_failures": report["failures"],
+        "ingest_seconds": round(m.seconds, 2),
+        "ingest_runs_per_s": round(report["new"] / m.seconds, 1),
+        "ingest_results_per_s": round(h.results / m.seconds),
+        "ingest_peak_rss_mb": round(m.peak_rss_bytes / 2**20),
+        "ingest_db_mb": round(size / 2**20, 1),
+        "generate_seconds": round(gen, 1),
+    }
+
+
+def bench_report(
+    tmp: Path, jobs: int, tests: int, regressed: int, seed: int = 3
+) -> dict[str, float]:
+    """Daily counts with known regressions; time the report, score it against the truth."""
+    rng = random.Random(seed)
+    engine = engine_for(tmp / "report-home")
+    names = job_names(jobs)
+    rules = variants.load()
+    tnames = test_names(tests, seed)
+    base_fail = [rng.choice([0.0, 0.0, 0.002, 0.005, 0.01, 0.03]) for _ in tnames]
+    with engine.begin() as conn:
+        conn.execute(
+            insert(ci_jobs),
+            [
+                {
+                    "id": i + 1,
+                    "name": n,
+                    "kind": "periodic",
+                    "variants": variants.key(rules.of_job(n)),
+                    "first_seen_at": END_ISO,
+                }
+                for i, n in enumerate(names)
+            ],
+        )
+        conn.execute(
+            insert(ci_tests),
+            [
+                {
+                    "id": i + 1,
+                    "suite": "e2e",
+                    "name": n,
+                    "digest": digest("e2e", n),
+                    "component": rules.component(n),
+                }
+                for i, n in enumerate(tnames)
+            ],
+        )
+    # regressions: a test on one platform; every job of that platform fails it 30 % more
+    platforms = ["aws", "gcp", "azure", "metal"]
+    truth = {(rng.randrange(tests) + 1, rng.choice(platforms)) for _ in range(regressed)}
+    days = [time.strftime("%Y-%m-%d", time.gmtime(END - (37 - d) * 86_400)) for d in range(37)]
+    rows: list[dict[str, int | str]] = []
+    t0 = time.perf_counter()
+    for j, name in enumerate(names):
+        platform = next(p for p in platforms if f"-{p}-" in name)
+        for d, day in enumerate(days):
+            in_sample = d >= 30
+            for t in range(tests):
+                runs = 4
+                rate = base_fail[t] + (0.3 if in_sample and (t + 1, platform) in truth else 0)
+                fails = sum(rng.random() < rate for _ in range(runs)) if rate else 0
+                rows.append(
+                    {
+                        "day": day,
+                        "job_id": j + 1,
+                        "test_id": t + 1,
+                        "runs": runs,
+                        "passes": runs - fails,
+                        "flakes": 0,
+                        "failures": fails,
+                    }
+                )
+            if len(rows) >= 50_000:
+                _flush(engine, rows)
+    _flush(engine, rows)
+    fill = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rederive(engine, rules)  # the per-variant counts, as import keeps them
+    per_variant = time.perf_counter() - t0
+    cols = list(rules.columns)
+    with engine.begin() as conn:
+        t0 = time.perf_counter()
+        rep = regressions.report(conn, cols, Settings(), end=END_ISO, now="2026-01-01T00:00:00Z")
+        seconds = time.perf_counter() - t0
+        sippy = regressions.report(conn, cols, Settings(fdr=0), end=END_ISO, record=False)
+    cells_truth = set()
+    for tid, platform in truth:
+        for n in names:
+            if f"-{platform}-" in n:
+                cells_truth.add((tid, variants.key(rules.of_job(n))))
+    found = {(c.test_id, c.variants) for c in rep.regressed}
+    per_cell = {(c.test_id, c.variants) for c in sippy.regressed}
+    return {
+        "report_sippy_per_cell_found_pct": round(
+            100 * len(per_cell & cells_truth) / len(cells_truth), 1
+        ),
+        "report_sippy_per_cell_false_per_1000_cells": round(
+            1000 * len(per_cell - cells_truth) / rep.cells_judged, 3
+        ),
+        "report_daily_rows": jobs * tests * 37,
+        "report_fill_seconds": round(fill, 1),
+        "report_rederive_seconds": round(per_variant, 1),
+        "report_seconds": round(seconds, 2),
+        "report_cells": rep.cells_judged,
+        "report_regressed_cells_true": len(cells_truth),
+        "report_found_pct": round(100 * len(found & cells_truth) / len(cells_truth), 1)
+        if cells_truth
+        else 100.0,
+        "report_false_per_1000_cells": round(1000 * len(found - cells_truth) / rep.cells_judged, 3),
+    }
+
+
+def _flush(engine: Any, rows: list[dict[str, int | str]]) -> None:
+    if rows:
+        with engine.begin() as conn:
+            conn.execute(insert(ci_daily), rows)
+        rows.clear()
+
+
+def bench_search(tmp: Path, failures: int) -> dict[str, float]:
+    """A week of failures (distinct texts) in the store; time a regex search over it."""
+    rng = random.Random(7)
+    engine = engine_for(tmp / "search-home")
+    rules = variants.load()
+    names = job_names(200)
+    tnames = test_names(300, 7)
+    runs_n = max(1, failures // 3)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(ci_jobs),
+            [
+                {
+                    "id": i + 1,
+                    "name": n,
+                    "kind": "periodic",
+                    "variants": variants.key(rules.of_job(n)),
+                    "first_seen_at": END_ISO,
+                }
+                for i, n in enumerate(names)
+            ],
+        )
+        conn.execute(
+            insert(ci_tests),
+            [
+                {
+                    "id": i + 1,
+                    "suite": "e2e",
+                    "name": n,
+                    "digest": digest("e2e", n),
+                    "component": rules.component(n),
+                }
+                for i, n in enumerate(tnames)
+            ],
+        )
+    t0 = time.perf_counter()
+    run_rows, text_rows, result_rows = [], [], []
+    for r in range(runs_n):
+        at = END - rng.randrange(7 * 86_400)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
+        run_rows.append(
+            {
+                "id": r + 1,
+                "source": "bench",
+                "path": f"logs/x/{r}",
+                "job_id": rng.randrange(200) + 1,
+                "build": str(r),
+                "kind": "periodic",
+                "state": "failure",
+                "started_at": stamp,
+                "day": stamp[:10],
+                "tests": 300,
+                "failures": 3,
+                "flakes": 0,
+                "skipped": 0,
+                "imported_at": stamp,
+            }
+        )
+        for k, t in enumerate(rng.sample(range(300), 3)):
+            tid = r * 3 + k + 1
+            body = _fill(ERRORS[rng.randrange(len(ERRORS))], rng) + f"\nat {stamp} in run {r}"
+            text_rows.append({"id": tid, "digest": digest(body), "text": body})
+            result_rows.append(
+                {
+                    "run_id": r + 1,
+                    "test_id": t + 1,
+                    "status": 12,
+                    "text_id": tid,
+                    "seconds": 1.0,
+                    "attempts": 1,
+                    "masked": False,
+                }
+            )
+        if len(result_rows) >= 30_000:
+            _insert_search(engine, run_rows, text_rows, result_rows)
+    _insert_search(engine, run_rows, text_rows, result_rows)
+    fill = time.perf_counter() - t0
+    out: dict[str, float] = {"search_failures": runs_n * 3, "search_fill_seconds": round(fill, 1)}
+    for label, pattern in (("literal", "i/o timeout"), ("regex", r"exited with code 13[0-9]")):
+        with engine.connect() as conn:
+            t0 = time.perf_counter()
+            res = search.search(conn, pattern, days=7, end=END_ISO, kinds=("failures",))
+            out[f"search_{label}_seconds"] = round(time.perf_counter() - t0, 2)
+            out[f"search_{label}_matching_runs"] = res.matching_runs
+    return out
+
+
+def _insert_search(engine: Any, runs: list[Any], texts: list[Any], results: list[Any]) -> None:
+    with engine.begin() as conn:
+        for table, rows in ((ci_runs, runs), (ci_texts, texts), (ci_results, results)):
+            if rows:
+                conn.execute(insert(table), rows)
+    for rows in (runs, texts, results):
+        rows.clear()
+
+
+def bench_quality(tmp: Path, seeds: list[int]) -> dict[str, float]:
+    """The real pipeline on generated histories: what was found against the truth."""
+    reg_found = reg_true = false = cells = 0
+    fl_found = fl_true = 0
+    purity_num = purity_den = 0
+    match_ok = match_n = 0
+    for seed in seeds:
+        root = tmp / f"quality-{seed}"
+        h = generate(
+            root / "tree",
+            end=END,
+            days=37,
+            jobs=16,
+            tests=60,
+            regressions=6,
+            flakes=6,
+            noise_rate=0.001,
+            seed=seed,
+        )
+        engine = engine_for(root / "home")
+        import_runs(engine, LocalSource(h.root), variants.load(), now="2026-01-01T00:00:00Z")
+        fake = FakeGitHub()
+        fake.add_token(TOKEN, "bench")
+        numbers = file_issues(fake, "openshift/origin", h)
+        export_repository(
+            engine,
+            "openshift/origin",
+            api_url="https://github.fake.test",
+            auth=TokenAuth(TOKEN),
+            transport=in_process(fake),
+        )
+        with engine.begin() as conn:
+            rep = regressions.report(
+                conn, list(variants.load().columns), end=END_ISO, now="2026-01-01T00:00:00Z"
+            )
+            truth = {(r.test, r.platform) for r in h.regressions}
+            got = {(c.test, c.variants.split(",")[0].split(":")[1]) for c in rep.regressed}
+            reg_true += len(truth)
+            reg_found += len(truth & got)
+            false += sum(
+                1
+                for c in rep.regressed
+                if (c.test, c.variants.split(",")[0].split(":")[1]) not in truth
+            )
+            cells += rep.cells_judged
+            rows = flakes.flakes(conn, end=END_ISO)
+            flaky_tests = Counter(r.test for r in rows)
+            fl_true += len(h.flakes)
+            fl_found += sum(1 for f in h.flakes if flaky_tests[f.test] >= len(h.jobs) // 2)
+            found = clusters.clusters(conn, days=37, end=END_ISO, limit=1000)
+            fails = clusters.failures(conn, clusters.queries.window(37, END_ISO))
+            texts = clusters.queries.texts(conn, {r["text_id"] for r in fails})
+            text_of = {(r["run_id"], r["test_id"]): texts[r["text_id"]] for r in fails}
+            for c in found:
+                truth_errs = Counter(h.error_of_text.get(text_of[m], -1) for m in c.members)
+                purity_num += truth_errs.most_common(1)[0][1]
+                purity_den += c.failures
+                top = c.tests[0][0]
+                if c.failures >= 5 and top in numbers:
+                    match_n += 1
+                    match_ok += int(c.issue is not None and c.issue.number == numbers[top])
+        shutil.rmtree(root, ignore_errors=True)
+    return {
+        "quality_histories": len(seeds),
+        "regressions_found_pct": round(100 * reg_found / reg_true, 1),
+        "false_regressions_per_1000_cells": round(1000 * false / cells, 3),
+        "flakes_found_pct": round(100 * fl_found / fl_true, 1),
+        "cluster_purity": round(purity_num / purity_den, 3) if purity_den else 0.0,
+        "issue_match_top1": round(match_ok / match_n, 3) if match_n else 0.0,
+        "issue_match_clusters": match_n,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1/20 of each size")
+    parser.add_argument("--json", type=Path, help="write the figures as a flat JSON object")
+    parser.add_argument(
+        "--only", choices=["ingest", "report", "search", "quality"], action="append"
+    )
+    args = parser.parse_args()
+    scale = 20 if args.quick else 1
+    parts = args.only or ["ingest", "report", "search", "quality"]
+    figures: dict[str, float] = {"quick": float(args.quick)}
+    with tempfile.TemporaryDirectory(prefix="kubesift-bench-ci-") as tmp_s:
+        tmp = Path(tmp_s)
+        if "ingest" in parts:
+            figures.update(bench_ingest(tmp, 40_000 // scale, 300))
+        if "report" in parts:
+            figures.update(
+                bench_report(tmp, 1_000 // scale, 300, regressed=40 // max(1, scale // 4))
+            )
+        if "search" in parts:
+            figures.update(bench_search(tmp, 840_000 // scale))
+        if "quality" in parts:
+            figures.update(bench_quality(tmp, [11] if args.quick else [11, 12, 13]))
+    width = max(len(k) for k in figures)
+    for key, value in figures.items():
+        print(f"{key:<{width}}  {value:,}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
