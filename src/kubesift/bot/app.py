@@ -111,7 +111,7 @@ async def read_capped(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def classify(checked: Checked) -> tuple[str, events.Target | events.LabelChange | None]:
+def classify(checked: Checked) -> tuple[str, events.Work | None]:
     """``ping``, ``ignored`` or ``queue`` (with the parsed work) for a valid delivery."""
     if checked.payload is None:  # check_delivery passes only deliveries with a payload
         raise events.MalformedEvent("the payload is not a JSON object")
@@ -126,9 +126,7 @@ def classify(checked: Checked) -> tuple[str, events.Target | events.LabelChange 
     return ("queue", work) if work is not None else ("ignored", None)
 
 
-def job_of(
-    checked: Checked, body: bytes, work: events.Target | events.LabelChange
-) -> dict[str, Any]:
+def job_of(checked: Checked, body: bytes, work: events.Work) -> dict[str, Any]:
     """The queue row for a delivery worth working on."""
     return {
         "delivery_id": checked.delivery,

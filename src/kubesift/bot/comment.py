@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from kubesift.bot.events import is_self
 from kubesift.bot.policy import Plan
+from kubesift.ci.pr import PRReport
 
 if TYPE_CHECKING:
     from kubesift.bot.gh import ItemOps
@@ -18,17 +19,54 @@ MAX_BODY = 65_536
 _TRUNCATED = "\n\n… (truncated)\n"
 
 
-def render(plan: Plan, author: str, *, dry_run: bool = False, model: str = "") -> str:
-    """The comment body: each suggested label, its confidence and the words behind it."""
+def render(
+    plan: Plan | None,
+    author: str,
+    *,
+    dry_run: bool = False,
+    model: str = "",
+    ci: PRReport | None = None,
+) -> str:
+    """The comment body: each suggested label, its confidence and the words behind it;
+    then, for a PR whose presubmits failed, what each failure is known to be. ``plan`` is
+    None when there is nothing to label (a release note of NONE)."""
     lines = [f"Hey @{author} :wave:," if author else "Hello :wave:,", ""]
-    if plan.suggested:
+    if plan is not None and plan.suggested:
         lines.append("I think these labels fit (confidence, and the words that suggested them):")
         lines.append("")
         lines += [_line(s.label, s.score, s.words, plan) for s in plan.suggested]
-    else:
+    elif plan is not None:
         lines.append("I have no confident label suggestions for this one.")
+    if ci is not None and not ci.empty:
+        lines += ["", *render_ci(ci)]
     lines += ["", _footer(plan, dry_run, model)]
     return truncate("\n".join(lines))
+
+
+_VERDICTS = {
+    "flake": "known flake",
+    "regression": "matches an open regression",
+    "reported": "an open issue tracks it",
+    "new": "new",
+}
+
+
+def render_ci(report: PRReport, limit: int = 25) -> list[str]:
+    """The CI section: one line per failed test of the latest failed presubmit runs."""
+    new = sum(f.verdict == "new" for f in report.failures)
+    lines = [
+        f"**CI**: {len(report.failures)} failed tests in {report.failed_runs} failed "
+        f"presubmit runs; {new} not seen failing elsewhere.",
+        "",
+    ]
+    for f in report.failures[:limit]:
+        job = f"[{_escape(f.job)}]({f.url})" if f.url else f"`{_escape(f.job)}`"
+        lines.append(
+            f"- {_VERDICTS[f.verdict]}: `{_escape(f.test)}` in {job} — {_escape(f.detail)}"
+        )
+    if len(report.failures) > limit:
+        lines.append(f"- … and {len(report.failures) - limit} more")
+    return lines
 
 
 def _line(label: str, score: float, words: Sequence[str], plan: Plan) -> str:
@@ -39,15 +77,15 @@ def _line(label: str, score: float, words: Sequence[str], plan: Plan) -> str:
         if label in plan.present
         else "not added: a human removed it"
     )
-    why = ", ".join(f"`{_escape(w)}`" for w in words) or "—"
+    why = ", ".join(f"`{_escape(w, 80)}`" for w in words) or "—"
     return f"- **{label}** — {100 * score:.0f}% ({state}); words: {why}"
 
 
-def _escape(word: str) -> str:
-    return word.replace("`", "'").replace("\n", " ")[:80]
+def _escape(word: str, limit: int = 200) -> str:
+    return word.replace("`", "'").replace("\n", " ")[:limit]
 
 
-def _footer(plan: Plan, dry_run: bool, model: str) -> str:
+def _footer(plan: Plan | None, dry_run: bool, model: str) -> str:
     note = "Shadow mode: nothing was changed. " if dry_run else ""
     return (
         f"<sub>{note}I only add labels and never re-add one a person removed; remove any "

@@ -44,6 +44,34 @@ class LabelChange:
     at: str
 
 
+#: The event ``kubesift ci import --notify-bot`` queues for a PR whose presubmit failed.
+CI_EVENT = "kubesift_ci"
+
+
+@dataclass(frozen=True)
+class CIUpdate:
+    """New CI results for a PR: refresh its comment's CI section."""
+
+    repo: str
+    number: int
+    installation_id: int | None
+
+
+Work = Target | LabelChange | CIUpdate
+
+
+def ci_payload(repo: str, number: int, installation_id: int | None) -> dict[str, Any]:
+    """The payload of a :data:`CI_EVENT` job."""
+    payload: dict[str, Any] = {
+        "action": "ci_failed",
+        "repository": {"full_name": repo},
+        "number": number,
+    }
+    if installation_id is not None:
+        payload["installation"] = {"id": installation_id}
+    return payload
+
+
 def wanted(event: str, action: str | None) -> bool:
     """Whether an (event, action) is worth queueing at all."""
     if event == "issues":
@@ -53,8 +81,13 @@ def wanted(event: str, action: str | None) -> bool:
     return False
 
 
-def parse(event: str, payload: Mapping[str, Any]) -> Target | LabelChange | None:
+def parse(event: str, payload: Mapping[str, Any]) -> Work | None:
     """The work an event asks for, or None when it asks for none (closed, merged...)."""
+    if event == CI_EVENT:
+        number = payload.get("number")
+        if not isinstance(number, int):
+            raise MalformedEvent(f"{CI_EVENT} event without number")
+        return CIUpdate(_repo(payload), number, installation_of(payload))
     action = payload.get("action")
     if not wanted(event, action if isinstance(action, str) else None):
         return None

@@ -29,6 +29,11 @@ class ItemOps:
             url, params = page.next_url, None
         return out
 
+    def item(self, repo: str, number: int) -> dict[str, Any]:
+        """The issue or PR as the issues API returns it."""
+        data: dict[str, Any] = self.client.get(f"/repos/{repo}/issues/{number}").data
+        return data
+
     def labels(self, repo: str, number: int) -> list[str]:
         return [str(x["name"]) for x in self._all(f"/repos/{repo}/issues/{number}/labels")]
 

@@ -13,6 +13,7 @@ from kubesift.bot.gh import ItemOps
 from kubesift.bot.handling import JobContext, Outcome
 from kubesift.bot.model import Scored
 from kubesift.bot.policy import Plan, RepoSettings, human_removed, plan
+from kubesift.ci.pr import PRReport, pr_report
 from kubesift.collect.releasenotes import extract_release_note
 from kubesift.learn.features import clip_item
 
@@ -46,16 +47,18 @@ def label_item(ctx: JobContext, target: events.Target) -> Outcome:
     talk = ctx.options.comment if settings.comment is None else settings.comment
     gh = ctx.pool.for_installation(target.installation_id)
     item = model_input(target)
+    ci = _ci(ctx, target)
     if item is None:
         if not dry:
-            comments.sync_comment(gh, target.repo, target.number, None, identities)
+            body = comments.render(None, target.author, ci=ci) if ci else None
+            comments.sync_comment(gh, target.repo, target.number, body, identities)
         return Outcome("release note NONE")
     scored = ctx.model.score(item, key=f"{target.repo}#{target.number}")
     decided = _plan(ctx, gh, target, scored, settings)
     if not dry and decided.add:
         gh.add_labels(target.repo, target.number, list(decided.add))
     if talk and not dry:
-        body = comments.render(decided, target.author, model=scored.model)
+        body = comments.render(decided, target.author, model=scored.model, ci=ci)
         comments.sync_comment(gh, target.repo, target.number, body, identities)
 
     def record(conn: Connection) -> None:
@@ -71,6 +74,15 @@ def label_item(ctx: JobContext, target: events.Target) -> Outcome:
         )
 
     return Outcome(f"added {len(decided.add)}" + (" (dry run)" if dry else ""), record)
+
+
+def _ci(ctx: JobContext, target: events.Target) -> PRReport | None:
+    """What the PR's failed presubmits are known to be, when CI results are in the store."""
+    if target.kind != "pr":
+        return None
+    with ctx.engine.connect() as conn:
+        report = pr_report(conn, target.repo, target.number)
+    return None if report.empty else report
 
 
 def _plan(

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from kubesift.bot import corrections, events, labelling, queue
+from kubesift.bot import ci_update, corrections, events, labelling, queue
 from kubesift.bot.gh import GitHubPool
 from kubesift.bot.handling import BotOptions, JobContext, Outcome
 from kubesift.bot.model import Model
@@ -32,6 +32,7 @@ log = logging.getLogger("kubesift.bot")
 ROUTES: dict[type, Callable[[JobContext, Any], Outcome]] = {
     events.Target: labelling.label_item,
     events.LabelChange: corrections.record_change,
+    events.CIUpdate: ci_update.refresh,
 }
 
 __all__ = ["ROUTES", "BotOptions", "Worker", "worker_name"]

@@ -45,6 +45,8 @@ class ImportReport:
     flakes: int = 0
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: (repo, PR, run path) of each presubmit run imported failed, newest last
+    failed_prs: list[tuple[str, int, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -200,4 +202,6 @@ def _save(
         report.flakes += run.flakes
         report.errors += run.errors
         stored[run.where.path] = run.meta.state
+        if run.meta.state in ("failure", "error") and run.meta.repo and run.meta.pr is not None:
+            report.failed_prs.append((run.meta.repo, run.meta.pr, run.where.path))
     progress.advance(len(batch), None)

@@ -78,6 +78,11 @@ def ci_group() -> None:
     show_default=True,
     help="Runs committed per transaction (a run is never half-written).",
 )
+@click.option(
+    "--notify-bot",
+    is_flag=True,
+    help="Queue a comment refresh for each PR with a newly failed presubmit (kubesift bot).",
+)
 @json_option
 def import_command(
     source: str,
@@ -86,6 +91,7 @@ def import_command(
     workers: int,
     log_tail: int,
     batch: int,
+    notify_bot: bool,
     as_json: bool,
 ) -> None:
     """Import Prow runs from SOURCE: a directory in Prow's GCS layout or gs://BUCKET/PREFIX.
@@ -102,6 +108,13 @@ def import_command(
         report = import_runs(
             engine, src, rules, progress, workers=workers, log_tail=log_tail, batch_size=batch
         )
+    if notify_bot:
+        from kubesift.bot.ci_update import enqueue
+
+        latest = {(repo, pr): path for repo, pr, path in report.failed_prs}
+        queued = enqueue(engine, [(r, n, p) for (r, n), p in latest.items()])
+        if not as_json:
+            click.echo(f"queued {queued} PR comment refreshes for the bot")
     if as_json:
         _echo_json(report.as_dict())
     else:
