@@ -15,7 +15,7 @@ and detection quality on generated histories with known truth.
     python bench/ci.py              # the full sizes above (tens of minutes, ~3 GB of disk)
     python bench/ci.py --quick      # 1/20 of each, under a minute on 2 cores
     python bench/ci.py --json out.json
-    KUBESIFT_DATABASE_URL=postgresql+psycopg://... python bench/ci.py --quick   # PostgreSQL
+    scripts/postgres-for-tests run .venv/bin/python bench/ci.py --quick   # on PostgreSQL
 """
 
 from __future__ import annotations
@@ -53,11 +53,26 @@ END_ISO = "2025-12-31T23:00:00Z"
 TOKEN = "ghp_bench0000000000000000000000000000000"
 
 
-def engine_for(home: Path) -> Any:
+def store_env(home: Path) -> dict[str, str]:
+    """The settings of a fresh store: a file under ``home``, or with
+    ``KUBESIFT_TEST_POSTGRES_URL`` (an admin URL) a new PostgreSQL database per part."""
     env = {"KUBESIFT_HOME": str(home)}
-    if os.environ.get("KUBESIFT_DATABASE_URL"):
-        env["KUBESIFT_DATABASE_URL"] = os.environ["KUBESIFT_DATABASE_URL"]
-    return open_store(load_settings(env))
+    admin = os.environ.get("KUBESIFT_TEST_POSTGRES_URL")
+    if admin:
+        from sqlalchemy import create_engine
+        from sqlalchemy.engine import make_url
+
+        url = make_url(admin).set(drivername="postgresql+psycopg")
+        name = f"kubesift_bench_{home.name.replace('-', '_')}_{os.getpid()}"
+        with create_engine(url, isolation_level="AUTOCOMMIT").connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+            conn.execute(text(f"CREATE DATABASE {name}"))
+        env["KUBESIFT_DATABASE_URL"] = url.set(database=name).render_as_string(hide_password=False)
+    return env
+
+
+def engine_for(home: Path) -> Any:
+    return open_store(load_settings(store_env(home)))
 
 
 def bench_ingest(tmp: Path, runs: int, tests: int) -> dict[str, float]:
@@ -78,7 +93,7 @@ def bench_ingest(tmp: Path, runs: int, tests: int) -> dict[str, float]:
     )
     gen = time.perf_counter() - t0
     home = tmp / "ingest-home"
-    env = {**os.environ, "KUBESIFT_HOME": str(home)}
+    env = {**os.environ, **store_env(home)}
     m = run_measured(
         [sys.executable, "-m", "kubesift", "ci", "import", str(h.root), "--json", "--workers", "2"],
         env,
@@ -389,7 +404,10 @@ def main() -> None:
     args = parser.parse_args()
     scale = 20 if args.quick else 1
     parts = args.only or ["ingest", "report", "search", "quality"]
-    figures: dict[str, float] = {"quick": float(args.quick)}
+    figures: dict[str, float] = {
+        "quick": float(args.quick),
+        "postgresql": float(bool(os.environ.get("KUBESIFT_TEST_POSTGRES_URL"))),
+    }
     with tempfile.TemporaryDirectory(prefix="kubesift-bench-ci-") as tmp_s:
         tmp = Path(tmp_s)
         if "ingest" in parts:

@@ -64,11 +64,20 @@ QUERIES = {
 }
 
 
+def _plain(value: Any) -> Any:
+    """The same value whichever database returned it (SQLite: 0/1, PostgreSQL: bool)."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, memoryview):
+        return value.tobytes()
+    return value
+
+
 def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     """What the store holds about CI, by content (no ids, no import times)."""
     with engine.connect() as conn:
         out = {
-            k: sorted((tuple(r) for r in conn.execute(text(q))), key=repr)
+            k: sorted((tuple(_plain(v) for v in r) for r in conn.execute(text(q))), key=repr)
             for k, q in QUERIES.items()
         }
         rosters = conn.execute(
@@ -84,5 +93,5 @@ def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
         logs = conn.execute(
             text("select r.path, l.size, l.tail from ci_logs l join ci_runs r on r.id = l.run_id")
         ).all()
-        out["logs"] = sorted((p, s, zlib.decompress(t)) for p, s, t in logs)
+        out["logs"] = sorted((p, s, zlib.decompress(_plain(t))) for p, s, t in logs)
     return out

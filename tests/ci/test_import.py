@@ -140,7 +140,10 @@ def test_bad_files_are_named_and_the_rest_of_the_run_kept(home: Path, tmp_path: 
 
 
 def test_bad_sources_are_one_line_errors(home: Path, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
     for args, message in [
+        ((str(tmp_path / "empty"),), "no Prow runs found (expected logs/<job>/<build>/"),
+        ((str(tmp_path / "empty"), "--job", "(["), "--job is not a valid regular expression"),
         ((str(tmp_path / "nope"),), "not a directory"),
         (("s3://bucket/x",), "give a local directory or gs://BUCKET/PREFIX"),
         (("gs://",), "a bucket looks like gs://BUCKET[/PREFIX]"),
@@ -178,9 +181,13 @@ def test_the_fake_gcs_gives_the_same_store_as_the_local_tree(home: Path, tmp_pat
 def test_the_cli_reads_a_bucket_from_a_loopback_gcs(home: Path, tmp_path: Path) -> None:
     generate(tmp_path / "gcs" / "b" / "logs-root", end=END, days=1, jobs=2, tests=5, seed=2)
     with serve_in_thread(FakeGCS(tmp_path / "gcs").asgi()) as server:
-        done = run_cli("ci", "import", "gs://b/logs-root", "--api-url", server.url, "--json")
+        args = ("ci", "import", "gs://b/logs-root", "--api-url", server.url, "--json")
+        some = run_cli(*args, "--job", "aws-ovn$", "--latest", "2")
+        assert some.returncode == 0, some.stderr
+        assert json.loads(some.stdout)["new"] == 2  # one job, its two newest builds
+        done = run_cli(*args)
         assert done.returncode == 0, done.stderr
-        assert json.loads(done.stdout)["new"] == 2 * 4
+        assert (json.loads(done.stdout)["new"], json.loads(done.stdout)["already"]) == (6, 2)
         missing = run_cli("ci", "import", "gs://nobucket/x", "--api-url", server.url)
     assert missing.returncode == 2 and "not found" in missing.stderr
 

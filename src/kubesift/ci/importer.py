@@ -9,6 +9,7 @@ they finish.
 
 from __future__ import annotations
 
+import re
 import time
 import zlib
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from kubesift.ci.save import save_runs
 from kubesift.ci.sources import LocalSource, Source
 from kubesift.ci.variants import Rules
 from kubesift.collect.progress import Progress, SilentProgress
+from kubesift.errors import CIInputError
 from kubesift.store.schema import ci_runs
 
 DEFAULT_LOG_TAIL = 256 * 1024
@@ -72,18 +74,29 @@ class ReadOptions:
     now: str | None = None
 
 
-def discover(source: Source) -> Iterator[prow.RunPath]:
-    """Every run under the source's ``logs/`` and ``pr-logs/pull/``, oldest build first."""
-    for job in source.dirs("logs"):
-        for build in sorted(source.dirs(f"logs/{job}"), key=_build_order):
-            where = prow.run_path(f"logs/{job}/{build}")
-            if where:
-                yield where
+def discover(
+    source: Source, job: re.Pattern[str] | None = None, latest: int | None = None
+) -> Iterator[prow.RunPath]:
+    """Every run under the source's ``logs/`` and ``pr-logs/pull/``, oldest build first;
+    only jobs matching ``job``, and only each job's ``latest`` builds when given."""
+
+    def builds(base: str) -> list[str]:
+        found = sorted(source.dirs(base), key=_build_order)
+        return found[-latest:] if latest else found
+
+    for name in source.dirs("logs"):
+        if job is None or job.search(name):
+            for build in builds(f"logs/{name}"):
+                where = prow.run_path(f"logs/{name}/{build}")
+                if where:
+                    yield where
     for org_repo in source.dirs("pr-logs/pull"):
         for pr in source.dirs(f"pr-logs/pull/{org_repo}"):
-            for job in source.dirs(f"pr-logs/pull/{org_repo}/{pr}"):
-                base = f"pr-logs/pull/{org_repo}/{pr}/{job}"
-                for build in sorted(source.dirs(base), key=_build_order):
+            for name in source.dirs(f"pr-logs/pull/{org_repo}/{pr}"):
+                if job is not None and not job.search(name):
+                    continue
+                base = f"pr-logs/pull/{org_repo}/{pr}/{name}"
+                for build in builds(base):
                     where = prow.run_path(f"{base}/{build}")
                     if where:
                         yield where
@@ -137,6 +150,8 @@ def import_runs(
     log_tail: int = DEFAULT_LOG_TAIL,
     now: str | None = None,
     batch_size: int = BATCH,
+    job: str | None = None,
+    latest: int | None = None,
 ) -> ImportReport:
     """Import every run of ``source`` not stored yet (and pending ones again).
 
@@ -147,7 +162,7 @@ def import_runs(
     progress.phase("listing runs", None)
     stored = _stored_states(engine, source.name)
     todo: list[prow.RunPath] = []
-    for where in discover(source):
+    for where in discover(source, _job_pattern(job), latest):
         report.discovered += 1
         state = stored.get(where.path)
         if state is not None and state != "pending":
@@ -155,6 +170,12 @@ def import_runs(
         else:
             todo.append(where)
         progress.advance(1, None)
+    if report.discovered == 0:
+        raise CIInputError(
+            f"{source.name}: no Prow runs found"
+            + (f" for jobs matching {job!r}" if job else "")
+            + " (expected logs/<job>/<build>/ or pr-logs/pull/<org>_<repo>/<pr>/<job>/<build>/)"
+        )
     progress.phase("importing runs", len(todo))
     opts = ReadOptions(key_tests=rules.key_tests, log_tail=log_tail, now=now)
     with _executor(source, opts, workers) as pool:
@@ -167,6 +188,15 @@ def import_runs(
         _save(engine, source.name, batch, rules, stored, report, progress)
     report.seconds = time.monotonic() - start
     return report
+
+
+def _job_pattern(job: str | None) -> re.Pattern[str] | None:
+    if not job:
+        return None
+    try:
+        return re.compile(job)
+    except re.error as exc:
+        raise CIInputError(f"--job is not a valid regular expression {job!r}: {exc}") from exc
 
 
 def _stored_states(engine: Engine, source: str) -> dict[str, str]:

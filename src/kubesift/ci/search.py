@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.engine import Connection
 
 from kubesift.ci import queries
@@ -180,6 +180,29 @@ def _log_hits(conn: Connection, regex: re.Pattern[str], w: queries.Window) -> li
     ]
 
 
+def _job_totals(conn: Connection, w: queries.Window) -> list[tuple[str, int, int]]:
+    """Per job: runs and failed runs in the window."""
+    failed = func.sum(case((ci_runs.c.state != "success", 1), else_=0))
+    rows = conn.execute(
+        select(ci_jobs.c.name, func.count(), failed)
+        .join(ci_jobs, ci_jobs.c.id == ci_runs.c.job_id)
+        .where(and_(ci_runs.c.started_at >= w.start, ci_runs.c.started_at < w.end))
+        .group_by(ci_jobs.c.name)
+    )
+    return [(str(n), int(c), int(f or 0)) for n, c, f in rows]
+
+
+def _matched_runs(
+    conn: Connection, ids: list[int], job_re: re.Pattern[str] | None
+) -> dict[int, dict[str, Any]]:
+    runs: dict[int, dict[str, Any]] = {}
+    for k in range(0, len(ids), queries.CHUNK):
+        for r in queries.run_rows(conn, ci_runs.c.id.in_(ids[k : k + queries.CHUNK])):
+            if job_re is None or job_re.search(str(r["job"])):
+                runs[int(r["id"])] = r
+    return runs
+
+
 def _summarise(
     conn: Connection,
     out: SearchResult,
@@ -187,51 +210,22 @@ def _summarise(
     hits: dict[int, set[str]],
     job_re: re.Pattern[str] | None,
 ) -> None:
-    totals = conn.execute(
-        select(
-            ci_jobs.c.name,
-            func.count(),
-            func.sum(
-                func.coalesce((ci_runs.c.state != "success").cast(ci_results.c.status.type), 0)
-            ),
-        )
-        .join(ci_jobs, ci_jobs.c.id == ci_runs.c.job_id)
-        .where(and_(ci_runs.c.started_at >= w.start, ci_runs.c.started_at < w.end))
-        .group_by(ci_jobs.c.name)
-    ).all()
-    runs = {}
-    for r in queries.run_rows(conn, ci_runs.c.id.in_(list(hits))) if hits else []:
-        if job_re is None or job_re.search(str(r["job"])):
-            runs[int(r["id"])] = r
+    runs = _matched_runs(conn, sorted(hits), job_re)
     per_job: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in runs.values():
         per_job[str(r["job"])].append(r)
-    for name, count, failed in totals:
+    for name, count, failed in _job_totals(conn, w):
         if job_re is not None and not job_re.search(name):
             continue
-        out.runs += int(count)
+        out.runs += count
         matched = per_job.get(name, [])
-        if not matched:
-            continue
-        times = sorted(str(r["started_at"]) for r in matched if r["started_at"])
-        out.jobs.append(
-            JobHits(
-                job=name,
-                runs=int(count),
-                failed_runs=int(failed or 0),
-                matching_runs=len(matched),
-                pct_of_runs=round(100 * len(matched) / int(count), 2),
-                pct_of_failures=round(100 * len(matched) / int(failed), 2) if failed else 0.0,
-                first_seen=times[0] if times else None,
-                last_seen=times[-1] if times else None,
-            )
-        )
+        if matched:
+            out.jobs.append(_job_hits(name, count, failed, matched))
     out.matching_runs = len(runs)
     out.jobs.sort(key=lambda j: -j.matching_runs)
     out.tests = Counter(t for rid in runs for t in hits[rid]).most_common(20)
-    out.histogram = _histogram(
-        [str(r["started_at"]) for r in runs.values() if r["started_at"]], w, out.bucket
-    )
+    times = [str(r["started_at"]) for r in runs.values() if r["started_at"]]
+    out.histogram = _histogram(times, w, out.bucket)
     newest = sorted(runs.values(), key=lambda r: str(r["started_at"]), reverse=True)[:10]
     out.examples = [
         {
@@ -244,6 +238,20 @@ def _summarise(
         }
         for r in newest
     ]
+
+
+def _job_hits(name: str, count: int, failed: int, matched: list[dict[str, Any]]) -> JobHits:
+    times = sorted(str(r["started_at"]) for r in matched if r["started_at"])
+    return JobHits(
+        job=name,
+        runs=count,
+        failed_runs=failed,
+        matching_runs=len(matched),
+        pct_of_runs=round(100 * len(matched) / count, 2),
+        pct_of_failures=round(100 * len(matched) / failed, 2) if failed else 0.0,
+        first_seen=times[0] if times else None,
+        last_seen=times[-1] if times else None,
+    )
 
 
 def _histogram(times: list[str], w: queries.Window, bucket: str) -> list[tuple[str, int]]:

@@ -78,6 +78,12 @@ def ci_group() -> None:
     show_default=True,
     help="Runs committed per transaction (a run is never half-written).",
 )
+@click.option("--job", "job", metavar="REGEX", help="Only jobs whose name matches.")
+@click.option(
+    "--latest",
+    type=click.IntRange(1),
+    help="Only each job's newest N builds (a large bucket holds years of them).",
+)
 @click.option(
     "--notify-bot",
     is_flag=True,
@@ -91,6 +97,8 @@ def import_command(
     workers: int,
     log_tail: int,
     batch: int,
+    job: str | None,
+    latest: int | None,
     notify_bot: bool,
     as_json: bool,
 ) -> None:
@@ -106,13 +114,21 @@ def import_command(
     src = open_source(source, api_url=api_url, token=os.environ.get("KUBESIFT_GCS_TOKEN"))
     with RichProgress(Console(stderr=True)) as progress:
         report = import_runs(
-            engine, src, rules, progress, workers=workers, log_tail=log_tail, batch_size=batch
+            engine,
+            src,
+            rules,
+            progress,
+            workers=workers,
+            log_tail=log_tail,
+            batch_size=batch,
+            job=job,
+            latest=latest,
         )
     if notify_bot:
         from kubesift.bot.ci_update import enqueue
 
-        latest = {(repo, pr): path for repo, pr, path in report.failed_prs}
-        queued = enqueue(engine, [(r, n, p) for (r, n), p in latest.items()])
+        newest = {(repo, pr): path for repo, pr, path in report.failed_prs}
+        queued = enqueue(engine, [(r, n, p) for (r, n), p in newest.items()])
         if not as_json:
             click.echo(f"queued {queued} PR comment refreshes for the bot")
     if as_json:
