@@ -116,6 +116,35 @@ def bench_ingest(tmp: Path, runs: int, tests: int) -> dict[str, float]:
     }
 
 
+def seed_jobs_and_tests(
+    engine: Any, names: list[str], tnames: list[str], rules: variants.Rules
+) -> None:
+    """Jobs 1..J and tests 1..T, as import would record them."""
+    jobs = [
+        {
+            "id": i + 1,
+            "name": n,
+            "kind": "periodic",
+            "variants": variants.key(rules.of_job(n)),
+            "first_seen_at": END_ISO,
+        }
+        for i, n in enumerate(names)
+    ]
+    tests = [
+        {
+            "id": i + 1,
+            "suite": "e2e",
+            "name": n,
+            "digest": digest("e2e", n),
+            "component": rules.component(n),
+        }
+        for i, n in enumerate(tnames)
+    ]
+    with engine.begin() as conn:
+        conn.execute(insert(ci_jobs), jobs)
+        conn.execute(insert(ci_tests), tests)
+
+
 def bench_report(
     tmp: Path, jobs: int, tests: int, regressed: int, seed: int = 3
 ) -> dict[str, float]:
@@ -126,33 +155,7 @@ def bench_report(
     rules = variants.load()
     tnames = test_names(tests, seed)
     base_fail = [rng.choice([0.0, 0.0, 0.002, 0.005, 0.01, 0.03]) for _ in tnames]
-    with engine.begin() as conn:
-        conn.execute(
-            insert(ci_jobs),
-            [
-                {
-                    "id": i + 1,
-                    "name": n,
-                    "kind": "periodic",
-                    "variants": variants.key(rules.of_job(n)),
-                    "first_seen_at": END_ISO,
-                }
-                for i, n in enumerate(names)
-            ],
-        )
-        conn.execute(
-            insert(ci_tests),
-            [
-                {
-                    "id": i + 1,
-                    "suite": "e2e",
-                    "name": n,
-                    "digest": digest("e2e", n),
-                    "component": rules.component(n),
-                }
-                for i, n in enumerate(tnames)
-            ],
-        )
+    seed_jobs_and_tests(engine, names, tnames, rules)
     # regressions: a test on one platform; every job of that platform fails it 30 % more
     platforms = ["aws", "gcp", "azure", "metal"]
     truth = {(rng.randrange(tests) + 1, rng.choice(platforms)) for _ in range(regressed)}
@@ -233,33 +236,7 @@ def bench_search(tmp: Path, failures: int) -> dict[str, float]:
     names = job_names(200)
     tnames = test_names(300, 7)
     runs_n = max(1, failures // 3)
-    with engine.begin() as conn:
-        conn.execute(
-            insert(ci_jobs),
-            [
-                {
-                    "id": i + 1,
-                    "name": n,
-                    "kind": "periodic",
-                    "variants": variants.key(rules.of_job(n)),
-                    "first_seen_at": END_ISO,
-                }
-                for i, n in enumerate(names)
-            ],
-        )
-        conn.execute(
-            insert(ci_tests),
-            [
-                {
-                    "id": i + 1,
-                    "suite": "e2e",
-                    "name": n,
-                    "digest": digest("e2e", n),
-                    "component": rules.component(n),
-                }
-                for i, n in enumerate(tnames)
-            ],
-        )
+    seed_jobs_and_tests(engine, names, tnames, rules)
     t0 = time.perf_counter()
     run_rows, text_rows, result_rows = [], [], []
     for r in range(runs_n):
@@ -285,7 +262,8 @@ def bench_search(tmp: Path, failures: int) -> dict[str, float]:
         )
         for k, t in enumerate(rng.sample(range(300), 3)):
             tid = r * 3 + k + 1
-            body = _fill(ERRORS[rng.randrange(len(ERRORS))], rng) + f"\nat {stamp} in run {r}"
+            error = _fill(ERRORS[rng.randrange(len(ERRORS))], rng)
+            body = f"{error}\nat {stamp} in run {r} test {t}"  # texts are distinct in the store
             text_rows.append({"id": tid, "digest": digest(body), "text": body})
             result_rows.append(
                 {
@@ -410,16 +388,16 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory(prefix="kubesift-bench-ci-") as tmp_s:
         tmp = Path(tmp_s)
-        if "ingest" in parts:
-            figures.update(bench_ingest(tmp, 40_000 // scale, 300))
-        if "report" in parts:
-            figures.update(
-                bench_report(tmp, 1_000 // scale, 300, regressed=40 // max(1, scale // 4))
-            )
-        if "search" in parts:
-            figures.update(bench_search(tmp, 840_000 // scale))
-        if "quality" in parts:
-            figures.update(bench_quality(tmp, [11] if args.quick else [11, 12, 13]))
+        runs: dict[str, Any] = {
+            "ingest": lambda: bench_ingest(tmp, 40_000 // scale, 300),
+            "report": lambda: bench_report(tmp, 1_000 // scale, 300, 40 // max(1, scale // 4)),
+            "search": lambda: bench_search(tmp, 840_000 // scale),
+            "quality": lambda: bench_quality(tmp, [11] if args.quick else [11, 12, 13]),
+        }
+        for part in parts:
+            got = runs[part]()
+            figures.update(got)
+            print(f"[{part}] " + json.dumps(got), file=sys.stderr, flush=True)
     width = max(len(k) for k in figures)
     for key, value in figures.items():
         print(f"{key:<{width}}  {value:,}")

@@ -12,12 +12,12 @@ from __future__ import annotations
 import bisect
 import re
 import zlib
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, and_, case, func, select
 from sqlalchemy.engine import Connection
 
 from kubesift.ci import queries
@@ -102,43 +102,122 @@ def search(
     w = queries.window(days, end)
     bucket = bucket or ("hour" if days <= 3 else "day")
     out = SearchResult(pattern=pattern, window=w, bucket=bucket)
-    hits: dict[int, set[str]] = defaultdict(set)  # run id → tests (or "build-log")
-    if "failures" in kinds:
-        for run_id, test in _failure_hits(conn, regex, w):
-            hits[run_id].add(test)
-    if "logs" in kinds:
-        for run_id in _log_hits(conn, regex, w):
-            hits[run_id].add("build-log.txt")
-    _summarise(conn, out, w, hits, job_re)
+    jobs = {
+        int(i): str(n)
+        for i, n in conn.execute(select(ci_jobs.c.id, ci_jobs.c.name))
+        if job_re is None or job_re.search(str(n))
+    }
+    in_window = and_(
+        ci_runs.c.started_at >= w.start,
+        ci_runs.c.started_at < w.end,
+        ci_runs.c.job_id.in_(sorted(jobs)),
+    )
+    meta = MetaData()
+    hits = _temp(meta, "kubesift_hits", Column("run_id", Integer), Column("test_id", Integer),
+                 Column("job_id", Integer), Column("started_at", String(32)))  # fmt: skip
+    meta.create_all(conn)
+    try:
+        if "failures" in kinds:
+            _failure_hits(conn, meta, hits, regex, in_window)
+        if "logs" in kinds:
+            _log_hits(conn, hits, regex, in_window)
+        _summarise(conn, out, w, jobs, hits, in_window)
+    finally:
+        meta.drop_all(conn)
     out.issues = issues_matching(conn, regex, pattern)
     return out
 
 
+def _temp(meta: MetaData, name: str, *columns: Column[Any]) -> Table:
+    return Table(name, meta, *columns, prefixes=["TEMPORARY"])
+
+
 def _failure_hits(
-    conn: Connection, regex: re.Pattern[str], w: queries.Window
-) -> list[tuple[int, str]]:
-    ids, bodies = [], []
-    for tid, body in conn.execute(select(ci_texts.c.id, ci_texts.c.text)):
-        ids.append(tid)
-        bodies.append(body)
-    matched = _scan(regex, bodies)
-    text_ids = [ids[i] for i in matched]
-    found: list[tuple[int, str]] = []
-    for k in range(0, len(text_ids), queries.CHUNK):
-        rows = conn.execute(
-            select(ci_results.c.run_id, ci_results.c.test_id)
-            .join(ci_runs, ci_runs.c.id == ci_results.c.run_id)
-            .where(
-                and_(
-                    ci_results.c.text_id.in_(text_ids[k : k + queries.CHUNK]),
-                    ci_runs.c.started_at >= w.start,
-                    ci_runs.c.started_at < w.end,
-                )
-            )
+    conn: Connection, meta: MetaData, hits: Table, regex: re.Pattern[str], in_window: Any
+) -> None:
+    """(run, test, job, time) of every failure in the window whose text matches, into
+    ``hits``. On SQLite the regex runs inside the query (a ``regexp`` function after a
+    ``LIKE`` on the pattern's literal, both in one pass); elsewhere matching text ids are
+    found first and joined."""
+    joined = (
+        select(ci_results.c.run_id, ci_results.c.test_id, ci_runs.c.job_id, ci_runs.c.started_at)
+        .join(ci_runs, ci_runs.c.id == ci_results.c.run_id)
+        .where(in_window)
+    )
+    if conn.dialect.name == "sqlite":
+        conn.connection.driver_connection.create_function(  # type: ignore[union-attr]
+            "kubesift_regexp", 2, _regexp, deterministic=True
         )
-        found += [(int(r), str(t)) for r, t in rows]
-    names = queries.tests_by_id(conn, {int(t) for _, t in found})
-    return [(r, names[int(t)][1]) for r, t in found]
+        stmt = joined.join(ci_texts, ci_texts.c.id == ci_results.c.text_id).where(
+            *_like(conn, regex), func.kubesift_regexp(regex.pattern, ci_texts.c.text)
+        )
+    else:
+        ids = _temp(meta, "kubesift_hit_texts", Column("id", Integer, primary_key=True))
+        ids.create(conn)
+        _insert_ids(conn, ids, _text_hits(conn, regex))
+        stmt = joined.join(ids, ids.c.id == ci_results.c.text_id)
+    cols = ["run_id", "test_id", "job_id", "started_at"]
+    conn.execute(hits.insert().from_select(cols, stmt))
+
+
+_COMPILED: dict[str, re.Pattern[str]] = {}
+
+
+def _regexp(pattern: str, value: str | None) -> bool:
+    """SQLite's side of the search: the pattern as :func:`compile_pattern` reads it."""
+    regex = _COMPILED.get(pattern)
+    if regex is None:
+        regex = _COMPILED[pattern] = compile_pattern(pattern)
+    return value is not None and regex.search(value) is not None
+
+
+def _like(conn: Connection, regex: re.Pattern[str]) -> list[Any]:
+    """A ``LIKE`` every matching text passes (a superset: it ignores ASCII case), when the
+    pattern has a literal every match contains; the database scans it in C."""
+    literal = required_literal(regex)
+    if not literal:
+        return []
+    pattern = "%" + re.sub(r"([\\%_])", r"\\\1", literal) + "%"
+    col = ci_texts.c.text
+    if conn.dialect.name == "sqlite":
+        return [col.like(pattern, escape="\\")]
+    return [col.ilike(pattern, escape="\\")]
+
+
+def _text_hits(conn: Connection, regex: re.Pattern[str]) -> list[int]:
+    """Ids of the distinct failure texts the regex matches (narrowed by :func:`_like`)."""
+    rows = conn.execute(select(ci_texts.c.id, ci_texts.c.text).where(*_like(conn, regex))).all()
+    return [int(rows[i][0]) for i in _scan(regex, [r[1] for r in rows])]
+
+
+def _insert_ids(conn: Connection, table: Table, ids: list[int]) -> None:
+    for k in range(0, len(ids), 10_000):
+        conn.execute(table.insert(), [{"id": i} for i in ids[k : k + 10_000]])
+
+
+def required_literal(regex: re.Pattern[str], shortest: int = 3) -> str | None:
+    """The longest run of plain characters at the top level of the pattern (every match
+    contains it), or None when there is none of ``shortest`` characters."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    try:
+        parsed = _parser.parse(regex.pattern, regex.flags)
+    except re.error:
+        return None
+    best, run = "", []
+    for op, arg in [*parsed, (None, None)]:
+        if op is _parser.LITERAL:
+            run.append(chr(arg))
+            continue
+        if len(run) > len(best):
+            best = "".join(run)
+        run = []
+    if len(best) < shortest or "\x00" in best:
+        return None
+    # SQLite's LIKE folds ASCII case only: a non-ASCII literal may not narrow a caseless search
+    if regex.flags & re.IGNORECASE and not best.isascii():
+        return None
+    return best
 
 
 def _scan(regex: re.Pattern[str], bodies: list[str]) -> list[int]:
@@ -169,95 +248,122 @@ def _scan(regex: re.Pattern[str], bodies: list[str]) -> list[int]:
             return found
 
 
-def _log_hits(conn: Connection, regex: re.Pattern[str], w: queries.Window) -> list[int]:
+def _log_hits(conn: Connection, hits: Table, regex: re.Pattern[str], in_window: Any) -> None:
     rows = conn.execute(
-        select(ci_logs.c.run_id, ci_logs.c.tail)
+        select(ci_logs.c.tail, ci_runs.c.id, ci_runs.c.job_id, ci_runs.c.started_at)
         .join(ci_runs, ci_runs.c.id == ci_logs.c.run_id)
-        .where(and_(ci_runs.c.started_at >= w.start, ci_runs.c.started_at < w.end))
+        .where(in_window)
     )
-    return [
-        int(r) for r, tail in rows if regex.search(zlib.decompress(tail).decode("utf-8", "replace"))
+    found = [
+        {"run_id": r, "test_id": None, "job_id": j, "started_at": t}
+        for tail, r, j, t in rows
+        if regex.search(_unzip(tail))
     ]
+    if found:
+        conn.execute(hits.insert(), found)
 
 
-def _job_totals(conn: Connection, w: queries.Window) -> list[tuple[str, int, int]]:
-    """Per job: runs and failed runs in the window."""
-    failed = func.sum(case((ci_runs.c.state != "success", 1), else_=0))
-    rows = conn.execute(
-        select(ci_jobs.c.name, func.count(), failed)
-        .join(ci_jobs, ci_jobs.c.id == ci_runs.c.job_id)
-        .where(and_(ci_runs.c.started_at >= w.start, ci_runs.c.started_at < w.end))
-        .group_by(ci_jobs.c.name)
-    )
-    return [(str(n), int(c), int(f or 0)) for n, c, f in rows]
-
-
-def _matched_runs(
-    conn: Connection, ids: list[int], job_re: re.Pattern[str] | None
-) -> dict[int, dict[str, Any]]:
-    runs: dict[int, dict[str, Any]] = {}
-    for k in range(0, len(ids), queries.CHUNK):
-        for r in queries.run_rows(conn, ci_runs.c.id.in_(ids[k : k + queries.CHUNK])):
-            if job_re is None or job_re.search(str(r["job"])):
-                runs[int(r["id"])] = r
-    return runs
+def _unzip(tail: bytes) -> str:
+    return zlib.decompress(tail).decode("utf-8", "replace")
 
 
 def _summarise(
     conn: Connection,
     out: SearchResult,
     w: queries.Window,
-    hits: dict[int, set[str]],
-    job_re: re.Pattern[str] | None,
+    jobs: dict[int, str],
+    hits: Table,
+    in_window: Any,
 ) -> None:
-    runs = _matched_runs(conn, sorted(hits), job_re)
-    per_job: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in runs.values():
-        per_job[str(r["job"])].append(r)
-    for name, count, failed in _job_totals(conn, w):
-        if job_re is not None and not job_re.search(name):
-            continue
-        out.runs += count
-        matched = per_job.get(name, [])
-        if matched:
-            out.jobs.append(_job_hits(name, count, failed, matched))
-    out.matching_runs = len(runs)
+    """Per job, per test, per hour or day, and the newest examples, aggregated in SQL."""
+    failed = func.sum(case((ci_runs.c.state != "success", 1), else_=0))
+    totals = conn.execute(
+        select(ci_runs.c.job_id, func.count(), failed).where(in_window).group_by(ci_runs.c.job_id)
+    ).all()
+    runs = func.count(hits.c.run_id.distinct())
+    matched = {
+        int(j): (int(n), lo, hi)
+        for j, n, lo, hi in conn.execute(
+            select(
+                hits.c.job_id, runs, func.min(hits.c.started_at), func.max(hits.c.started_at)
+            ).group_by(hits.c.job_id)
+        )
+    }
+    for jid, count, fails in totals:
+        out.runs += int(count)
+        if int(jid) in matched:
+            n, lo, hi = matched[int(jid)]
+            out.jobs.append(_job_hits(jobs[int(jid)], int(count), int(fails or 0), n, lo, hi))
+    out.matching_runs = int(conn.execute(select(runs)).scalar_one())
     out.jobs.sort(key=lambda j: -j.matching_runs)
-    out.tests = Counter(t for rid in runs for t in hits[rid]).most_common(20)
-    times = [str(r["started_at"]) for r in runs.values() if r["started_at"]]
-    out.histogram = _histogram(times, w, out.bucket)
-    newest = sorted(runs.values(), key=lambda r: str(r["started_at"]), reverse=True)[:10]
-    out.examples = [
+    out.tests = _tests_hit(conn, hits)
+    at = func.substr(hits.c.started_at, 1, 13 if out.bucket == "hour" else 10)
+    counts = {str(k): int(n) for k, n in conn.execute(select(at, runs).group_by(at))}
+    out.histogram = _histogram(counts, w, out.bucket)
+    out.examples = _examples(conn, hits)
+
+
+def _tests_hit(conn: Connection, hits: Table) -> list[tuple[str, int]]:
+    runs = func.count(hits.c.run_id.distinct())
+    top = conn.execute(
+        select(hits.c.test_id, runs)
+        .where(hits.c.test_id.is_not(None))
+        .group_by(hits.c.test_id)
+        .order_by(runs.desc(), hits.c.test_id)
+        .limit(20)
+    ).all()
+    names = queries.tests_by_id(conn, [int(t) for t, _ in top])
+    return [(names[int(t)][1], int(n)) for t, n in top]
+
+
+def _examples(conn: Connection, hits: Table) -> list[dict[str, Any]]:
+    newest = [
+        int(r)
+        for r in conn.execute(
+            select(hits.c.run_id)
+            .group_by(hits.c.run_id)
+            .order_by(func.max(hits.c.started_at).desc(), hits.c.run_id.desc())
+            .limit(10)
+        ).scalars()
+    ]
+    tests: dict[int, list[str]] = defaultdict(list)
+    pairs = conn.execute(
+        select(hits.c.run_id, hits.c.test_id).where(hits.c.run_id.in_(newest))
+    ).all()
+    names = queries.tests_by_id(conn, {int(t) for _, t in pairs if t is not None})
+    for run_id, test_id in pairs:
+        tests[int(run_id)].append(
+            names[int(test_id)][1] if test_id is not None else "build-log.txt"
+        )
+    rows = {int(r["id"]): r for r in queries.run_rows(conn, ci_runs.c.id.in_(newest))}
+    return [
         {
-            "job": r["job"],
-            "build": r["build"],
-            "path": r["path"],
-            "url": r["url"],
-            "started_at": r["started_at"],
-            "tests": sorted(hits[int(r["id"])])[:5],
+            "job": rows[i]["job"],
+            "build": rows[i]["build"],
+            "path": rows[i]["path"],
+            "url": rows[i]["url"],
+            "started_at": rows[i]["started_at"],
+            "tests": sorted(set(tests[i]))[:5],
         }
-        for r in newest
+        for i in newest
     ]
 
 
-def _job_hits(name: str, count: int, failed: int, matched: list[dict[str, Any]]) -> JobHits:
-    times = sorted(str(r["started_at"]) for r in matched if r["started_at"])
+def _job_hits(name: str, count: int, failed: int, n: int, lo: str, hi: str) -> JobHits:
     return JobHits(
         job=name,
         runs=count,
         failed_runs=failed,
-        matching_runs=len(matched),
-        pct_of_runs=round(100 * len(matched) / count, 2),
-        pct_of_failures=round(100 * len(matched) / failed, 2) if failed else 0.0,
-        first_seen=times[0] if times else None,
-        last_seen=times[-1] if times else None,
+        matching_runs=n,
+        pct_of_runs=round(100 * n / count, 2),
+        pct_of_failures=round(100 * n / failed, 2) if failed else 0.0,
+        first_seen=lo,
+        last_seen=hi,
     )
 
 
-def _histogram(times: list[str], w: queries.Window, bucket: str) -> list[tuple[str, int]]:
+def _histogram(counts: dict[str, int], w: queries.Window, bucket: str) -> list[tuple[str, int]]:
     """Matching runs per hour or day across the whole window, empty buckets included."""
-    width = 13 if bucket == "hour" else 10
-    counts = Counter(t[:width] for t in times)
     start = datetime.fromisoformat(w.start.replace("Z", "+00:00"))
     stop = datetime.fromisoformat(w.end.replace("Z", "+00:00"))
     step = 3600 if bucket == "hour" else 86_400

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from kubesift.ci.readiness import Settings
 from kubesift.ci.sources import GCS_API, open_source
 from kubesift.cli.common import settings, store
 from kubesift.cli.progress import RichProgress
+from kubesift.collect.progress import SilentProgress
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 end_option = click.option(
@@ -112,7 +114,10 @@ def import_command(
     rules = _rules(variants_file)
     engine = store()
     src = open_source(source, api_url=api_url, token=os.environ.get("KUBESIFT_GCS_TOKEN"))
-    with RichProgress(Console(stderr=True)) as progress:
+    console = Console(stderr=True)
+    # A bar only on a terminal: in a log or a pipe it would be spinner characters.
+    bar = RichProgress(console) if console.is_terminal else nullcontext(SilentProgress())
+    with bar as progress:
         report = import_runs(
             engine,
             src,
