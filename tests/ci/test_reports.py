@@ -171,6 +171,12 @@ def test_search_says_where_and_since_when(history: tuple[Engine, CIHistory]) -> 
     assert all(c == 0 for d, c in counts.items() if d < "2025-12-28")  # it started 4 days ago
     assert counts["2025-12-28"] > 0
     assert res["histogram"]["bucket"] == "day"
+    only = _cli_json("search", "i/o timeout", "--days", "7", "--end", END_ISO, "--job", "-ovn$")
+    assert only["jobs"] and all(j["job"].endswith("-ovn") for j in only["jobs"])
+    assert 0 < only["matching_runs"] < res["matching_runs"]
+    # no literal to narrow by: every text is read, the same runs are found
+    loose = _cli_json("search", r"i.o\s+timeout", "--days", "7", "--end", END_ISO)
+    assert loose["matching_runs"] == res["matching_runs"]
     # capitals make the pattern case-sensitive (smart case, like ripgrep)
     assert _cli_json("search", "I/O TIMEOUT", "--days", "7", "--end", END_ISO)["matching_runs"] == 0
     bad = run_cli("ci", "search", "([", "--end", END_ISO)
