@@ -137,6 +137,7 @@ def seed_jobs_and_tests(
             "name": n,
             "digest": digest("e2e", n),
             "component": rules.component(n),
+            "lifecycle": "blocking",
         }
         for i, n in enumerate(tnames)
     ]

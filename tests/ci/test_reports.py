@@ -262,3 +262,23 @@ def test_rederive_applies_changed_rules_to_stored_runs(
     bad.write_text('columns = ["Nope"]\n[[variant]]\nname = "Cloud"\n')
     failed = run_cli("ci", "rederive", "--variants", str(bad))
     assert failed.returncode == 2 and "columns name unknown variants ['Nope']" in failed.stderr
+
+
+def test_informing_tests_are_not_judged(home: Path, tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    for k in range(74):  # 37 days, two runs a day; both tests break 5 days before the end
+        at = END - 37 * 86_400 + k * 43_200
+        broken = at > END - 5 * 86_400
+        cases = "".join(
+            f'<testcase name="[sig-node] {name}"{extra}>'
+            + ("<failure>boom</failure>" if broken else "")
+            + "</testcase>"
+            for name, extra in (("blocking one", ""), ("informing one", ' lifecycle="informing"'))
+        )
+        xml = f'<testsuite name="e2e">{cases}</testsuite>'.encode()
+        prow_run(tree, f"logs/periodic-e2e-aws-ovn/{k + 1}", started=at,
+                 finished={"timestamp": at + 60, "passed": not broken},
+                 junit={"junit_01.xml": xml})  # fmt: skip
+    assert run_cli("ci", "import", str(tree)).returncode == 0
+    report = _cli_json("regressions", "--end", END_ISO)
+    assert [r["test"] for r in report["regressions"]] == ["[sig-node] blocking one"]

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from kubesift.ci import queries, readiness, variants
 from kubesift.ci.readiness import Counts, Settings
 from kubesift.errors import UserError
-from kubesift.store.schema import ci_daily_variants, ci_regressions
+from kubesift.store.schema import ci_daily_variants, ci_regressions, ci_tests
 from kubesift.timeutil import shift, utcnow_iso
 
 REOPEN_DAYS = 5
@@ -109,7 +109,10 @@ def counts(
             summed(t.c.failures, ~in_sample),
             summed(t.c.flakes, ~in_sample),
         )
+        .join(ci_tests, ci_tests.c.id == t.c.test_id)
+        # informing tests (OpenShift's lifecycle) are not judged, as in Sippy's sample
         .where(and_(t.c.day >= basis.first_day, t.c.day < sample.last_day))
+        .where(ci_tests.c.lifecycle != "informing")
         .group_by(t.c.test_id, t.c.variants)
     )
     return {

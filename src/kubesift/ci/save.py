@@ -119,6 +119,7 @@ def _intern_tests(
                     "name": o.name,
                     "digest": d,
                     "component": rules.component(o.name),
+                    "lifecycle": o.lifecycle,
                 }
     ids = _intern(conn, ci_tests, "digest", rows)
     return {by_digest[d]: i for d, i in ids.items()}

@@ -260,6 +260,7 @@ ci_tests = Table(
     Column("name", Text, nullable=False),
     Column("digest", String(40), nullable=False, unique=True),  # sha1 of suite + name
     Column("component", String(128), nullable=False),
+    Column("lifecycle", String(16), nullable=False),  # blocking | informing (as first seen)
 )
 
 ci_rosters = Table(

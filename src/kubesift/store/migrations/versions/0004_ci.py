@@ -29,6 +29,7 @@ def _jobs_tests() -> None:
         sa.Column("name", sa.Text, nullable=False),
         sa.Column("digest", sa.String(40), nullable=False, unique=True),
         sa.Column("component", sa.String(128), nullable=False),
+        sa.Column("lifecycle", sa.String(16), nullable=False),
     )
     for name in ("ci_rosters", "ci_texts"):
         op.create_table(
