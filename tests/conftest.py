@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -213,3 +214,24 @@ def github() -> Iterator[GitHubFixture]:
         yield fixture
     finally:
         fixture.server.stop()
+
+
+# -- the shared CI fixtures (real JUnit files, a real build log, the reference vectors) ---------
+
+
+@pytest.fixture(scope="session")
+def ci_fixtures() -> Path:
+    from kubesift.config import find_fixtures
+
+    path = find_fixtures("ci")
+    if path is None:
+        pytest.skip("../shared/fixtures/ci is absent (set KUBESIFT_DATASETS or check out shared/)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def vectors(ci_fixtures: Path) -> dict[str, Any]:
+    import json
+
+    data: dict[str, Any] = json.loads((ci_fixtures / "vectors.json").read_text())
+    return data

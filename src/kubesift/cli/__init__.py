@@ -33,6 +33,7 @@ COMMANDS = {
     "pipeline": "kubesift.cli.pipeline:pipeline_group",
     "reconcile": "kubesift.cli.reconcile:reconcile_group",
     "ci": "kubesift.cli.ci:ci_group",
+    "alerts": "kubesift.cli.alerts:alerts_group",
 }
 
 
