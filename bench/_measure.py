@@ -80,3 +80,12 @@ def items_and_changes_main(
     print_table(figures)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+def print_figures(figures: Mapping[str, float], json_path: Path | None) -> None:
+    """The figures as an aligned table, and as a flat JSON object when asked."""
+    width = max(len(k) for k in figures)
+    for key, value in figures.items():
+        print(f"{key:<{width}}  {value:,}")
+    if json_path:
+        json_path.write_text(json.dumps(dict(figures), indent=2) + "\n")

@@ -11,11 +11,12 @@ repeated with its numbers shifted so that no two copies are identical, mined in 
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 import time
 from pathlib import Path
+
+from _measure import print_figures
 
 from kubesift.alerts.templates import mine
 from kubesift.config import find_fixtures
@@ -52,11 +53,7 @@ def main() -> None:
         "template_lines_per_s": round(len(data) / seconds),
         "templates": len({t for t, _ in found}),
     }
-    width = max(len(k) for k in figures)
-    for key, value in figures.items():
-        print(f"{key:<{width}}  {value:,}")
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2))
+    print_figures(figures, args.json)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from _measure import run_measured
+from _measure import print_figures, run_measured
 from sqlalchemy import insert, text
 
 from kubesift.ci import clusters, flakes, regressions, search, variants
@@ -399,11 +399,7 @@ def main() -> None:
             got = runs[part]()
             figures.update(got)
             print(f"[{part}] " + json.dumps(got), file=sys.stderr, flush=True)
-    width = max(len(k) for k in figures)
-    for key, value in figures.items():
-        print(f"{key:<{width}}  {value:,}")
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2))
+    print_figures(figures, args.json)
 
 
 if __name__ == "__main__":

@@ -96,10 +96,15 @@ def match(
                 number=int(row.number),
                 title=row.title or "",
                 state=row.state,
-                url=f"https://github.com/{row.full_name}/issues/{row.number}",
+                url=item_url(row.full_name, "issue", int(row.number)),
                 score=round(score, 3),
                 why=why,
             )
         )
     found.sort(key=lambda m: (-m.score, -rank[(m.repo, m.number)], m.number))
     return found[:limit]
+
+
+def item_url(repo: str, kind: str, number: int) -> str:
+    """The GitHub page of an issue or PR."""
+    return f"https://github.com/{repo}/{'pull' if kind == 'pr' else 'issues'}/{number}"

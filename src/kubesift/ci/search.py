@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from kubesift.ci import queries
+from kubesift.ci.issues import item_url
 from kubesift.errors import UserError
 from kubesift.store import fulltext
 from kubesift.store.schema import (
@@ -454,12 +455,8 @@ def issues_matching(
                     "kind": r.kind,
                     "title": r.title,
                     "state": r.state,
-                    "url": _url(r.full_name, r.kind, r.number),
+                    "url": item_url(r.full_name, r.kind, r.number),
                 }
             )
     out.sort(key=lambda d: (d["state"] != "open", -int(d["number"])))
     return out[:limit]
-
-
-def _url(repo: str, kind: str, number: int) -> str:
-    return f"https://github.com/{repo}/{'pull' if kind == 'pr' else 'issues'}/{number}"

@@ -51,7 +51,7 @@ def ci_group() -> None:
     \b
     Start with:
       kubesift ci import ./gcs-mirror            (logs/<job>/<build>/, pr-logs/pull/...)
-      kubesift ci import gs://kubernetes-jenkins/logs/ci-kubernetes-e2e-gci-gce
+      kubesift ci import gs://kubernetes-jenkins --job ci-kubernetes-e2e-gci-gce --latest 50
       kubesift ci regressions
     """
 
@@ -293,7 +293,10 @@ def _print_report(rep: regressions_mod.Report) -> None:
             f"{c.assessment.p:.2g}" if c.assessment.p is not None else "–",
             c.issue or "",
         )
-    console.print(table)
+    if rep.regressed:
+        console.print(table)
+    else:
+        console.print("No regression in this window.")
 
 
 @ci_group.command("rederive")
