@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from kubesift.timeutil import to_iso
+
 METADATA = ("started.json", "finished.json", "prowjob.json", "podinfo.json")
 BUILD_LOG = "build-log.txt"
 _JUNIT = re.compile(r"junit[^/]*\.xml$", re.IGNORECASE)
@@ -154,7 +156,7 @@ def _int(value: Any) -> int | None:
 def _time(epoch: Any) -> str | None:
     if not isinstance(epoch, int | float) or isinstance(epoch, bool):
         return None
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return to_iso(datetime.fromtimestamp(epoch, UTC))
 
 
 def _iso(value: Any) -> str | None:
@@ -164,7 +166,7 @@ def _iso(value: Any) -> str | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return to_iso(parsed)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from kubesift.errors import UserError
 from kubesift.store.schema import ci_jobs, ci_results, ci_rosters, ci_runs, ci_tests, ci_texts
+from kubesift.timeutil import to_iso
 
 CHUNK = 900
 
@@ -59,7 +60,7 @@ def _parse(text: str) -> datetime:
 
 
 def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return to_iso(value)
 
 
 def job_id(conn: Connection, name: str) -> int:
