@@ -74,3 +74,11 @@ class CIError(KubesiftError):
 
 class CIInputError(CIError, UserError):
     """A CI input is unusable as given: hostile or malformed XML, an unknown source."""
+
+
+class AlertError(KubesiftError):
+    """Alert triage failed (the store, a notification target, a model)."""
+
+
+class AlertInputError(AlertError, UserError):
+    """An alert, Event, log record or feedback is malformed (answered 400, nothing stored)."""

@@ -78,6 +78,11 @@ class Miner:
         best.count += 1
         return best
 
+    def restore(self, template: Template) -> None:
+        """Put back a template saved earlier (a restarted receiver keeps its ids)."""
+        self.templates.append(template)
+        self._leaf(template.tokens).append(template)
+
     def _leaf(self, tokens: list[str]) -> list[Template]:
         node: dict[object, object] = self._tree.setdefault(len(tokens), {})  # type: ignore[assignment]
         for token in tokens[: max(0, self.depth - 2)]:

@@ -1,4 +1,5 @@
-"""``kubesift alerts``: alert triage (so far: log templates)."""
+"""``kubesift alerts``: alert triage. Receivers, the incident list, feedback, training,
+the replay generator and replay, the Kubernetes Events watcher, log templates."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 import click
 
 from kubesift.alerts.templates import mine
+from kubesift.cli.alerts_commands import register
 from kubesift.errors import UserError
 
 
@@ -15,8 +17,10 @@ from kubesift.errors import UserError
 def alerts_group() -> None:
     """Alert triage: alerts, events and logs in; only what needs a human out.
 
-    So far: turning log lines into templates, so that the same error is recognised across
-    pods and days.
+    `serve` receives Alertmanager's webhook, Kubernetes Events and Fluent Bit's logs,
+    groups them into incidents and decides each one (page, digest, record, drop) with a
+    model learned from the people on call; `feedback` and `train` teach it; `replay`
+    measures it on a generated stream with ground truth.
     """
 
 
@@ -62,3 +66,6 @@ def _read(file: str) -> list[str]:
     except OSError as exc:
         raise UserError(f"cannot read {file}: {exc.strerror}") from exc
     return data.decode("utf-8", "replace").splitlines()
+
+
+register(alerts_group)

@@ -376,3 +376,114 @@ ci_regressions = Table(
     Column("triaged_at", Time),
 )
 Index("ix_ci_regressions_cell", ci_regressions.c.test_id, ci_regressions.c.variants)
+
+# Alert triage: signals in, incidents (the unit of a decision), feedback, the page outbox,
+# log templates and the needs-a-human models.
+alert_incidents = Table(
+    "alert_incidents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("group_key", String(1024), nullable=False),  # cluster/namespace/workload/name
+    Column("source", String(16), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("namespace", String(255), nullable=False),
+    Column("workload", String(255), nullable=False),
+    Column("cluster", String(255), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("runbook", String(1024), nullable=False),
+    Column("opened_at", Time, nullable=False),
+    Column("last_at", Time, nullable=False),
+    Column("closed_at", Time),
+    Column("open_keys", Text, nullable=False),  # JSON list of the alert keys still firing
+    Column("signals", Integer, nullable=False),
+    Column("flaps", Integer, nullable=False),
+    Column("decision", String(16), nullable=False),  # page | digest | record | drop
+    Column("shadow", Boolean, nullable=False),  # decided, but nothing was suppressed
+    Column("score", Float, nullable=False),
+    Column("threshold", Float, nullable=False),
+    Column("model", String(64), nullable=False),
+    Column("features", Text, nullable=False),  # JSON: the snapshot taken at decision time
+    Column("explanation", Text, nullable=False),  # JSON list of [feature, weight]
+    Column("digested_at", Time),
+)
+Index("ix_alert_incidents_group", alert_incidents.c.group_key, alert_incidents.c.last_at)
+Index("ix_alert_incidents_opened", alert_incidents.c.opened_at)
+
+alert_signals = Table(
+    "alert_signals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dedup", String(255), nullable=False, unique=True),
+    Column("source", String(16), nullable=False),
+    Column("key", String(512), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("at", Time, nullable=False),
+    Column("received_at", Time, nullable=False),
+    Column("namespace", String(255), nullable=False),
+    Column("workload", String(255), nullable=False),
+    Column("pod", String(255), nullable=False),
+    Column("node", String(255), nullable=False),
+    Column("cluster", String(255), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("link", String(2048), nullable=False),
+    Column("labels", Text, nullable=False),  # JSON
+    Column("occurrences", Integer, nullable=False),
+    Column("group_key", String(1024), nullable=False),  # Alertmanager's groupKey
+    Column("truncated", Integer, nullable=False),
+    Column("template_id", Integer),
+    Column("incident_id", ForeignKey("alert_incidents.id", ondelete="SET NULL")),
+)
+Index("ix_alert_signals_ns_at", alert_signals.c.namespace, alert_signals.c.at)
+Index("ix_alert_signals_key_at", alert_signals.c.key, alert_signals.c.at)
+Index("ix_alert_signals_incident", alert_signals.c.incident_id)
+
+alert_feedback = Table(
+    "alert_feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", ForeignKey("alert_incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("needs_human", Boolean, nullable=False),
+    Column("explicit", Boolean, nullable=False),
+    Column("via", String(16), nullable=False),  # cli | http | slack | silence | resolved
+    Column("user", String(255), nullable=False),
+    Column("at", Time, nullable=False),
+    Column("note", Text, nullable=False),
+)
+Index("ix_alert_feedback_incident", alert_feedback.c.incident_id)
+
+alert_outbox = Table(
+    "alert_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", ForeignKey("alert_incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # page | resolved
+    Column("created_at", Time, nullable=False),
+    Column("sent_at", Time),
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text),
+    UniqueConstraint("incident_id", "kind", name="uq_alert_outbox_incident_kind"),
+)
+
+alert_templates = Table(
+    "alert_templates",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tokens", Text, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("first_at", Time, nullable=False),
+    Column("last_at", Time, nullable=False),
+)
+
+alert_models = Table(
+    "alert_models",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", Time, nullable=False),
+    Column("status", String(16), nullable=False),  # candidate | production | retired | rejected
+    Column("body", Text, nullable=False),  # JSON: weights, thresholds, metadata
+    Column("metrics", Text, nullable=False),  # JSON: forward-fold figures
+    Column("reason", Text, nullable=False),
+)

@@ -1,5 +1,6 @@
 """The controllers, one module each, run in this order: export → train → evaluate →
-promote → canary → rollback. Each observes the store and the registry, compares with the
+promote → canary → rollback, then alerts (the needs-a-human model of alert
+triage). Each observes the store and the registry, compares with the
 desired state (the pure functions of :mod:`kubesift.reconcile.policy`) and acts at most
 once.
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from kubesift.reconcile.controllers.alerts import alerts
 from kubesift.reconcile.controllers.canary import canary
 from kubesift.reconcile.controllers.context import Context, candidate, production_version
 from kubesift.reconcile.controllers.evaluate import evaluate
@@ -20,7 +22,7 @@ from kubesift.reconcile.controllers.rollback import rollback
 from kubesift.reconcile.controllers.train import train
 from kubesift.reconcile.records import Decision
 
-STEPS = ("export", "train", "evaluate", "promote", "canary", "rollback")
+STEPS = ("export", "train", "evaluate", "promote", "canary", "rollback", "alerts")
 
 CONTROLLERS: dict[str, Callable[[Context], list[Decision]]] = {
     "export": export,
@@ -29,6 +31,7 @@ CONTROLLERS: dict[str, Callable[[Context], list[Decision]]] = {
     "promote": promote,
     "canary": canary,
     "rollback": rollback,
+    "alerts": alerts,
 }
 
 __all__ = ["CONTROLLERS", "STEPS", "Context", "candidate", "production_version"]

@@ -1,0 +1,193 @@
+"""The receivers (ASGI, Starlette): Alertmanager, Kubernetes Events, Fluent Bit, silences,
+feedback (HTTP and Slack's interactive buttons), the incident list, metrics.
+
+A payload is parsed whole before anything is written (400 and nothing stored when it is
+malformed), then committed with everything it causes before the 2xx; 503 only when
+nothing was stored (Alertmanager and Fluent Bit retry 5xx, and drop 4xx).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+from sqlalchemy.engine import Engine
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from kubesift.alerts import feedback, queries, signals
+from kubesift.alerts.auth import Auth, slack_verified
+from kubesift.alerts.intake import Intake
+from kubesift.alerts.metrics import AlertMetrics
+from kubesift.bot.app import BodyTooLarge, read_capped
+from kubesift.errors import AlertInputError, UserError
+
+MAX_BODY = 16 * 1024 * 1024
+Parser = Callable[[Any], list[signals.Signal]]
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status)
+
+
+async def _json_body(request: Request) -> Any:
+    try:
+        body = await read_capped(request, MAX_BODY)
+    except BodyTooLarge:
+        raise AlertInputError(f"the body is over {MAX_BODY:,} bytes") from None
+    if not body.strip():
+        raise AlertInputError("the body is empty (JSON expected)")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise AlertInputError(f"the body is not JSON: {exc}") from None
+
+
+def create_app(
+    engine: Engine,
+    intake: Intake,
+    auth: Auth,
+    metrics: AlertMetrics,
+    *,
+    clock: Callable[[], float] = time.time,
+) -> Starlette:
+    """The receiver app; ``intake`` owns the writes (and the triage state)."""
+
+    def receiver(source: str, parse: Parser) -> Callable[[Request], Any]:
+        async def receive(request: Request) -> Response:
+            if not auth.allows(request.headers):
+                return _error(401, "missing or wrong credentials (bearer token or basic auth)")
+            try:
+                found = parse(await _json_body(request))
+            except AlertInputError as exc:
+                metrics.rejected.labels(source).inc()
+                return _error(400, exc.message)
+            try:
+                out = await intake.submit(found)
+            except Exception as exc:  # nothing of it was stored: the sender retries
+                return _error(503, f"not stored, retry: {type(exc).__name__}")
+            metrics.count(source, found, out)
+            return JSONResponse(
+                {"stored": out.stored, "duplicates": out.duplicates,
+                 "incidents": out.opened, "pages": out.pages}
+            )  # fmt: skip
+
+        return receive
+
+    async def silences(request: Request) -> Response:
+        if not auth.allows(request.headers):
+            return _error(401, "missing or wrong credentials (bearer token or basic auth)")
+        try:
+            body = await _json_body(request)
+            given = body if isinstance(body, list) else [body]
+            hit = await intake.call(lambda conn: [feedback.apply_silence(conn, s) for s in given])
+        except AlertInputError as exc:
+            return _error(400, exc.message)
+        return JSONResponse({"incidents": sorted({i for ids in hit for i in ids})})
+
+    async def give_feedback(request: Request) -> Response:
+        if not auth.allows(request.headers):
+            return _error(401, "missing or wrong credentials (bearer token or basic auth)")
+        try:
+            body = await _json_body(request)
+            if not isinstance(body, dict):
+                raise AlertInputError("feedback must be a JSON object")
+            made = await intake.call(lambda conn: _feedback(conn, body, "http"))
+        except feedback.UnknownIncident as exc:
+            return _error(404, exc.message)
+        except UserError as exc:
+            return _error(400, exc.message)
+        metrics.feedback.labels("http", str(made["needs_human"]).lower()).inc()
+        return JSONResponse(made)
+
+    async def slack(request: Request) -> Response:
+        body = await request.body()
+        why = slack_verified(auth.slack_secret, request.headers, body, clock())
+        if why:
+            return _error(401, why)
+        try:
+            answer = _slack_action(body)
+            made = await intake.call(lambda conn: _feedback(conn, answer, "slack"))
+        except UserError as exc:
+            return _error(
+                400 if not isinstance(exc, feedback.UnknownIncident) else 404, exc.message
+            )
+        metrics.feedback.labels("slack", str(made["needs_human"]).lower()).inc()
+        verdict = "needed a human" if made["needs_human"] else "did not need a human"
+        return JSONResponse({"text": f"Thanks: incident {made['incident']} {verdict}."})
+
+    async def listing(request: Request) -> Response:
+        if not auth.allows(request.headers):
+            return _error(401, "missing or wrong credentials (bearer token or basic auth)")
+        limit = request.query_params.get("limit", "50")
+        if not limit.isdigit() or not 0 < int(limit) <= 1000:
+            return _error(400, "limit must be an integer from 1 to 1000")
+        decision = request.query_params.get("decision") or None
+        with engine.connect() as conn:
+            found = queries.incidents(conn, limit=int(limit), decision=decision)
+        return JSONResponse({"incidents": found})
+
+    async def prometheus(request: Request) -> Response:
+        with engine.connect() as conn:
+            metrics.observe(queries.summary(conn))
+        body, ctype = metrics.exposition(request.headers.get("accept", ""))
+        return Response(body, headers={"Content-Type": ctype})
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    return Starlette(
+        routes=[
+            Route("/v1/alerts/alertmanager", receiver("alertmanager", signals.from_alertmanager),
+                  methods=["POST"]),
+            Route("/v1/events/k8s", receiver("k8s-event", signals.from_k8s), methods=["POST"]),
+            Route("/v1/logs/fluentbit", receiver("log", signals.from_fluentbit),
+                  methods=["POST"]),
+            Route("/v1/alerts/silences", silences, methods=["POST"]),
+            Route("/v1/feedback", give_feedback, methods=["POST"]),
+            Route("/v1/slack/actions", slack, methods=["POST"]),
+            Route("/v1/incidents", listing, methods=["GET"]),
+            Route("/metrics", prometheus, methods=["GET"]),
+            Route("/healthz", health, methods=["GET"]),
+        ]
+    )  # fmt: skip
+
+
+def _feedback(conn: Any, body: dict[str, Any], via: str) -> dict[str, Any]:
+    """``{incident | alert_key, label, user?, note?}`` stored; what was recorded."""
+    if "label" not in body:
+        raise AlertInputError("feedback needs a 'label' (important, not-important, ack, noise)")
+    answer = feedback.answer_of(body["label"])
+    incident = body.get("incident")
+    if incident is None and body.get("alert_key"):
+        incident = feedback.incident_for_key(conn, str(body["alert_key"]))
+    if not isinstance(incident, int) or isinstance(incident, bool):
+        raise AlertInputError("feedback needs 'incident' (an id) or 'alert_key' (a fingerprint)")
+    made = feedback.record(
+        conn, incident, answer, via=via, user=str(body.get("user") or ""),
+        note=str(body.get("note") or ""),
+    )  # fmt: skip
+    return {"feedback": made, "incident": incident, "needs_human": answer}
+
+
+def _slack_action(body: bytes) -> dict[str, Any]:
+    """Slack's block_actions callback (form field ``payload``) as feedback."""
+    fields = parse_qs(body.decode("utf-8", "replace"))
+    try:
+        payload = json.loads(fields["payload"][0])
+        action = payload["actions"][0]
+        incident, _, label = str(action["value"]).partition(":")
+        user = payload.get("user") or {}
+        return {
+            "incident": int(incident),
+            "label": label,
+            "user": f"slack:{user.get('username') or user.get('id') or ''}",
+        }
+    except (KeyError, IndexError, ValueError, TypeError, json.JSONDecodeError):
+        raise AlertInputError("not a Slack block_actions payload from kubesift's buttons") from None

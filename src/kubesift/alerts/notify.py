@@ -1,0 +1,182 @@
+"""Out: pages (Slack incoming webhook with feedback buttons, or a generic JSON webhook) and
+the digest of what was held back.
+
+Pages come from the outbox the ingest fills in the same transaction as the incident, so
+a page is queued exactly once; it is marked sent after the target's 2xx. Each delivery
+carries an ``Idempotency-Key`` (one per incident), so a receiver can drop the one
+re-send that a crash between the 2xx and our commit would cause. Webhook URLs are
+secrets: never logged, never stored in errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+
+from kubesift.alerts import queries
+from kubesift.store.schema import alert_incidents, alert_outbox
+from kubesift.timeutil import utcnow_iso
+
+log = logging.getLogger("kubesift.alerts")
+MAX_ATTEMPTS = 8
+DIGEST_LINES = 40
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str
+    kind: str = "webhook"  # webhook | slack
+
+    def __repr__(self) -> str:  # the URL is a secret
+        return f"Target(kind={self.kind!r})"
+
+
+def page_blocks(incident: dict[str, Any], related: dict[str, list[str]]) -> dict[str, Any]:
+    """A Slack Block Kit message: what, why, related Events and log lines, runbook, and the
+    buttons whose callback is the feedback."""
+    why = incident["why"]
+    reasons = ", ".join(f"{k} ({w:+.2f})" for k, w in why.get("weights", [])) or "-"
+    where = "/".join(p for p in (incident["namespace"], incident["workload"]) if p) or "cluster"
+    lines = [
+        f"*{incident['name']}* ({incident['severity']}) in `{where}`",
+        incident["text"],
+        f"*Why:* {why.get('reason', '')}; score {incident['score']:.2f}. Weighed most: {reasons}",
+    ]
+    if related.get("events"):
+        lines.append("*Events:*\n" + "\n".join(f"• {e[:200]}" for e in related["events"]))
+    if related.get("logs"):
+        lines.append("*Logs:*\n" + "\n".join(f"• `{e[:200]}`" for e in related["logs"]))
+    if incident.get("runbook"):
+        lines.append(f"<{incident['runbook']}|Runbook>")
+    buttons = [
+        ("Important", "important", "primary"),
+        ("Not important", "not-important", "danger"),
+        ("Ack", "ack", None),
+    ]
+    return {
+        "text": f"{incident['name']} in {where}: {incident['text']}",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}},
+            {
+                "type": "actions",
+                "block_id": f"kubesift-incident-{incident['id']}",
+                "elements": [
+                    {"type": "button", "action_id": f"kubesift_{value}",
+                     "text": {"type": "plain_text", "text": label},
+                     "value": f"{incident['id']}:{value}", **({"style": style} if style else {})}
+                    for label, value, style in buttons
+                ],
+            },
+        ],
+    }  # fmt: skip
+
+
+def page_json(incident: dict[str, Any], related: dict[str, list[str]]) -> dict[str, Any]:
+    return {"kind": "page", "incident": incident, "related": related}
+
+
+def digest_text(incidents: list[dict[str, Any]]) -> str:
+    head = f"kubesift digest: {len(incidents)} incident(s) held back from paging"
+    rows = [
+        f"• #{i['id']} {i['name']} {i['namespace']}/{i['workload']} score {i['score']:.2f}"
+        for i in incidents[:DIGEST_LINES]
+    ]
+    more = len(incidents) - DIGEST_LINES
+    return "\n".join([head, *rows, *([f"… and {more} more"] if more > 0 else [])])
+
+
+class Notifier:
+    """Sends what the outbox holds and the periodic digest."""
+
+    def __init__(self, engine: Engine, target: Target | None, client: httpx.Client) -> None:
+        self.engine = engine
+        self.target = target
+        self.client = client
+        self.wake = threading.Event()
+
+    def send_pages(self) -> int:
+        """Deliver every queued page; the number delivered."""
+        if self.target is None:
+            return 0
+        ob = alert_outbox.c
+        with self.engine.connect() as conn:
+            pending = conn.execute(
+                select(ob.id, ob.incident_id, ob.attempts)
+                .where(ob.sent_at.is_(None), ob.attempts < MAX_ATTEMPTS)
+                .order_by(ob.id)
+                .limit(100)
+            ).all()
+        sent = 0
+        for row in pending:
+            sent += self._deliver(row.id, row.incident_id)
+        return sent
+
+    def _deliver(self, outbox_id: int, incident_id: int) -> int:
+        with self.engine.connect() as conn:
+            found = queries.incident(conn, incident_id)
+            if found is None:
+                return 0
+            related = queries.related(conn, found)
+        body = page_blocks(found, related) if self.target and self.target.kind == "slack" \
+            else page_json(found, related)  # fmt: skip
+        error = self._post(body, f"kubesift-page-{incident_id}")
+        values: dict[str, Any] = {"attempts": alert_outbox.c.attempts + 1, "error": error}
+        if error is None:
+            values["sent_at"] = utcnow_iso()
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(alert_outbox).where(alert_outbox.c.id == outbox_id).values(**values)
+            )
+        return int(error is None)
+
+    def _post(self, body: dict[str, Any], key: str) -> str | None:
+        assert self.target is not None
+        try:
+            answer = self.client.post(self.target.url, json=body, headers={"Idempotency-Key": key})
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__} while posting"
+        if answer.status_code >= 300:
+            return f"the target answered {answer.status_code}"
+        return None
+
+    def send_digest(self) -> int:
+        """One message listing the incidents held back since the last digest."""
+        inc = alert_incidents.c
+        with self.engine.connect() as conn:
+            ids = conn.execute(
+                select(inc.id).where(inc.decision == "digest", inc.digested_at.is_(None),
+                                     ~inc.shadow).order_by(inc.id)
+            ).scalars().all()  # fmt: skip
+            held = [i for i in (queries.incident(conn, n) for n in ids) if i is not None]
+        if not held or self.target is None:
+            return 0
+        text = digest_text(held)
+        body = {"text": text} if self.target.kind == "slack" else {"kind": "digest", "text": text,
+                                                                   "incidents": held}  # fmt: skip
+        if self._post(body, f"kubesift-digest-{ids[0]}-{ids[-1]}") is not None:
+            return 0
+        with self.engine.begin() as conn:
+            conn.execute(update(alert_incidents).where(inc.id.in_(ids))
+                         .values(digested_at=utcnow_iso()))  # fmt: skip
+        return len(held)
+
+    def run(self, stop: threading.Event, digest_every: float) -> None:
+        """Send pages as they are queued; a digest every ``digest_every`` seconds."""
+        last_digest = 0.0
+        while not stop.is_set():
+            self.wake.wait(2.0)
+            self.wake.clear()
+            try:
+                self.send_pages()
+                if digest_every and time.monotonic() - last_digest >= digest_every:
+                    self.send_digest()
+                    last_digest = time.monotonic()
+            except Exception:  # keep sending; the outbox keeps what failed
+                log.exception("sending pages failed")

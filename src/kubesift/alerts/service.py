@@ -1,0 +1,115 @@
+"""Wiring for the long-running parts: the receiver process, the Events watcher, plain
+log files. Clients are built here, from settings passed in, never at import."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+
+import httpx
+from sqlalchemy.engine import Engine
+
+from kubesift.alerts.auth import Auth
+from kubesift.alerts.ingest import Outcome, Settings, Triage
+from kubesift.alerts.notify import Notifier, Target
+from kubesift.alerts.signals import Signal, log_signal
+from kubesift.timeutil import utcnow_iso
+
+log = logging.getLogger("kubesift.alerts")
+
+
+def target_from(env: Mapping[str, str]) -> Target | None:
+    if env.get("KUBESIFT_ALERTS_SLACK_WEBHOOK"):
+        return Target(env["KUBESIFT_ALERTS_SLACK_WEBHOOK"], "slack")
+    if env.get("KUBESIFT_ALERTS_WEBHOOK"):
+        return Target(env["KUBESIFT_ALERTS_WEBHOOK"], "webhook")
+    return None
+
+
+def serve(
+    engine: Engine,
+    auth: Auth,
+    env: Mapping[str, str],
+    *,
+    host: str = "0.0.0.0",
+    port: int = 9095,
+    shadow: bool = False,
+    digest_every: float = 3600.0,
+) -> None:
+    """Run the receivers and the notifier in this process until interrupted."""
+    import uvicorn
+
+    from kubesift.alerts.app import create_app
+    from kubesift.alerts.intake import Intake
+    from kubesift.alerts.metrics import AlertMetrics
+    from kubesift.bot.runner import bind
+
+    stop = threading.Event()
+    with httpx.Client(timeout=10.0) as client:
+        notifier = Notifier(engine, target_from(env), client)
+        intake = Intake(engine, Triage(Settings(shadow=shadow)), on_commit=notifier.wake.set)
+        app = create_app(engine, intake, auth, AlertMetrics())
+        sender = threading.Thread(target=notifier.run, args=(stop, digest_every),
+                                  name="alerts-notify", daemon=True)  # fmt: skip
+        sender.start()
+        notifier.wake.set()  # pages queued before a restart go out now
+        sock = bind(port, host)
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        gc.collect()
+        gc.freeze()
+        try:
+            uvicorn.Server(config).run(sockets=[sock])
+        finally:
+            stop.set()
+            sock.close()
+
+
+def ingest(engine: Engine, triage: Triage, found: Sequence[Signal]) -> Outcome:
+    with engine.begin() as conn:
+        return triage.ingest(conn, found)
+
+
+def ingest_log_lines(
+    engine: Engine, lines: Sequence[str], *, namespace: str, pod: str, container: str = ""
+) -> Outcome:
+    """The error lines of a plain log file (stamped now: plain files carry no metadata)."""
+    at = utcnow_iso()
+    found = [
+        s
+        for n, line in enumerate(lines)
+        if (s := log_signal(f"{line}", at, namespace=namespace, pod=pod, container=container))
+    ]
+    # Identical lines at the same moment are distinct lines of the file, not re-sends.
+    found = [s.__class__(**{**s.__dict__, "dedup": f"{s.dedup}:{n}"}) for n, s in enumerate(found)]
+    return ingest(engine, Triage(), found)
+
+
+def watch(engine: Engine, *, kubeconfig: str | None, server: str | None,
+          field_selector: str) -> None:  # fmt: skip
+    """Watch Events into the store until interrupted."""
+    from kubernetes import client, config
+
+    from kubesift.alerts.watch import watch_events
+
+    if server:
+        api = client.ApiClient(client.Configuration(host=server))
+    else:
+        try:
+            config.load_incluster_config()
+        except config.ConfigException:
+            config.load_kube_config(config_file=kubeconfig)
+        api = client.ApiClient()
+    triage = Triage()
+    stop = threading.Event()
+    try:
+
+        def sink(found: list[Signal]) -> None:
+            ingest(engine, triage, found)
+
+        stats = watch_events(api, sink, stop, field_selector=field_selector)
+    except KeyboardInterrupt:
+        stop.set()
+        return
+    log.info("watch ended: %s", stats)
