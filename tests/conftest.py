@@ -235,3 +235,13 @@ def vectors(ci_fixtures: Path) -> dict[str, Any]:
 
     data: dict[str, Any] = json.loads((ci_fixtures / "vectors.json").read_text())
     return data
+
+
+@pytest.fixture(scope="session")
+def alert_fixtures() -> Path:
+    from kubesift.config import find_fixtures
+
+    path = find_fixtures("alerts")
+    if path is None:
+        pytest.skip("../shared/fixtures/alerts is absent (set KUBESIFT_DATASETS or check out shared/)")
+    return path

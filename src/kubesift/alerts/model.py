@@ -30,7 +30,7 @@ COLD_PAGE = 0.4  # the prior's page threshold: warnings page, as Alertmanager wo
 COLD_DIGEST = 0.15
 MIN_LABELS = 30  # and at least MIN_CLASS of each answer
 MIN_CLASS = 5
-MARGIN = 0.5
+MARGIN = 1.0  # scales the forward threshold (below 1: page more to be safe)
 
 
 @dataclass(frozen=True)
@@ -226,17 +226,20 @@ def train(
     regression with its page threshold from forward-in-time folds."""
     if not enough(examples):
         return prior_model(examples)
-    scored = forward_scores(examples, folds=folds, half_life_days=half_life_days)
-    doubtful = clean(scored)
-    kept = [se for i, se in enumerate(scored) if i not in doubtful]
-    ids = {id(e) for i, (_, e) in enumerate(scored) if i in doubtful}
-    model = fit([e for e in examples if id(e) not in ids], now=now, half_life_days=half_life_days)
+    # Answers a recency-weighted fit on everything confidently contradicts are set aside:
+    # old answers that drift made wrong, and the share of answers that were mistakes.
+    first = fit(examples, now=now, half_life_days=half_life_days)
+    doubtful = clean([(first.score(e.features)[0], e) for e in examples])
+    credible = [e for i, e in enumerate(examples) if i not in doubtful]
+    if not enough(credible):
+        return prior_model(examples)
+    kept = forward_scores(credible, folds=folds, half_life_days=half_life_days)
+    model = fit(credible, now=now, half_life_days=half_life_days)
     if not kept or not any(e.needs_human for _, e in kept):
         return prior_model(examples)
     scores = [s for s, _ in kept]
     labels = [e.needs_human for _, e in kept]
     crit = [e.severity == "critical" for _, e in kept]
-    # Half the forward threshold: the folds are small and drift moves scores down.
     model.page = recall_threshold(scores, labels, crit, target_recall) * MARGIN
     model.digest = min(model.page, recall_threshold(scores, labels, crit, 0.999)) / 2
     model.meta = {

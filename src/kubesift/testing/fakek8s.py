@@ -39,9 +39,11 @@ class FakeKubernetes:
             return self.rv
 
     def compact(self) -> None:
-        """Forget history: a watch from an older resourceVersion now gets 410 Gone."""
+        """Forget history up to now: open watches end with 410 Gone, and so does a watch
+        from any resourceVersion handed out so far (the client must list again)."""
         with self.lock:
-            self.compacted = self.rv
+            self.compacted = self.rv + 1
+            self.lock.notify_all()
 
     def current(self) -> list[dict[str, Any]]:
         latest: dict[str, dict[str, Any]] = {}
@@ -102,16 +104,15 @@ class FakeKubernetes:
         h.send_header("Content-Type", "application/json")
         h.send_header("Transfer-Encoding", "chunked")
         h.end_headers()
-        if since < self.compacted:
-            gone = {"type": "ERROR", "object": {
-                "kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 410,
-                "reason": "Expired", "message": f"too old resource version: {since}"}}  # fmt: skip
-            self._chunk(h, gone)
-            self._chunk_end(h)
-            return
         deadline = time.monotonic() + timeout
         sent = since
         while time.monotonic() < deadline:
+            if sent < self.compacted:
+                gone = {"type": "ERROR", "object": {
+                    "kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 410,
+                    "reason": "Expired", "message": f"too old resource version: {sent}"}}  # fmt: skip
+                self._chunk(h, gone)
+                break
             with self.lock:
                 fresh = [(rv, k, o) for rv, k, o in self.changes if rv > sent]
                 if not fresh:
