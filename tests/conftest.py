@@ -243,5 +243,5 @@ def alert_fixtures() -> Path:
 
     path = find_fixtures("alerts")
     if path is None:
-        pytest.skip("../shared/fixtures/alerts is absent (set KUBESIFT_DATASETS or check out shared/)")
+        pytest.skip("../shared/fixtures/alerts is absent (set KUBESIFT_DATASETS or check shared/)")
     return path

@@ -55,8 +55,8 @@ def test_alertmanager_payloads_are_stored_once_and_paged_once(
     page = next(p for _, p in sink.pages if p["incident"]["name"] == "KubeletDown")
     assert page["incident"]["why"]["reason"] == "critical: never suppressed by the model"
     assert page["incident"]["runbook"].endswith("/kubeletdown")
-    resolved = receiver.post("/v1/alerts/alertmanager",
-                             load(alert_fixtures, "alertmanager_v4_crashloop_resolved.json"))  # fmt: skip
+    closing = load(alert_fixtures, "alertmanager_v4_crashloop_resolved.json")
+    resolved = receiver.post("/v1/alerts/alertmanager", closing)
     assert resolved.json()["stored"] == 1
     listed = httpx.get(f"{receiver.url}/v1/incidents", headers={"Authorization": f"Bearer {TOKEN}"})
     crash = next(i for i in listed.json()["incidents"] if i["name"] == "KubePodCrashLooping")
@@ -94,14 +94,16 @@ def test_events_logs_watchdog_and_feedback_channels(
     for name in ("k8s_event_core_v1_backoff.json", "k8s_watch_modified_backoff.json",
                  "k8s_event_events_v1_failedscheduling.json"):  # fmt: skip
         assert receiver.post("/v1/events/k8s", load(alert_fixtures, name)).status_code == 200
-    logs = [{"date": "2026-08-20T09:30:00Z", "log": "ERROR connection refused to 10.0.0.5:5432",
-             "kubernetes": {"namespace_name": "shop", "pod_name": "api-7d9f8c6b5-x2k9q"}}]  # fmt: skip
+    k8s = {"namespace_name": "shop", "pod_name": "api-7d9f8c6b5-x2k9q"}
+    logs = [
+        {"date": "2026-08-20T09:30:00Z", "log": "ERROR refused: 10.0.0.5:5432", "kubernetes": k8s}
+    ]
     assert receiver.post("/v1/logs/fluentbit", logs).json()["stored"] == 1
     dog = {"version": "4", "status": "firing", "alerts": [{
         "status": "firing", "labels": {"alertname": "Watchdog", "severity": "none"},
         "startsAt": "2026-08-20T09:00:00Z", "fingerprint": "00000000000000aa"}]}  # fmt: skip
     receiver.post("/v1/alerts/alertmanager", dog)
-    code, out = _list_json()
+    _, out = _list_json()
     by_name = {i["name"]: i for i in out["incidents"]}
     assert by_name["Watchdog"]["decision"] == "drop"
     assert by_name["BackOff"]["signals"] == 2  # the watch MODIFIED is one more occurrence
@@ -110,12 +112,14 @@ def test_events_logs_watchdog_and_feedback_channels(
     assert http.status_code == 200 and http.json()["needs_human"] is True
     assert receiver.post("/v1/feedback", {"incident": 9999, "label": "noise"}).status_code == 404
     assert receiver.post("/v1/feedback", {"incident": backoff, "label": "?"}).status_code == 400
-    body = urlencode({"payload": json.dumps({
-        "type": "block_actions", "user": {"id": "U1", "username": "oncall"},
-        "actions": [{"action_id": "kubesift_not-important",
-                     "value": f"{by_name['Watchdog']['id']}:not-important"}]})}).encode()  # fmt: skip
+    value = f"{by_name['Watchdog']['id']}:not-important"
+    action = {"action_id": "kubesift_not-important", "value": value}
+    payload = {"type": "block_actions", "user": {"id": "U1", "username": "oncall"},
+               "actions": [action]}  # fmt: skip
+    body = urlencode({"payload": json.dumps(payload)}).encode()
     stamp = str(int(time.time()))
-    signed = {"X-Slack-Request-Timestamp": stamp, "Content-Type": "application/x-www-form-urlencoded",
+    signed = {"X-Slack-Request-Timestamp": stamp,
+              "Content-Type": "application/x-www-form-urlencoded",
               "X-Slack-Signature": slack_signature(SLACK, stamp, body)}  # fmt: skip
     ok = httpx.post(f"{receiver.url}/v1/slack/actions", content=body, headers=signed)
     assert ok.status_code == 200 and "did not need a human" in ok.json()["text"]

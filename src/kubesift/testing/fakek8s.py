@@ -108,9 +108,15 @@ class FakeKubernetes:
         sent = since
         while time.monotonic() < deadline:
             if sent < self.compacted:
-                gone = {"type": "ERROR", "object": {
-                    "kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 410,
-                    "reason": "Expired", "message": f"too old resource version: {sent}"}}  # fmt: skip
+                status = {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "status": "Failure",
+                    "code": 410,
+                    "reason": "Expired",
+                    "message": f"too old resource version: {sent}",
+                }
+                gone = {"type": "ERROR", "object": status}  # fmt: skip
                 self._chunk(h, gone)
                 break
             with self.lock:
