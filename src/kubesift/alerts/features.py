@@ -14,7 +14,7 @@ from datetime import datetime
 ALWAYS_DROP = frozenset({"Watchdog", "InfoInhibitor", "DeadMansSwitch"})
 #: Flapping: this many resolutions of the same alert within the last hour.
 FLAPPING = 3
-#: Storm: this many signals in the namespace within five minutes.
+#: Storm: this many other alerts firing in the cluster within five minutes.
 STORM = 20
 
 
@@ -25,7 +25,7 @@ class History:
     same_24h: int = 0  # earlier incidents with this name in this namespace, last 24 h
     same_7d: int = 0
     flaps_1h: int = 0  # resolutions of this alert in the last hour
-    storm: int = 0  # signals in the namespace, last 5 minutes
+    storm: int = 0  # other alerts firing in the cluster, last 5 minutes
     events_30m: int = 0  # Warning Events about the workload, last 30 minutes
     logs_30m: int = 0  # error log lines of the workload, last 30 minutes
     template: int = 0  # the workload's most frequent recent log template (0: none)

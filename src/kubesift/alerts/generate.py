@@ -137,8 +137,6 @@ def _episode(w: World, at: float) -> None:
         deploy = False
     workload = rng.choice(WORKLOADS)
     truth = deploy or _actionable(w, rule, namespace, at)
-    if rng.random() < 0.02:
-        truth = not truth  # the world is not perfectly regular either
     w.episode += 1
     if deploy:
         _rollout(w, at - rng.uniform(300, 2400), namespace, workload, broken=True)

@@ -38,9 +38,10 @@ def history(conn: Connection, s: Signal, name: str) -> History:
             conn, sig.key == s.key, sig.status == "resolved", sig.at >= shift(s.at, -3600),
             sig.at <= s.at,
         ),
+        # A storm is cluster-wide (a node or the network goes, every namespace fires).
         storm=_count(
-            conn, sig.namespace == s.namespace, sig.at >= shift(s.at, -300), sig.at <= s.at,
-            sig.source != "log",
+            conn, sig.source == "alertmanager", sig.status == "firing", sig.cluster == s.cluster,
+            sig.at >= shift(s.at, -300), sig.at <= s.at, sig.key != s.key,
         ),
         events_30m=_count(conn, about, recent, sig.source == "k8s-event", sig.severity == "warning")
         if workload else 0,

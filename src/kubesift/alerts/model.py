@@ -30,6 +30,8 @@ COLD_PAGE = 0.4  # the prior's page threshold: warnings page, as Alertmanager wo
 COLD_DIGEST = 0.15
 MIN_LABELS = 30  # and at least MIN_CLASS of each answer
 MIN_CLASS = 5
+#: Answers lose half their weight in this many days, so the model follows drift.
+HALF_LIFE_DAYS = 7.0
 MARGIN = 1.0  # scales the forward threshold (below 1: page more to be safe)
 
 
@@ -139,7 +141,7 @@ def fit(
     examples: Sequence[Example],
     *,
     now: float,
-    half_life_days: float = 14.0,
+    half_life_days: float = HALF_LIFE_DAYS,
     c: float = 1.0,
 ) -> TriageModel:
     """A logistic regression on ``examples`` (thresholds not yet chosen)."""
@@ -151,7 +153,9 @@ def fit(
     y = np.array([e.needs_human for e in examples], dtype=int)
     age = np.array([(now - e.at) / 86400.0 for e in examples])
     w = np.array([e.weight for e in examples]) * np.power(0.5, np.maximum(age, 0) / half_life_days)
-    clf = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+    # No class re-weighting: the scores must stay probabilities (set-aside and thresholds
+    # read them as such).
+    clf = LogisticRegression(C=c, max_iter=2000)
     clf.fit(x, y, sample_weight=w / w.mean())
     weights = {
         name: round(float(coef), 6)
@@ -197,6 +201,23 @@ def forward_scores(
     return out
 
 
+def out_of_fold(
+    examples: Sequence[Example], *, now: float, half_life_days: float, folds: int = 5
+) -> list[tuple[float, Example]]:
+    """Each example scored by a model fitted on the other folds (shuffled, seeded)."""
+    order = np.random.default_rng(0).permutation(len(examples))
+    scored: list[tuple[float, Example] | None] = [None] * len(examples)
+    for k in range(folds):
+        held = set(order[k::folds].tolist())
+        rest = [e for i, e in enumerate(examples) if i not in held]
+        if not enough(rest):
+            return [(0.5, e) for e in examples]
+        model = fit(rest, now=now, half_life_days=half_life_days)
+        for i in held:
+            scored[i] = (model.score(examples[i].features)[0], examples[i])
+    return [s for s in scored if s is not None]
+
+
 def clean(scored: Sequence[tuple[float, Example]]) -> set[int]:
     """The indices of labels the model confidently contradicts (confident learning's
     rule, Northcutt et al. 2021: the other class's probability reaches that class's mean
@@ -220,20 +241,22 @@ def train(
     now: float,
     target_recall: float = 0.99,
     folds: int = 4,
-    half_life_days: float = 14.0,
+    half_life_days: float = HALF_LIFE_DAYS,
 ) -> TriageModel:
     """The model the feedback supports: the prior while it is thin, else a logistic
     regression with its page threshold from forward-in-time folds."""
     if not enough(examples):
         return prior_model(examples)
-    # Answers a recency-weighted fit on everything confidently contradicts are set aside:
-    # old answers that drift made wrong, and the share of answers that were mistakes.
-    first = fit(examples, now=now, half_life_days=half_life_days)
-    doubtful = clean([(first.score(e.features)[0], e) for e in examples])
+    # Answers that out-of-fold, recency-weighted fits confidently contradict are set
+    # aside: old answers that drift made wrong, and the share of answers that were mistakes.
+    doubtful = clean(out_of_fold(examples, now=now, half_life_days=half_life_days))
     credible = [e for i, e in enumerate(examples) if i not in doubtful]
     if not enough(credible):
         return prior_model(examples)
     kept = forward_scores(credible, folds=folds, half_life_days=half_life_days)
+    # The threshold comes from the later folds: the early ones had little to learn from
+    # and score worse than the model being trained now.
+    kept = kept[len(kept) // 3 :]
     model = fit(credible, now=now, half_life_days=half_life_days)
     if not kept or not any(e.needs_human for _, e in kept):
         return prior_model(examples)

@@ -29,7 +29,12 @@ _SEVERITY = {
 #: kube-state-metrics names the object; ``job`` and ``service`` name the scrape target.
 _WORKLOAD_LABELS = ("deployment", "statefulset", "daemonset", "job_name", "cronjob")
 #: ``api-7d9f8c6b5-x2k9q`` (Deployment pod), ``db-0`` (StatefulSet), ``agent-x2k9q``.
-_POD_SUFFIX = re.compile(r"(?:-(?=[a-z0-9]*\d)[a-z0-9]{5,10})?-[a-z0-9]{5}$|-\d+$")
+#: Kubernetes' generated names use an alphabet without vowels (and 0, 1, 3); a hash without
+#: any digit is still one when it has no vowel.
+_POD_SUFFIX = re.compile(
+    r"-[bcdfghjklmnpqrstvwxz2456789]{9,10}-[bcdfghjklmnpqrstvwxz2456789]{5}$"
+    r"|(?:-(?=[a-z0-9]*\d)[a-z0-9]{5,10})?-[a-z0-9]{5}$|-\d+$"
+)
 _LOG_LEVEL = re.compile(r"\b(ERROR|FATAL|PANIC|CRITICAL|Error|Fatal|panic)\b|^[EF]\d{4} ")
 
 
