@@ -33,6 +33,7 @@ class PageSink:
 
     def __init__(self) -> None:
         self.pages: list[tuple[str, dict[str, Any]]] = []
+        self.redelivered: list[str] = []
         sink = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -41,7 +42,10 @@ class PageSink:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
-                sink.pages.append((self.headers.get("idempotency-key", ""), json.loads(body)))
+                key = self.headers.get("idempotency-key", "")
+                if self.headers.get("x-kubesift-redelivery") == "true":
+                    sink.redelivered.append(key)
+                sink.pages.append((key, json.loads(body)))
                 self.send_response(200)
                 self.end_headers()
 

@@ -2,10 +2,12 @@
 the digest of what was held back.
 
 Pages come from the outbox the ingest fills in the same transaction as the incident, so
-a page is queued exactly once; it is marked sent after the target's 2xx. Each delivery
-carries an ``Idempotency-Key`` (one per incident), so a receiver can drop the one
-re-send that a crash between the 2xx and our commit would cause. Webhook URLs are
-secrets: never logged, never stored in errors.
+a page is queued exactly once, however often Alertmanager re-sends. Delivery is claimed
+(committed) before the POST and marked sent after the target's 2xx; a process killed
+between the two re-sends that one page after the restart, with the same
+``Idempotency-Key`` (one per incident) and ``X-Kubesift-Redelivery: true`` (Slack's text
+says so), so a receiver can drop it and a person can tell. Webhook URLs are secrets:
+never logged, never stored in errors.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from kubesift.timeutil import utcnow_iso
 
 log = logging.getLogger("kubesift.alerts")
 MAX_ATTEMPTS = 8
+IN_FLIGHT = "in flight"  # claimed, outcome unknown (the process may have died sending)
 DIGEST_LINES = 40
 
 
@@ -108,25 +111,30 @@ class Notifier:
         ob = alert_outbox.c
         with self.engine.connect() as conn:
             pending = conn.execute(
-                select(ob.id, ob.incident_id, ob.attempts)
+                select(ob.id, ob.incident_id, ob.attempts, ob.error)
                 .where(ob.sent_at.is_(None), ob.attempts < MAX_ATTEMPTS)
                 .order_by(ob.id)
                 .limit(100)
             ).all()
         sent = 0
         for row in pending:
-            sent += self._deliver(row.id, row.incident_id)
+            sent += self._deliver(row.id, row.incident_id, row.error == IN_FLIGHT)
         return sent
 
-    def _deliver(self, outbox_id: int, incident_id: int) -> int:
-        with self.engine.connect() as conn:
+    def _deliver(self, outbox_id: int, incident_id: int, again: bool) -> int:
+        with self.engine.begin() as conn:
             found = queries.incident(conn, incident_id)
             if found is None:
                 return 0
             related = queries.related(conn, found)
-        body = page_blocks(found, related) if self.target and self.target.kind == "slack" \
-            else page_json(found, related)  # fmt: skip
-        error = self._post(body, f"kubesift-page-{incident_id}")
+            conn.execute(
+                update(alert_outbox).where(alert_outbox.c.id == outbox_id).values(error=IN_FLIGHT)
+            )
+        slack = self.target is not None and self.target.kind == "slack"
+        body = page_blocks(found, related) if slack else page_json(found, related)
+        if again and slack:
+            body["text"] = "(re-sent after a restart, may repeat) " + body["text"]
+        error = self._post(body, f"kubesift-page-{incident_id}", again)
         values: dict[str, Any] = {"attempts": alert_outbox.c.attempts + 1, "error": error}
         if error is None:
             values["sent_at"] = utcnow_iso()
@@ -136,10 +144,13 @@ class Notifier:
             )
         return int(error is None)
 
-    def _post(self, body: dict[str, Any], key: str) -> str | None:
+    def _post(self, body: dict[str, Any], key: str, again: bool = False) -> str | None:
         assert self.target is not None
+        headers = {"Idempotency-Key": key}
+        if again:
+            headers["X-Kubesift-Redelivery"] = "true"
         try:
-            answer = self.client.post(self.target.url, json=body, headers={"Idempotency-Key": key})
+            answer = self.client.post(self.target.url, json=body, headers=headers)
         except httpx.HTTPError as exc:
             return f"{type(exc).__name__} while posting"
         if answer.status_code >= 300:
