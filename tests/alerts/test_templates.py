@@ -52,3 +52,20 @@ def test_the_cli_on_a_real_kubernetes_build_log(ci_fixtures: Path) -> None:
     assert steps == {"STEP: Building a namespace api object, basename <*>"}
     missing = run_cli("alerts", "templates", "/nonexistent/file.log")
     assert missing.returncode == 2 and "cannot read /nonexistent/file.log" in missing.stderr
+
+
+def test_grouping_accuracy_counts_lines_whose_group_is_exactly_their_event() -> None:
+    from kubesift.alerts.templates import grouping_accuracy
+
+    assert grouping_accuracy([1, 1, 2, 3], ["a", "a", "b", "b"]) == 0.5  # b split in two
+    assert grouping_accuracy([1, 1, 1], ["a", "a", "b"]) == 0.0  # a and b merged
+    assert grouping_accuracy([7, 7, 9], ["x", "x", "y"]) == 1.0
+
+
+def test_labelled_kubernetes_style_lines_are_grouped_by_their_event() -> None:
+    from kubesift.alerts.templates import grouping_accuracy
+    from kubesift.testing.logsamples import labelled_lines
+
+    data = labelled_lines(2000, seed=9)
+    found = mine([line for _, line in data])
+    assert grouping_accuracy([t for t, _ in found], [e for e, _ in data]) >= 0.95

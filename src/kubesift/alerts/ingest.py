@@ -9,11 +9,12 @@ per incident (the outbox is unique by incident).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection, Row
 
 from kubesift.alerts import model as models
@@ -45,6 +46,7 @@ class Settings:
     window: float = WINDOW
     shadow: bool = False
     quick_resolve: float = QUICK_RESOLVE
+    model_refresh: float = 2.0  # seconds between looks for a newly promoted model
 
 
 @dataclass
@@ -64,9 +66,14 @@ class Triage:
         self.model_id = 0
         self.miner = Miner()
         self._loaded = False
+        self._looked = -1e18
 
     def load(self, conn: Connection) -> None:
         """The production model and the known log templates (once, then on model change)."""
+        now = time.monotonic()
+        if self._loaded and now - self._looked < self.settings.model_refresh:
+            return
+        self._looked = now
         row = conn.execute(
             select(alert_models.c.id, alert_models.c.body)
             .where(alert_models.c.status == "production")
@@ -113,12 +120,8 @@ class Triage:
     def _incident(self, conn: Connection, s: Signal, template: int | None, out: Outcome) -> None:
         name = f"{s.name} T{template}" if template else s.name
         key = "/".join((s.cluster, s.namespace, s.workload, name))
-        inc = alert_incidents.c
         found = conn.execute(
-            select(alert_incidents)
-            .where(inc.group_key == key, inc.last_at >= shift(s.at, -self.settings.window))
-            .order_by(inc.id.desc())
-            .limit(1)
+            _FIND, {"key": key, "since": shift(s.at, -self.settings.window)}
         ).first()
         if s.status == "resolved":
             if found is not None:
@@ -126,9 +129,9 @@ class Triage:
                 _link(conn, s, found.id)
             return
         if found is None:
-            incident = self._open(conn, s, name, key)
+            incident, paged = self._open(conn, s, name, key)
             out.opened.append(incident)
-            if _decision_pages(conn, incident):
+            if paged:
                 out.pages.append(incident)
         else:
             incident = found.id
@@ -136,7 +139,7 @@ class Triage:
                 out.pages.append(incident)
         _link(conn, s, incident)
 
-    def _open(self, conn: Connection, s: Signal, name: str, key: str) -> int:
+    def _open(self, conn: Connection, s: Signal, name: str, key: str) -> tuple[int, bool]:
         snapshot = features(
             source=s.source, name=name, severity=s.severity, namespace=s.namespace,
             workload=s.workload, at=parse_iso(s.at), history=history(conn, s, name),
@@ -161,7 +164,7 @@ class Triage:
         incident = int(made.inserted_primary_key[0])  # type: ignore[index]
         if d.sends_page:
             _queue(conn, incident, "page")
-        return incident
+        return incident, d.sends_page
 
     def _join(self, conn: Connection, found: Row[Any], s: Signal) -> bool:
         """One more signal for an open (or recently closed) incident; a critical one
@@ -205,23 +208,44 @@ class Triage:
             )  # fmt: skip
 
 
+_FIND = (
+    select(alert_incidents)
+    .where(
+        alert_incidents.c.group_key == bindparam("key"),
+        alert_incidents.c.last_at >= bindparam("since"),
+    )
+    .order_by(alert_incidents.c.id.desc())
+    .limit(1)
+)
+_LINK = (
+    update(alert_signals)
+    .where(alert_signals.c.dedup == bindparam("d"))
+    .values(incident_id=bindparam("incident"))
+)
+_INSERTS: dict[str, Any] = {}  # one INSERT .. ON CONFLICT DO NOTHING per dialect, built once
+
+
 def _insert(conn: Connection, s: Signal, now: str, template: int | None) -> bool:
-    stmt = dialect_insert(conn, alert_signals).values(
+    stmt = _INSERTS.get(conn.dialect.name)
+    if stmt is None:
+        stmt = dialect_insert(conn, alert_signals).on_conflict_do_nothing(  # type: ignore[attr-defined]
+            index_elements=["dedup"]
+        )
+        _INSERTS[conn.dialect.name] = stmt
+    row = dict(
         dedup=s.dedup, source=s.source, key=s.key[:512], name=s.name[:255],
         severity=s.severity, status=s.status, at=s.at, received_at=now,
         namespace=s.namespace[:255], workload=s.workload[:255], pod=s.pod[:255],
         node=s.node[:255], cluster=s.cluster[:255], text=s.text, link=s.link[:2048],
         labels=json.dumps(dict(s.labels), sort_keys=True), occurrences=s.occurrences,
         group_key=s.group[:1024], truncated=s.truncated, template_id=template,
+        incident_id=None,
     )  # fmt: skip
-    stmt = stmt.on_conflict_do_nothing(index_elements=["dedup"])  # type: ignore[attr-defined]
-    return bool(conn.execute(stmt).rowcount)
+    return bool(conn.execute(stmt, row).rowcount)
 
 
 def _link(conn: Connection, s: Signal, incident: int) -> None:
-    conn.execute(
-        update(alert_signals).where(alert_signals.c.dedup == s.dedup).values(incident_id=incident)
-    )
+    conn.execute(_LINK, {"d": s.dedup, "incident": incident})
 
 
 def _queue(conn: Connection, incident: int, kind: str) -> bool:
@@ -230,13 +254,6 @@ def _queue(conn: Connection, incident: int, kind: str) -> bool:
     )
     stmt = stmt.on_conflict_do_nothing(index_elements=["incident_id", "kind"])  # type: ignore[attr-defined]
     return bool(conn.execute(stmt).rowcount)
-
-
-def _decision_pages(conn: Connection, incident: int) -> bool:
-    row = conn.execute(
-        select(alert_outbox.c.id).where(alert_outbox.c.incident_id == incident)
-    ).first()
-    return row is not None
 
 
 def _judged(conn: Connection, incident: int) -> bool:

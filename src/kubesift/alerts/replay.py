@@ -73,7 +73,7 @@ def run(
 ) -> tuple[dict[str, Any], Replay]:
     people = people or People()
     rng = random.Random(people.seed)
-    triage = Triage(Settings(shadow=shadow))
+    triage = Triage(Settings(shadow=shadow, model_refresh=0.0))
     state = Replay()
     answers: list[tuple[float, int, int, bool, str]] = []
     meta: dict[str, Any] = {}

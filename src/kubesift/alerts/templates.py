@@ -11,7 +11,7 @@ tokens agree; the positions that differ become ``<*>``. Otherwise it starts a te
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 WILD = "<*>"
@@ -22,12 +22,17 @@ MASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\b[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?"
         r"|\b[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+"
     )),
+    # A quoted value after "key: " is data (a command's output, a message echoed).
+    ('"<STR>"', re.compile(r'(?<=: )"(?:[^"\\]|\\.)*"')),
+    ("<PATH>", re.compile(r"(?<![\w.])/(?:[\w.@+-]+/)+[\w.@+-]*(?::\d+)?")),
     ("<UUID>", re.compile(r"\b[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\b")),
     ("<IP>", re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b|\[[0-9a-fA-F:]{2,}\](?::\d+)?")),
     ("<HEX>", re.compile(r"\b0x[0-9a-fA-F]+\b|\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b")),
     ("<DUR>", re.compile(r"\b\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h)(?:\d+(?:\.\d+)?(?:ms|s|m))*\b")),
     ("<ID>", re.compile(r"(?<=[a-z])-(?=[a-z0-9]*\d)[a-z0-9]{4,10}(?:-[a-z0-9]{5})?\b")),
     ("<NUM>", re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?![\w.])")),
+    # A run of one character (progress marks, separators) is as long as the data was.
+    (r"\1\1\1", re.compile(r"(\S)\1{3,}")),
 )  # fmt: skip
 _SPLIT = re.compile(r"\s+")
 
@@ -111,3 +116,20 @@ def mine(lines: Iterable[str], similarity: float = 0.5) -> list[tuple[int, str]]
     miner = Miner(similarity=similarity)
     assigned = [miner.add(line) for line in lines]
     return [(t.id, t.text) for t in assigned]
+
+
+def grouping_accuracy(predicted: Sequence[object], truth: Sequence[object]) -> float:
+    """The log-parsing literature's grouping accuracy (Zhu et al., ICSE-SEIP 2019): the
+    share of lines whose predicted group holds exactly the lines of their true event."""
+    if len(predicted) != len(truth):
+        raise ValueError("predicted and truth must label the same lines")
+    if not truth:
+        return 1.0
+    by_pred: dict[object, set[int]] = {}
+    by_true: dict[object, set[int]] = {}
+    for i, (p, t) in enumerate(zip(predicted, truth, strict=True)):
+        by_pred.setdefault(p, set()).add(i)
+        by_true.setdefault(t, set()).add(i)
+    right = sum(len(members) for members in by_pred.values()
+                if by_true[truth[next(iter(members))]] == members)  # fmt: skip
+    return right / len(truth)
