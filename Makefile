@@ -55,7 +55,7 @@ test: lint typecheck unit
 # The PostgreSQL lane: the store-facing suites against a real server. Needs
 # KUBESIFT_TEST_POSTGRES_URL, an admin URL that may CREATE DATABASE; without a server at hand,
 # `scripts/postgres-for-tests run make test-postgres` starts a throwaway one.
-PG_SUITES := $(wildcard tests/store tests/bot tests/reconcile tests/ci)
+PG_SUITES := $(wildcard tests/store tests/bot tests/reconcile tests/ci tests/alerts)
 PG_STAMP := $(VENV)/.installed-postgres
 
 $(PG_STAMP): $(STAMP)

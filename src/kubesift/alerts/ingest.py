@@ -228,8 +228,12 @@ _INSERTS: dict[str, Any] = {}  # one INSERT .. ON CONFLICT DO NOTHING per dialec
 def _insert(conn: Connection, s: Signal, now: str, template: int | None) -> bool:
     stmt = _INSERTS.get(conn.dialect.name)
     if stmt is None:
-        stmt = dialect_insert(conn, alert_signals).on_conflict_do_nothing(  # type: ignore[attr-defined]
-            index_elements=["dedup"]
+        # RETURNING tells a skipped row from an inserted one on both dialects (psycopg's
+        # rowcount for ON CONFLICT DO NOTHING is not reliable).
+        stmt = (
+            dialect_insert(conn, alert_signals)
+            .on_conflict_do_nothing(index_elements=["dedup"])  # type: ignore[attr-defined]
+            .returning(alert_signals.c.id)
         )
         _INSERTS[conn.dialect.name] = stmt
     row = dict(
@@ -241,7 +245,7 @@ def _insert(conn: Connection, s: Signal, now: str, template: int | None) -> bool
         group_key=s.group[:1024], truncated=s.truncated, template_id=template,
         incident_id=None,
     )  # fmt: skip
-    return bool(conn.execute(stmt, row).rowcount)
+    return conn.execute(stmt, row).first() is not None
 
 
 def _link(conn: Connection, s: Signal, incident: int) -> None:
@@ -253,7 +257,7 @@ def _queue(conn: Connection, incident: int, kind: str) -> bool:
         incident_id=incident, kind=kind, created_at=stamp(), attempts=0
     )
     stmt = stmt.on_conflict_do_nothing(index_elements=["incident_id", "kind"])  # type: ignore[attr-defined]
-    return bool(conn.execute(stmt).rowcount)
+    return conn.execute(stmt.returning(alert_outbox.c.id)).first() is not None
 
 
 def _judged(conn: Connection, incident: int) -> bool:
