@@ -130,6 +130,15 @@ def test_events_logs_watchdog_and_feedback_channels(
     assert cli.returncode == 0, cli.stderr
     _, out = _list_json()
     assert out["summary"]["feedback"] == {"cli": 1, "http": 1, "slack": 1}
+    from kubesift.alerts.feedback import examples
+    from kubesift.cli.common import store
+
+    with store().connect() as conn:
+        judged = examples(conn)  # what the next training reads
+    # BackOff: HTTP said important, then the CLI said noise (the newest answer wins);
+    # Watchdog: Slack said not important.
+    assert sorted((e.features["source=k8s-event"] if "source=k8s-event" in e.features else 0,
+                   e.needs_human) for e in judged) == [(0, False), (1.0, False)]  # fmt: skip
     metrics = httpx.get(f"{receiver.url}/metrics").text
     assert 'kubesift_alerts_signals_total{source="k8s-event"} 3.0' in metrics
     assert 'kubesift_alerts_feedback_total{needs_human="false",via="slack"} 1.0' in metrics

@@ -280,5 +280,55 @@ def logs_command(file: str, namespace: str, pod: str, container: str, as_json: b
 
 def register(group: click.Group) -> None:
     for command in (serve_command, list_command, feedback_command, train_command,
-                    generate_command, replay_command, watch_command, logs_command):  # fmt: skip
+                    generate_command, replay_command, watch_command, logs_command,
+                    issues_command):  # fmt: skip
         group.add_command(command)
+
+
+@click.command("issues")
+@click.option(
+    "--repo",
+    "-r",
+    required=True,
+    metavar="OWNER/NAME",
+    help="Where the issues of recurring incidents go.",
+)
+@click.option("--days", default=7.0, show_default=True, type=float, help="The window.")
+@click.option(
+    "--min-count",
+    default=3,
+    show_default=True,
+    type=click.IntRange(2, 10000),
+    help="Incidents of one alert on one workload in the window.",
+)
+@click.option("--label", "labels", multiple=True, default=("kind/bug",), show_default=True)
+@click.option("--dry-run", is_flag=True, help="Say what would be opened or updated.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def issues_command(repo: str, days: float, min_count: int, labels: tuple[str, ...],
+                   dry_run: bool, as_json: bool) -> None:  # fmt: skip
+    """Open a GitHub issue for each alert that keeps firing on a workload and needed
+    someone (paged, or answered as needing a human); comment on it when it recurs."""
+    from kubesift.alerts.issues import GitHubIssues, sync
+    from kubesift.cli.common import check_repo, settings, store
+    from kubesift.github.auth import auth_from
+    from kubesift.github.client import GitHubClient
+
+    check_repo(repo)
+    cfg = settings()
+    gh = None
+    client = None
+    if not dry_run:
+        client = GitHubClient(cfg.api_url, auth_from(os.environ))
+        gh = GitHubIssues(client)
+    try:
+        done = sync(store(cfg), gh, repo, days=days, min_count=min_count, labels=labels)
+    finally:
+        if client is not None:
+            client.close()
+    if as_json:
+        _echo_json(done)
+        return
+    if not done:
+        click.echo(f"No alert recurred {min_count}+ times in {days:g} days and needed someone.")
+    for d in done:
+        click.echo(f"{d['action']}: #{d['issue']} {d['title']} ({d['occurrences']} times)")

@@ -477,6 +477,16 @@ alert_templates = Table(
     Column("last_at", Time, nullable=False),
 )
 
+alert_issues = Table(
+    "alert_issues",
+    metadata,
+    Column("group_key", String(1024), primary_key=True),  # namespace/workload/name
+    Column("repo", String(255), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("occurrences", Integer, nullable=False),  # as of the last update
+    Column("updated_at", Time, nullable=False),
+)
+
 alert_models = Table(
     "alert_models",
     metadata,

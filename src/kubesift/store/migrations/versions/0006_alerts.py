@@ -1,4 +1,5 @@
-"""Alert triage: incidents, signals, feedback, the page outbox, log templates, models.
+"""Alert triage: incidents, signals, feedback, the page outbox, log templates, the issues
+of recurring incidents, models.
 
 Revision ID: 0006
 Revises: 0005
@@ -120,6 +121,14 @@ def _templates_models() -> None:
         sa.Column("last_at", T, nullable=False),
     )
     op.create_table(
+        "alert_issues",
+        sa.Column("group_key", sa.String(1024), primary_key=True),
+        sa.Column("repo", S, nullable=False),
+        sa.Column("number", sa.Integer, nullable=False),
+        sa.Column("occurrences", sa.Integer, nullable=False),
+        sa.Column("updated_at", T, nullable=False),
+    )
+    op.create_table(
         "alert_models",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("created_at", T, nullable=False),
@@ -140,6 +149,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name in (
         "alert_models",
+        "alert_issues",
         "alert_templates",
         "alert_outbox",
         "alert_feedback",
