@@ -137,8 +137,8 @@ def test_events_logs_watchdog_and_feedback_channels(
         judged = examples(conn)  # what the next training reads
     # BackOff: HTTP said important, then the CLI said noise (the newest answer wins);
     # Watchdog: Slack said not important.
-    assert sorted((e.features["source=k8s-event"] if "source=k8s-event" in e.features else 0,
-                   e.needs_human) for e in judged) == [(0, False), (1.0, False)]  # fmt: skip
+    answers = sorted((e.features.get("source=k8s-event", 0), e.needs_human) for e in judged)
+    assert answers == [(0, False), (1.0, False)]
     metrics = httpx.get(f"{receiver.url}/metrics").text
     assert 'kubesift_alerts_signals_total{source="k8s-event"} 3.0' in metrics
     assert 'kubesift_alerts_feedback_total{needs_human="false",via="slack"} 1.0' in metrics
