@@ -15,6 +15,9 @@ from typing import Any
 
 import httpx
 
+from tests.bot.helpers import wait_for
+
+__all__ = ["TOKEN", "PageSink", "Receiver", "free_port", "load", "wait_for"]
 TOKEN = "alert-token-0123456789"
 
 
@@ -92,12 +95,3 @@ class Receiver:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.kill()
-
-
-def wait_for(check: Any, timeout: float = 20.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")

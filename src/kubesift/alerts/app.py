@@ -25,7 +25,7 @@ from kubesift.alerts import feedback, queries, signals
 from kubesift.alerts.auth import Auth, slack_verified
 from kubesift.alerts.intake import Intake
 from kubesift.alerts.metrics import AlertMetrics
-from kubesift.bot.app import BodyTooLarge, read_capped
+from kubesift.asgi import BodyTooLarge, read_capped
 from kubesift.errors import AlertInputError, UserError
 
 MAX_BODY = 16 * 1024 * 1024

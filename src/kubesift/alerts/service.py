@@ -3,7 +3,6 @@ log files. Clients are built here, from settings passed in, never at import."""
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 from collections.abc import Mapping, Sequence
@@ -11,6 +10,7 @@ from collections.abc import Mapping, Sequence
 import httpx
 from sqlalchemy.engine import Engine
 
+from kubesift import asgi
 from kubesift.alerts.auth import Auth
 from kubesift.alerts.ingest import Outcome, Settings, Triage
 from kubesift.alerts.notify import Notifier, Target
@@ -39,12 +39,9 @@ def serve(
     digest_every: float = 3600.0,
 ) -> None:
     """Run the receivers and the notifier in this process until interrupted."""
-    import uvicorn
-
     from kubesift.alerts.app import create_app
     from kubesift.alerts.intake import Intake
     from kubesift.alerts.metrics import AlertMetrics
-    from kubesift.bot.runner import bind
 
     stop = threading.Event()
     with httpx.Client(timeout=10.0) as client:
@@ -55,15 +52,10 @@ def serve(
                                   name="alerts-notify", daemon=True)  # fmt: skip
         sender.start()
         notifier.wake.set()  # pages queued before a restart go out now
-        sock = bind(port, host)
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-        gc.collect()
-        gc.freeze()
         try:
-            uvicorn.Server(config).run(sockets=[sock])
+            asgi.run(app, port, host)
         finally:
             stop.set()
-            sock.close()
 
 
 def ingest(engine: Engine, triage: Triage, found: Sequence[Signal]) -> Outcome:

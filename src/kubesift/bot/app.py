@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from kubesift.asgi import BodyTooLarge, read_capped
 from kubesift.bot import events, records
 from kubesift.bot.intake import Intake
 from kubesift.bot.policy import RepoSettings
@@ -89,26 +90,6 @@ def _tokens(secrets: Secrets, payload: Any) -> tuple[str, ...]:
         if found:
             return found
     return tuple(t for tokens in secrets.scopes.values() for t in tokens)
-
-
-class BodyTooLarge(Exception):
-    """A request body over the cap (answered 413 before the rest is read)."""
-
-
-async def read_capped(request: Request, limit: int) -> bytes:
-    """The body, read chunk by chunk and refused as soon as it passes ``limit`` bytes:
-    a forged 500 MB delivery costs one chunk of memory, not 500 MB."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def classify(checked: Checked) -> tuple[str, events.Work | None]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 import logging
-import socket
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from kubesift import asgi
 from kubesift.bot.gh import GitHubPool
 from kubesift.bot.model import LocalModel, Model, RemoteModel
 from kubesift.bot.signature import Secrets, parse_secrets
@@ -71,15 +70,6 @@ def start_workers(worker: Worker, count: int, stop: threading.Event) -> list[thr
     return threads
 
 
-def bind(port: int, host: str = "0.0.0.0") -> socket.socket:
-    """A listening socket, created with IPPROTO_TCP (uvicorn then sets TCP_NODELAY)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    return sock
-
-
 def serve(
     engine: Engine,
     secrets: Secrets,
@@ -90,8 +80,6 @@ def serve(
     workers: int = 1,
 ) -> None:
     """Receive deliveries on ``port``; with a worker, process them in this process too."""
-    import uvicorn
-
     from kubesift.bot.app import create_app
 
     stop = threading.Event()
@@ -99,17 +87,10 @@ def serve(
     app = create_app(engine, secrets, on_queued=wake)
     if worker is not None:
         start_workers(worker, workers, stop)
-    sock = bind(port, host)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-    # Everything loaded so far lives as long as the process: keep it out of the cyclic
-    # collector, whose full passes over it otherwise show up as ack-latency spikes.
-    gc.collect()
-    gc.freeze()
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        asgi.run(app, port, host)
     finally:
         stop.set()
-        sock.close()
 
 
 def run_worker(worker: Worker, workers: int = 1) -> None:

@@ -1,0 +1,55 @@
+"""What the HTTP receivers share: a capped body read, the listening socket, the server run.
+(The bot, the alert receivers; the model server has the KServe SDK's own.)"""
+
+from __future__ import annotations
+
+import gc
+import socket
+from typing import Any
+
+from starlette.requests import Request
+
+
+class BodyTooLarge(Exception):
+    """A request body over the cap (answered 413 before the rest is read)."""
+
+
+async def read_capped(request: Request, limit: int) -> bytes:
+    """The body, read chunk by chunk and refused as soon as it passes ``limit`` bytes:
+    a forged 500 MB delivery costs one chunk of memory, not 500 MB."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def bind(port: int, host: str = "0.0.0.0") -> socket.socket:
+    """A listening socket, created with IPPROTO_TCP (uvicorn then sets TCP_NODELAY)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    return sock
+
+
+def run(app: Any, port: int, host: str = "0.0.0.0") -> None:
+    """Serve ``app`` until interrupted (uvicorn, one process, no access log)."""
+    import uvicorn
+
+    sock = bind(port, host)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    # Everything loaded so far lives as long as the process: keep it out of the cyclic
+    # collector, whose full passes over it otherwise show up as ack-latency spikes.
+    gc.collect()
+    gc.freeze()
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
