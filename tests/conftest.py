@@ -219,14 +219,20 @@ def github() -> Iterator[GitHubFixture]:
 # -- the shared CI fixtures (real JUnit files, a real build log, the reference vectors) ---------
 
 
-@pytest.fixture(scope="session")
-def ci_fixtures() -> Path:
+def _shared_fixtures(kind: str) -> Path:
     from kubesift.config import find_fixtures
 
-    path = find_fixtures("ci")
+    path = find_fixtures(kind)
     if path is None:
-        pytest.skip("../shared/fixtures/ci is absent (set KUBESIFT_DATASETS or check out shared/)")
+        pytest.skip(
+            f"../shared/fixtures/{kind} is absent (set KUBESIFT_DATASETS or check out shared/)"
+        )
     return path
+
+
+@pytest.fixture(scope="session")
+def ci_fixtures() -> Path:
+    return _shared_fixtures("ci")
 
 
 @pytest.fixture(scope="session")
@@ -239,9 +245,5 @@ def vectors(ci_fixtures: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def alert_fixtures() -> Path:
-    from kubesift.config import find_fixtures
-
-    path = find_fixtures("alerts")
-    if path is None:
-        pytest.skip("../shared/fixtures/alerts is absent (set KUBESIFT_DATASETS or check shared/)")
-    return path
+    """Real Alertmanager v4 payloads, both Event APIs, a watch envelope, kube-prometheus rules."""
+    return _shared_fixtures("alerts")
