@@ -409,6 +409,12 @@ alert_incidents = Table(
 )
 Index("ix_alert_incidents_group", alert_incidents.c.group_key, alert_incidents.c.last_at)
 Index("ix_alert_incidents_opened", alert_incidents.c.opened_at)
+Index(
+    "ix_alert_incidents_name",
+    alert_incidents.c.name,
+    alert_incidents.c.namespace,
+    alert_incidents.c.opened_at,
+)
 
 alert_signals = Table(
     "alert_signals",
@@ -436,7 +442,14 @@ alert_signals = Table(
     Column("template_id", Integer),
     Column("incident_id", ForeignKey("alert_incidents.id", ondelete="SET NULL")),
 )
-Index("ix_alert_signals_ns_at", alert_signals.c.namespace, alert_signals.c.at)
+# The fire-time counts (alerts/history.py): about a workload, of one alert, cluster-wide.
+Index(
+    "ix_alert_signals_workload_at",
+    alert_signals.c.namespace,
+    alert_signals.c.workload,
+    alert_signals.c.at,
+)
+Index("ix_alert_signals_at", alert_signals.c.at)
 Index("ix_alert_signals_key_at", alert_signals.c.key, alert_signals.c.at)
 Index("ix_alert_signals_incident", alert_signals.c.incident_id)
 

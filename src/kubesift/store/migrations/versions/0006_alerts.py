@@ -45,6 +45,9 @@ def _incidents() -> None:
     )
     op.create_index("ix_alert_incidents_group", "alert_incidents", ["group_key", "last_at"])
     op.create_index("ix_alert_incidents_opened", "alert_incidents", ["opened_at"])
+    op.create_index(
+        "ix_alert_incidents_name", "alert_incidents", ["name", "namespace", "opened_at"]
+    )
 
 
 def _signals() -> None:
@@ -74,7 +77,10 @@ def _signals() -> None:
             sa.ForeignKey("alert_incidents.id", ondelete="SET NULL"),
         ),
     )
-    op.create_index("ix_alert_signals_ns_at", "alert_signals", ["namespace", "at"])
+    op.create_index(
+        "ix_alert_signals_workload_at", "alert_signals", ["namespace", "workload", "at"]
+    )
+    op.create_index("ix_alert_signals_at", "alert_signals", ["at"])
     op.create_index("ix_alert_signals_key_at", "alert_signals", ["key", "at"])
     op.create_index("ix_alert_signals_incident", "alert_signals", ["incident_id"])
 
