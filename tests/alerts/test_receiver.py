@@ -61,8 +61,12 @@ def test_alertmanager_payloads_are_stored_once_and_paged_once(
     listed = httpx.get(f"{receiver.url}/v1/incidents", headers={"Authorization": f"Bearer {TOKEN}"})
     crash = next(i for i in listed.json()["incidents"] if i["name"] == "KubePodCrashLooping")
     assert crash["closed_at"] == "2026-08-20T09:58:02Z" and crash["signals"] == 1
+    wait_for(lambda: len(sink.pages) == 4, what="the resolution's follow-up")
+    key, follow_up = sink.pages[3]
+    assert follow_up["kind"] == "resolved" and follow_up["incident"]["id"] == crash["id"]
+    assert key == f"kubesift-resolved-{crash['id']}"
     time.sleep(0.5)
-    assert len(sink.pages) == 3  # resolving pages nobody
+    assert len(sink.pages) == 4  # a resolution pages nobody: one follow-up, no new page
 
 
 def test_auth_and_bad_input_store_nothing(receiver: Receiver, alert_fixtures: Path) -> None:

@@ -198,6 +198,8 @@ class Triage:
             .values(open_keys=json.dumps(sorted(keys)), closed_at=closed,
                     last_at=max(s.at, found.last_at))
         )  # fmt: skip
+        if closed and _paged(conn, found.id):
+            _queue(conn, found.id, "resolved")
         quick = shift(found.opened_at, self.settings.quick_resolve)
         if closed and closed <= quick and not _judged(conn, found.id):
             conn.execute(
@@ -258,6 +260,15 @@ def _queue(conn: Connection, incident: int, kind: str) -> bool:
     )
     stmt = stmt.on_conflict_do_nothing(index_elements=["incident_id", "kind"])  # type: ignore[attr-defined]
     return conn.execute(stmt.returning(alert_outbox.c.id)).first() is not None
+
+
+def _paged(conn: Connection, incident: int) -> bool:
+    row = conn.execute(
+        select(alert_outbox.c.id).where(
+            alert_outbox.c.incident_id == incident, alert_outbox.c.kind == "page"
+        )
+    ).first()
+    return row is not None
 
 
 def _judged(conn: Connection, incident: int) -> bool:

@@ -1,7 +1,8 @@
 """Out: pages (Slack incoming webhook with feedback buttons, or a generic JSON webhook) and
 the digest of what was held back.
 
-Pages come from the outbox the ingest fills in the same transaction as the incident, so
+A paged incident that resolves gets a follow-up message. Pages come from the outbox the
+ingest fills in the same transaction as the incident, so
 a page is queued exactly once, however often Alertmanager re-sends. Delivery is claimed
 (committed) before the POST and marked sent after the target's 2xx; a process killed
 between the two re-sends that one page after the restart, with the same
@@ -85,6 +86,15 @@ def page_json(incident: dict[str, Any], related: dict[str, list[str]]) -> dict[s
     return {"kind": "page", "incident": incident, "related": related}
 
 
+def resolved_message(incident: dict[str, Any], slack: bool) -> dict[str, Any]:
+    """The follow-up to a page: the incident is over (incoming webhooks cannot edit the
+    page itself, so it is a reply in the same channel)."""
+    where = "/".join(p for p in (incident["namespace"], incident["workload"]) if p) or "cluster"
+    text = (f"Resolved: {incident['name']} in {where} (#{incident['id']}, paged "
+            f"{incident['opened_at']}, over {incident['closed_at']})")  # fmt: skip
+    return {"text": text} if slack else {"kind": "resolved", "incident": incident}
+
+
 def digest_text(incidents: list[dict[str, Any]]) -> str:
     head = f"kubesift digest: {len(incidents)} incident(s) held back from paging"
     rows = [
@@ -111,17 +121,17 @@ class Notifier:
         ob = alert_outbox.c
         with self.engine.connect() as conn:
             pending = conn.execute(
-                select(ob.id, ob.incident_id, ob.attempts, ob.error)
+                select(ob.id, ob.incident_id, ob.kind, ob.attempts, ob.error)
                 .where(ob.sent_at.is_(None), ob.attempts < MAX_ATTEMPTS)
                 .order_by(ob.id)
                 .limit(100)
             ).all()
         sent = 0
         for row in pending:
-            sent += self._deliver(row.id, row.incident_id, row.error == IN_FLIGHT)
+            sent += self._deliver(row.id, row.incident_id, row.kind, row.error == IN_FLIGHT)
         return sent
 
-    def _deliver(self, outbox_id: int, incident_id: int, again: bool) -> int:
+    def _deliver(self, outbox_id: int, incident_id: int, kind: str, again: bool) -> int:
         with self.engine.begin() as conn:
             found = queries.incident(conn, incident_id)
             if found is None:
@@ -131,10 +141,13 @@ class Notifier:
                 update(alert_outbox).where(alert_outbox.c.id == outbox_id).values(error=IN_FLIGHT)
             )
         slack = self.target is not None and self.target.kind == "slack"
-        body = page_blocks(found, related) if slack else page_json(found, related)
+        if kind == "resolved":
+            body = resolved_message(found, slack)
+        else:
+            body = page_blocks(found, related) if slack else page_json(found, related)
         if again and slack:
             body["text"] = "(re-sent after a restart, may repeat) " + body["text"]
-        error = self._post(body, f"kubesift-page-{incident_id}", again)
+        error = self._post(body, f"kubesift-{kind}-{incident_id}", again)
         values: dict[str, Any] = {"attempts": alert_outbox.c.attempts + 1, "error": error}
         if error is None:
             values["sent_at"] = utcnow_iso()
