@@ -85,6 +85,8 @@ def test_auth_and_bad_input_store_nothing(receiver: Receiver, alert_fixtures: Pa
     assert junk.status_code == 400 and "not JSON" in junk.json()["error"]
     code, out = _list_json()
     assert code == 0 and out["summary"]["signals"] == {"alertmanager": 1}
+    [stored] = out["signals"]
+    assert stored["name"] == "KubePodCrashLooping" and stored["incident_id"] == 1
 
 
 def _list_json() -> tuple[int, dict]:  # type: ignore[type-arg]

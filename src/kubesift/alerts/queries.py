@@ -100,6 +100,20 @@ def signals_of(conn: Connection, incident: int, limit: int = 20) -> list[dict[st
     return [dict(r._mapping) for r in rows]
 
 
+def signals(conn: Connection, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest signals received, each with the incident it joined (None: context only,
+    such as a Normal Event)."""
+    sig = alert_signals.c
+    rows = conn.execute(
+        select(sig.id, sig.source, sig.key, sig.name, sig.severity, sig.status, sig.at,
+               sig.received_at, sig.namespace, sig.workload, sig.pod, sig.text,
+               sig.occurrences, sig.truncated, sig.template_id, sig.incident_id)
+        .order_by(sig.id.desc())
+        .limit(limit)
+    )  # fmt: skip
+    return [dict(r._mapping) for r in rows]
+
+
 def related(conn: Connection, incident: dict[str, Any], limit: int = 5) -> dict[str, list[str]]:
     """Warning Events and error log lines about the incident's workload just before it."""
     if not incident.get("workload"):

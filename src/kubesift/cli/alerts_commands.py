@@ -77,14 +77,15 @@ def serve_command(host: str, port: int, token_file: Path | None, allow_anonymous
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def list_command(limit: int, decision: str | None, as_json: bool) -> None:
     """The newest incidents with their decisions, why, and the answers given; then counts
-    of signals, decisions and feedback."""
+    of signals, decisions and feedback. --json adds the newest signals themselves."""
     from kubesift.cli.common import store
 
     with store().connect() as conn:
         found = queries.incidents(conn, limit=limit, decision=decision)
         summary = queries.summary(conn)
+        received = queries.signals(conn, limit=limit) if as_json else []
     if as_json:
-        _echo_json({"incidents": found, "summary": summary})
+        _echo_json({"incidents": found, "signals": received, "summary": summary})
         return
     if not found:
         click.echo("No incident yet: point Alertmanager at `kubesift alerts serve`.")
