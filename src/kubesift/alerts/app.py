@@ -49,6 +49,102 @@ async def _json_body(request: Request) -> Any:
         raise AlertInputError(f"the body is not JSON: {exc}") from None
 
 
+UNAUTHORIZED = "missing or wrong credentials (bearer token or basic auth)"
+
+
+class Receivers:
+    """The request handlers; ``intake`` owns the writes (and the triage state)."""
+
+    def __init__(self, engine: Engine, intake: Intake, auth: Auth, metrics: AlertMetrics,
+                 clock: Callable[[], float]) -> None:  # fmt: skip
+        self.engine, self.intake, self.auth = engine, intake, auth
+        self.metrics, self.clock = metrics, clock
+
+    def receiver(self, source: str, parse: Parser) -> Callable[[Request], Any]:
+        async def receive(request: Request) -> Response:
+            if not self.auth.allows(request.headers):
+                return _error(401, UNAUTHORIZED)
+            try:
+                found = parse(await _json_body(request))
+            except AlertInputError as exc:
+                self.metrics.rejected.labels(source).inc()
+                return _error(400, exc.message)
+            try:
+                out = await self.intake.submit(found)
+            except Exception as exc:  # nothing of it was stored: the sender retries
+                return _error(503, f"not stored, retry: {type(exc).__name__}")
+            self.metrics.count(source, found, out)
+            return JSONResponse(
+                {"stored": out.stored, "duplicates": out.duplicates,
+                 "incidents": out.opened, "pages": out.pages}
+            )  # fmt: skip
+
+        return receive
+
+    async def silences(self, request: Request) -> Response:
+        if not self.auth.allows(request.headers):
+            return _error(401, UNAUTHORIZED)
+        try:
+            body = await _json_body(request)
+            given = body if isinstance(body, list) else [body]
+            hit = await self.intake.call(
+                lambda conn: [feedback.apply_silence(conn, s) for s in given]
+            )
+        except AlertInputError as exc:
+            return _error(400, exc.message)
+        return JSONResponse({"incidents": sorted({i for ids in hit for i in ids})})
+
+    async def answer(self, request: Request) -> Response:
+        if not self.auth.allows(request.headers):
+            return _error(401, UNAUTHORIZED)
+        try:
+            body = await _json_body(request)
+            if not isinstance(body, dict):
+                raise AlertInputError("feedback must be a JSON object")
+            made = await self.intake.call(lambda conn: _feedback(conn, body, "http"))
+        except feedback.UnknownIncident as exc:
+            return _error(404, exc.message)
+        except UserError as exc:
+            return _error(400, exc.message)
+        self.metrics.feedback.labels("http", str(made["needs_human"]).lower()).inc()
+        return JSONResponse(made)
+
+    async def slack(self, request: Request) -> Response:
+        body = await request.body()
+        why = slack_verified(self.auth.slack_secret, request.headers, body, self.clock())
+        if why:
+            return _error(401, why)
+        try:
+            answer = _slack_action(body)
+            made = await self.intake.call(lambda conn: _feedback(conn, answer, "slack"))
+        except UserError as exc:
+            status = 404 if isinstance(exc, feedback.UnknownIncident) else 400
+            return _error(status, exc.message)
+        self.metrics.feedback.labels("slack", str(made["needs_human"]).lower()).inc()
+        verdict = "needed a human" if made["needs_human"] else "did not need a human"
+        return JSONResponse({"text": f"Thanks: incident {made['incident']} {verdict}."})
+
+    async def listing(self, request: Request) -> Response:
+        if not self.auth.allows(request.headers):
+            return _error(401, UNAUTHORIZED)
+        limit = request.query_params.get("limit", "50")
+        if not limit.isdigit() or not 0 < int(limit) <= 1000:
+            return _error(400, "limit must be an integer from 1 to 1000")
+        decision = request.query_params.get("decision") or None
+        with self.engine.connect() as conn:
+            found = queries.incidents(conn, limit=int(limit), decision=decision)
+        return JSONResponse({"incidents": found})
+
+    async def prometheus(self, request: Request) -> Response:
+        with self.engine.connect() as conn:
+            self.metrics.observe(queries.summary(conn))
+        body, ctype = self.metrics.exposition(request.headers.get("accept", ""))
+        return Response(body, headers={"Content-Type": ctype})
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+
 def create_app(
     engine: Engine,
     intake: Intake,
@@ -57,104 +153,21 @@ def create_app(
     *,
     clock: Callable[[], float] = time.time,
 ) -> Starlette:
-    """The receiver app; ``intake`` owns the writes (and the triage state)."""
-
-    def receiver(source: str, parse: Parser) -> Callable[[Request], Any]:
-        async def receive(request: Request) -> Response:
-            if not auth.allows(request.headers):
-                return _error(401, "missing or wrong credentials (bearer token or basic auth)")
-            try:
-                found = parse(await _json_body(request))
-            except AlertInputError as exc:
-                metrics.rejected.labels(source).inc()
-                return _error(400, exc.message)
-            try:
-                out = await intake.submit(found)
-            except Exception as exc:  # nothing of it was stored: the sender retries
-                return _error(503, f"not stored, retry: {type(exc).__name__}")
-            metrics.count(source, found, out)
-            return JSONResponse(
-                {"stored": out.stored, "duplicates": out.duplicates,
-                 "incidents": out.opened, "pages": out.pages}
-            )  # fmt: skip
-
-        return receive
-
-    async def silences(request: Request) -> Response:
-        if not auth.allows(request.headers):
-            return _error(401, "missing or wrong credentials (bearer token or basic auth)")
-        try:
-            body = await _json_body(request)
-            given = body if isinstance(body, list) else [body]
-            hit = await intake.call(lambda conn: [feedback.apply_silence(conn, s) for s in given])
-        except AlertInputError as exc:
-            return _error(400, exc.message)
-        return JSONResponse({"incidents": sorted({i for ids in hit for i in ids})})
-
-    async def give_feedback(request: Request) -> Response:
-        if not auth.allows(request.headers):
-            return _error(401, "missing or wrong credentials (bearer token or basic auth)")
-        try:
-            body = await _json_body(request)
-            if not isinstance(body, dict):
-                raise AlertInputError("feedback must be a JSON object")
-            made = await intake.call(lambda conn: _feedback(conn, body, "http"))
-        except feedback.UnknownIncident as exc:
-            return _error(404, exc.message)
-        except UserError as exc:
-            return _error(400, exc.message)
-        metrics.feedback.labels("http", str(made["needs_human"]).lower()).inc()
-        return JSONResponse(made)
-
-    async def slack(request: Request) -> Response:
-        body = await request.body()
-        why = slack_verified(auth.slack_secret, request.headers, body, clock())
-        if why:
-            return _error(401, why)
-        try:
-            answer = _slack_action(body)
-            made = await intake.call(lambda conn: _feedback(conn, answer, "slack"))
-        except UserError as exc:
-            return _error(
-                400 if not isinstance(exc, feedback.UnknownIncident) else 404, exc.message
-            )
-        metrics.feedback.labels("slack", str(made["needs_human"]).lower()).inc()
-        verdict = "needed a human" if made["needs_human"] else "did not need a human"
-        return JSONResponse({"text": f"Thanks: incident {made['incident']} {verdict}."})
-
-    async def listing(request: Request) -> Response:
-        if not auth.allows(request.headers):
-            return _error(401, "missing or wrong credentials (bearer token or basic auth)")
-        limit = request.query_params.get("limit", "50")
-        if not limit.isdigit() or not 0 < int(limit) <= 1000:
-            return _error(400, "limit must be an integer from 1 to 1000")
-        decision = request.query_params.get("decision") or None
-        with engine.connect() as conn:
-            found = queries.incidents(conn, limit=int(limit), decision=decision)
-        return JSONResponse({"incidents": found})
-
-    async def prometheus(request: Request) -> Response:
-        with engine.connect() as conn:
-            metrics.observe(queries.summary(conn))
-        body, ctype = metrics.exposition(request.headers.get("accept", ""))
-        return Response(body, headers={"Content-Type": ctype})
-
-    async def health(request: Request) -> Response:
-        return JSONResponse({"ok": True})
-
+    """The receiver app."""
+    h = Receivers(engine, intake, auth, metrics, clock)
+    post, get = ["POST"], ["GET"]
     return Starlette(
         routes=[
-            Route("/v1/alerts/alertmanager", receiver("alertmanager", signals.from_alertmanager),
-                  methods=["POST"]),
-            Route("/v1/events/k8s", receiver("k8s-event", signals.from_k8s), methods=["POST"]),
-            Route("/v1/logs/fluentbit", receiver("log", signals.from_fluentbit),
-                  methods=["POST"]),
-            Route("/v1/alerts/silences", silences, methods=["POST"]),
-            Route("/v1/feedback", give_feedback, methods=["POST"]),
-            Route("/v1/slack/actions", slack, methods=["POST"]),
-            Route("/v1/incidents", listing, methods=["GET"]),
-            Route("/metrics", prometheus, methods=["GET"]),
-            Route("/healthz", health, methods=["GET"]),
+            Route("/v1/alerts/alertmanager",
+                  h.receiver("alertmanager", signals.from_alertmanager), methods=post),
+            Route("/v1/events/k8s", h.receiver("k8s-event", signals.from_k8s), methods=post),
+            Route("/v1/logs/fluentbit", h.receiver("log", signals.from_fluentbit), methods=post),
+            Route("/v1/alerts/silences", h.silences, methods=post),
+            Route("/v1/feedback", h.answer, methods=post),
+            Route("/v1/slack/actions", h.slack, methods=post),
+            Route("/v1/incidents", h.listing, methods=get),
+            Route("/metrics", h.prometheus, methods=get),
+            Route("/healthz", h.health, methods=get),
         ]
     )  # fmt: skip
 
