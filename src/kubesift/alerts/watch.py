@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import urllib3
+
 from kubesift.alerts.signals import Signal, from_k8s
 from kubesift.errors import AlertError
 
@@ -26,6 +28,7 @@ class WatchStats:
     watches: int = 0
     gone: int = 0
     events: int = 0
+    reconnects: int = 0
     api: str = ""
 
 
@@ -54,10 +57,12 @@ def watch_events(
     api, lister = _choose(api_client)
     stats.api = api
     version = ""
+    failures = 0  # in a row: the backoff grows with them and resets on a good list or watch
     while not stop.is_set():
         try:
             if not version:
                 version = _list(lister, sink, field_selector, stats)
+            failures = 0
             w = watch.Watch()
             stats.watches += 1
             events = w.stream(
@@ -82,6 +87,12 @@ def watch_events(
             stats.gone += 1
             log.info("watch expired (410 Gone): listing again")
             version = ""
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            # The apiserver restarted or the network dropped: resume where we were.
+            stats.reconnects += 1
+            failures += 1
+            log.warning("watch connection lost (%s): retrying", type(exc).__name__)
+            stop.wait(min(30.0, 2.0**failures))
     return stats
 
 
@@ -92,6 +103,9 @@ def _choose(api_client: Any) -> tuple[str, Callable[..., Any]]:
         try:
             lister(limit=1, _preload_content=False).release_conn()
             return api, lister
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            host = api_client.configuration.host
+            raise AlertError(f"cannot reach the Kubernetes API at {host}: {exc}") from exc
         except ApiException as exc:
             if exc.status != 404:
                 raise AlertError(f"the Kubernetes API answered {exc.status}: {exc.reason}") from exc

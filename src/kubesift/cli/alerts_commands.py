@@ -89,6 +89,7 @@ def list_command(limit: int, decision: str | None, as_json: bool) -> None:
         return
     if not found:
         click.echo("No incident yet: point Alertmanager at `kubesift alerts serve`.")
+        return
     for i in found:
         where = "/".join(p for p in (i["namespace"], i["workload"]) if p) or "-"
         said = i["feedback"][-1]["needs_human"] if i["feedback"] else None
