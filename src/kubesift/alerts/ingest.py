@@ -99,13 +99,17 @@ class Triage:
         now = stamp()
         touched: dict[int, Template] = {}
         for s in signals:
-            template = self._template(s, touched)
-            if not _insert(conn, s, now, template):
+            if not _insert(conn, s, now):
                 out.duplicates += 1
                 continue
             out.stored += 1
             if s.source == "k8s-event" and s.labels.get("type") != "Warning":
                 continue  # Normal events are context (a rollout), not incidents
+            # Templated after the duplicate check, so a re-sent line does not count twice,
+            # and before the incident, whose fire-time counts see this line's template.
+            template = self._template(s, touched)
+            if template is not None:
+                conn.execute(_TEMPLATE, {"d": s.dedup, "template": template})
             self._incident(conn, s, template, out)
         _save_templates(conn, touched.values(), now)
         return out
@@ -224,10 +228,15 @@ _LINK = (
     .where(alert_signals.c.dedup == bindparam("d"))
     .values(incident_id=bindparam("incident"))
 )
+_TEMPLATE = (
+    update(alert_signals)
+    .where(alert_signals.c.dedup == bindparam("d"))
+    .values(template_id=bindparam("template"))
+)
 _INSERTS: dict[str, Any] = {}  # one INSERT .. ON CONFLICT DO NOTHING per dialect, built once
 
 
-def _insert(conn: Connection, s: Signal, now: str, template: int | None) -> bool:
+def _insert(conn: Connection, s: Signal, now: str) -> bool:
     stmt = _INSERTS.get(conn.dialect.name)
     if stmt is None:
         # RETURNING tells a skipped row from an inserted one on both dialects (psycopg's
@@ -244,7 +253,7 @@ def _insert(conn: Connection, s: Signal, now: str, template: int | None) -> bool
         namespace=s.namespace[:255], workload=s.workload[:255], pod=s.pod[:255],
         node=s.node[:255], cluster=s.cluster[:255], text=s.text, link=s.link[:2048],
         labels=json.dumps(dict(s.labels), sort_keys=True), occurrences=s.occurrences,
-        group_key=s.group[:1024], truncated=s.truncated, template_id=template,
+        group_key=s.group[:1024], truncated=s.truncated, template_id=None,
         incident_id=None,
     )  # fmt: skip
     return conn.execute(stmt, row).first() is not None

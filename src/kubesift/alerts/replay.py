@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from kubesift.alerts import feedback, learning, signals
 from kubesift.alerts.grouping import alertmanager_notifications
 from kubesift.alerts.ingest import Settings, Triage
+from kubesift.errors import AlertInputError
 from kubesift.store.schema import alert_incidents, alert_outbox, alert_signals
 from kubesift.timeutil import parse_iso
 
@@ -59,7 +60,7 @@ def parse(record: dict[str, Any]) -> list[signals.Signal]:
         return signals.from_k8s(payload)
     if source == "log":
         return signals.from_fluentbit(payload)
-    raise signals.AlertInputError(f"unknown record source {source!r}")
+    raise AlertInputError(f"unknown record source {source!r}")
 
 
 def run(

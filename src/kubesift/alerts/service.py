@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import httpx
 from sqlalchemy.engine import Engine
@@ -68,13 +69,12 @@ def ingest_log_lines(
 ) -> Outcome:
     """The error lines of a plain log file (stamped now: plain files carry no metadata)."""
     at = utcnow_iso()
-    found = [
-        s
-        for n, line in enumerate(lines)
-        if (s := log_signal(f"{line}", at, namespace=namespace, pod=pod, container=container))
-    ]
-    # Identical lines at the same moment are distinct lines of the file, not re-sends.
-    found = [s.__class__(**{**s.__dict__, "dedup": f"{s.dedup}:{n}"}) for n, s in enumerate(found)]
+    found = []
+    for n, line in enumerate(lines, start=1):
+        s = log_signal(line, at, namespace=namespace, pod=pod, container=container)
+        if s is not None:
+            # Identical lines stamped alike are distinct lines of the file, not re-sends.
+            found.append(replace(s, dedup=f"{s.dedup}:{n}"))
     return ingest(engine, Triage(), found)
 
 
