@@ -68,55 +68,144 @@ COLUMNS = (
 
 def markdown(metadata: dict[str, Any], metrics: dict[str, Any]) -> str:
     """The model card as Markdown."""
-    never = [
-        n for n, t in zip(metadata["labels"], metadata["thresholds"], strict=True) if t is None
-    ]
     decode = metrics.get("f1_decode", {})
     lines = [
         f"# Model card: {metadata['name']}",
         "",
         f"- Labels: {len(metadata['labels'])}; inputs: note/issue text, title, author, "
         "documentation links (never label-derived fields).",
-        f"- Split: `{metrics['split']}` (temporal): {metrics['train_items']} training, "
-        f"{metrics['test_items']} test items.",
-        f"- Thresholds: chosen on out-of-fold predictions of the training period for "
-        f"precision {metrics['target_precision']}.",
+        *_fit_facts(metrics),
         f"- F1 figures (best_f1): {decode.get('rule', 'per-label best-F1 thresholds')}; "
         f"caps {decode.get('caps', {})}.",
-        f"- Never predicted (cannot reach the target precision): {', '.join(never) or 'none'}.",
+        *_calibration_facts(metrics.get("calibration") or {}),
         f"- Data hash: `{metadata.get('data_hash', '')[:16]}`; "
         f"fit time {metrics['fit_seconds']} s.",
         "",
-        "| " + " | ".join(COLUMNS) + " |",
-        "|" + "---|" * len(COLUMNS),
     ]
-    for row in summary_rows(metrics):
-        lines.append("| " + " | ".join(_cell(row.get(c)) for c in COLUMNS) + " |")
+    rows = summary_rows(metrics)
+    if rows:
+        lines += ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+        for row in rows:
+            lines.append("| " + " | ".join(_cell(row.get(c)) for c in COLUMNS) + " |")
+        lines.append("")
+    lines += promise_table(metadata, metrics)
     lines += ["", "![precision-recall curves](pr-curves.png)", ""]
     return "\n".join(lines)
+
+
+def _fit_facts(metrics: dict[str, Any]) -> list[str]:
+    prod = metrics.get("production")
+    facts = []
+    if metrics.get("fit") == "production" and prod:
+        facts.append(
+            f"- Fit: **production**, on all {prod['train_items']:,} examples; the figures "
+            f"below are the evaluation run's (the same recipe trained before "
+            f"`{prod.get('evaluated_by')}` and tested after it)."
+        )
+    if metrics.get("split"):
+        facts.append(
+            f"- Split: `{metrics['split']}` (temporal): {metrics['train_items']:,} training, "
+            f"{metrics['test_items']:,} test items."
+        )
+    return facts
+
+
+def _calibration_facts(cal: dict[str, Any]) -> list[str]:
+    target = cal.get("target_precision")
+    if cal.get("method") == "forward":
+        blocks = cal.get("forward_blocks", {})
+        how = (
+            f"- Acting thresholds: forward in time. The newest training items in {len(blocks)} "
+            f"blocks ({', '.join(str(v) for v in blocks.values())} items), each scored by a "
+            "model of everything before it; a label acts at the lowest threshold whose "
+            f"{cal.get('confidence', 0.95):.0%} lower bound on precision (Clopper–Pearson, "
+            f"counts re-weighted to the newest positive rate) reaches {target}."
+        )
+    else:
+        how = f"- Acting thresholds: out-of-fold over the training period, precision {target}."
+    labels = cal.get("labels") or {}
+    abstains = [
+        f"{name} (best {_cell((labels.get(name) or {}).get('best_precision'))})"
+        for name in cal.get("abstains", [])
+    ]
+    never = ", ".join(abstains) or "none"
+    return [how, f"- Abstains (never acted on; cannot reach {target}): {never}."]
+
+
+PROMISE_COLUMNS = (
+    "label",
+    "acts at",
+    "promised precision [interval]",
+    "forward recall",
+    "evaluation: promised",
+    "delivered precision",
+    "delivered recall",
+)
+
+
+def promise_table(metadata: dict[str, Any], metrics: dict[str, Any]) -> list[str]:
+    """Per acting label: its threshold and promise, and what the evaluation run promised
+    and delivered on the test slice (the evaluation run's own thresholds)."""
+    cal = (metrics.get("calibration") or {}).get("labels") or {}
+    if not cal:
+        return []
+    judged = metrics.get("evaluation_calibration") or metrics.get("calibration") or {}
+    promised = judged.get("labels") or {}
+    delivered = _delivered(metrics, str(metadata.get("model") or metadata["name"]))
+    lines = ["| " + " | ".join(PROMISE_COLUMNS) + " |", "|" + "---|" * len(PROMISE_COLUMNS)]
+    for name, c in cal.items():
+        if c.get("threshold") is None:
+            continue
+        low, high = c.get("interval") or (None, None)
+        before = (promised.get(name) or {}).get("expected_precision")
+        got = delivered.get(name, {})
+        cells = [
+            name,
+            f"{c['threshold']:.3f}",
+            f"{c['expected_precision']} [{low}, {high}]",
+            _cell(c.get("recall")),
+            _cell(before),
+            _cell(got.get("precision")),
+            _cell(got.get("recall")),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _delivered(metrics: dict[str, Any], model: str) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for entry in (metrics.get("models", {}).get(model) or {}).values():
+        if isinstance(entry, dict) and "target_precision" in entry:
+            for name, m in entry["target_precision"]["labels"].items():
+                out.setdefault(name, m)
+    return out
 
 
 def to_html(md: str) -> str:
     """A small HTML rendering of the Markdown card: title, facts, table, curves."""
     head = ""
     facts: list[str] = []
-    rows: list[str] = []
+    tables: list[list[str]] = []
+    in_table = False
     for line in md.splitlines():
         if line.startswith("# "):
             head = f"<h1>{html.escape(line[2:])}</h1>"
         elif line.startswith("- "):
-            facts.append(f"<li>{html.escape(line[2:])}</li>")
+            facts.append(f"<li>{html.escape(line[2:].replace('**', ''))}</li>")
         elif line.startswith("|") and not line.startswith("|---"):
+            if not in_table:
+                tables.append([])
             cells = [html.escape(c.strip()) for c in line.strip("|").split("|")]
-            tag = "th" if not rows else "td"
-            rows.append("<tr>" + "".join(f"<{tag}>{c}</{tag}>" for c in cells) + "</tr>")
+            tag = "th" if not tables[-1] else "td"
+            tables[-1].append("<tr>" + "".join(f"<{tag}>{c}</{tag}>" for c in cells) + "</tr>")
+        in_table = line.startswith("|")
     return "\n".join(
         [
             "<!doctype html><html><head><meta charset='utf-8'><title>model card</title>",
             "<style>td,th{border:1px solid #ccc;padding:2px 6px}</style></head><body>",
             head,
             "<ul>" + "".join(facts) + "</ul>",
-            "<table>" + "".join(rows) + "</table>",
+            *("<table>" + "".join(rows) + "</table>" for rows in tables),
             '<img src="pr-curves.png" alt="precision-recall curves">',
             "</body></html>",
         ]

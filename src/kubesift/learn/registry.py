@@ -27,6 +27,7 @@ MODEL_FILE = "model.skops"
 METADATA = "metadata.json"
 PRODUCTION = "production.json"
 CANARY = "canary.json"
+EVALUATION_FILE = "evaluation.skops"
 
 #: Every type a saved model may contain. Anything else in a file refuses to load.
 TRUSTED_TYPES = frozenset(
@@ -87,12 +88,19 @@ def save(
     model: Any,
     metadata: dict[str, Any],
     extra_files: dict[str, bytes] | None = None,
+    evaluation_model: Any = None,
 ) -> ModelVersion:
-    """Write a new version directory: model, extra files, then metadata with hashes."""
+    """Write a new version directory: model, extra files, then metadata with hashes.
+
+    ``evaluation_model`` (a production fit's twin, trained before its evaluation split)
+    is saved beside the model: the reconciler judges recipes with it on data it has not seen.
+    """
     version = new_version()
     path = models_dir / name / version
     path.mkdir(parents=True, exist_ok=False)
     sio.dump(model, path / MODEL_FILE)
+    if evaluation_model is not None:
+        sio.dump(evaluation_model, path / EVALUATION_FILE)
     for file_name, content in (extra_files or {}).items():
         (path / file_name).write_bytes(content)
     files = {p.name: sha256_file(p) for p in sorted(path.iterdir()) if p.is_file()}
@@ -220,10 +228,10 @@ def verify(version: ModelVersion) -> None:
             )
 
 
-def load_model(version: ModelVersion) -> Any:
+def load_model(version: ModelVersion, file_name: str = MODEL_FILE) -> Any:
     """Verify the files, check the types in the model file, then load it."""
     verify(version)
-    path = version.path / MODEL_FILE
+    path = version.path / file_name
     try:
         found = set(sio.get_untrusted_types(file=path))
     except Exception as exc:  # skops raises many types on a broken archive
@@ -235,3 +243,12 @@ def load_model(version: ModelVersion) -> Any:
         return sio.load(path, trusted=sorted(found))
     except Exception as exc:
         raise ModelError(f"{path}: cannot load ({exc})") from exc
+
+
+def judged_model(version: ModelVersion) -> tuple[Any, dict[str, Any]]:
+    """The model a judge may score on data newer than its split, with its metadata: a
+    production fit's evaluation twin (it has seen everything), else the model itself."""
+    evaluation = version.metadata.get("evaluation")
+    if isinstance(evaluation, dict) and (version.path / EVALUATION_FILE).exists():
+        return load_model(version, EVALUATION_FILE), {**version.metadata, **evaluation}
+    return load_model(version), version.metadata

@@ -10,7 +10,7 @@ from typing import Any
 from kubesift.learn import card, registry
 from kubesift.learn.dataset import Dataset, labelled_count
 from kubesift.learn.models import short_params
-from kubesift.learn.train import Trained, TrainSpec, train
+from kubesift.learn.train import Trained, TrainSpec, evaluation_run, production_fit, train
 from kubesift.learn.tune import tune
 
 
@@ -21,6 +21,7 @@ def train_and_save(
     *,
     budget: float | None = None,
     extra: dict[str, Any] | None = None,
+    production: bool = False,
 ) -> registry.ModelVersion:
     """Train per ``spec`` on ``dataset`` (from :func:`~kubesift.learn.dataset.load_dataset`) and
     save a new model version: the one recipe ``kubesift train``, the reconciler and the
@@ -29,12 +30,20 @@ def train_and_save(
     With ``budget`` (seconds), first search the model's parameters on the training
     period (Optuna); the search is saved as ``tuning.json`` beside the model. ``extra``
     goes into the metadata beside the data facts (the reconciler marks its candidates).
+
+    With ``production``, the saved model is the production fit on every labelled example,
+    after an evaluation run on ``spec.split`` whose figures (and model, for the
+    reconciler's judge) are saved with it.
     """
     search = None
     if budget is not None:
         search = tune(dataset, spec, budget)
         spec = replace(spec, params=search["best_params"])
-    trained = train(dataset, spec)
+    if production:
+        evaluation = evaluation_run(dataset, spec) if spec.split else None
+        trained = production_fit(dataset, replace(spec, split=None), evaluation)
+    else:
+        trained = train(dataset, spec)
     facts = {
         **data_facts(dataset, spec),
         "fit_seconds": trained.metrics.get("fit_seconds"),
@@ -70,9 +79,20 @@ def save_trained(
         "target_precision": trained.spec.target_precision,
         "families": list(trained.spec.families),
         "tasks": list(trained.spec.labels),
-        "split": trained.spec.split,
+        "split": trained.evaluation.spec.split if trained.evaluation else trained.spec.split,
+        "fit": trained.fit,
+        "calibration": trained.spec.calibration,
+        "confidence": trained.spec.confidence,
         "data_hash": trained.data_hash,
     }
+    evaluation = trained.evaluation
+    if evaluation is not None:
+        metadata["evaluation"] = {
+            "split": evaluation.spec.split,
+            "thresholds": evaluation.thresholds,
+            "f1_thresholds": evaluation.f1_thresholds,
+            "f1_caps": evaluation.f1_caps,
+        }
     card_md = card.markdown({**metadata, "name": trained.spec.model}, trained.metrics)
     files = {
         "metrics.json": (json.dumps(trained.metrics, indent=2, default=str) + "\n").encode(),
@@ -83,4 +103,5 @@ def save_trained(
     if search is not None:
         files["tuning.json"] = (json.dumps(search, indent=2, default=str) + "\n").encode()
         metadata["tuning"] = {k: search[k] for k in ("best_params", "best_score", "budget_seconds")}
-    return registry.save(models_dir, trained.spec.model, trained.model, metadata, files)
+    twin = evaluation.model if evaluation is not None else None
+    return registry.save(models_dir, trained.spec.model, trained.model, metadata, files, twin)

@@ -1,4 +1,15 @@
-"""Training: targets → model → out-of-fold thresholds → evaluation on the test slice."""
+"""Training, as two named steps.
+
+- :func:`evaluation_run`: fit on the training side of a temporal split, choose acting
+  thresholds on forward folds of that side, and measure everything on the test side.
+- :func:`production_fit`: the same recipe on *every* labelled example (the model that is
+  deployed), with thresholds from forward folds over all of it and the evaluation run's
+  figures attached.
+
+Acting thresholds come from :mod:`kubesift.learn.forward` (forward in time, with a
+confidence bound); best-F1 thresholds, used for the F1 figures and the reconciler's judge,
+from out-of-fold predictions (:mod:`kubesift.learn.calibrate`).
+"""
 
 from __future__ import annotations
 
@@ -27,9 +38,20 @@ from kubesift.learn.evaluate import (
     label_metrics,
     precision_coverage,
 )
+from kubesift.learn.forward import (
+    CONFIDENCE,
+    Calibration,
+    calibrate,
+    forward_blocks,
+    forward_scores,
+)
 from kubesift.learn.models import DEFAULT_MODEL, make_model
 
 REFERENCE_SPLIT = "release:1.30..1.33"
+
+#: How acting thresholds are chosen: forward in time with a confidence bound (default),
+#: or the earlier whole-period out-of-fold point estimate (kept for comparison).
+CALIBRATIONS = ("forward", "out-of-fold")
 
 #: How the ``best_f1`` rule decides, as written into metrics.json and the model card.
 F1_DECODE = (
@@ -47,10 +69,12 @@ class TrainSpec:
     families: tuple[str, ...] = ()
     model: str = DEFAULT_MODEL
     params: dict[str, Any] = field(default_factory=dict)
-    split: str = REFERENCE_SPLIT
+    split: str | None = REFERENCE_SPLIT  # None: a production fit on every labelled example
     target_precision: float = 0.9
     folds: int = 5
     compare: tuple[str, ...] = ("seed-mlp", "majority")
+    calibration: str = "forward"
+    confidence: float = CONFIDENCE
 
 
 @dataclass
@@ -66,6 +90,25 @@ class Trained:
     data_hash: str
     curves: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     f1_caps: dict[str, int] = field(default_factory=dict)
+    fit: str = "evaluation"  # or "production"
+    evaluation: Trained | None = None  # a production fit's evaluation run
+    fitted: Fitted | None = field(default=None, repr=False)
+
+
+@dataclass
+class Fitted:
+    """A model fitted on ``tr`` with everything its thresholds were read from."""
+
+    model: Any
+    tr: Targets
+    oof: np.ndarray  # out-of-fold scores of the training items
+    fwd: np.ndarray  # forward scores (NaN where an item is not in a forward block)
+    blocks: np.ndarray
+    act: list[float | None]
+    best: list[float | None]
+    caps: dict[str, int]
+    calibration: list[Calibration] | None
+    seconds: float
 
 
 def groups(spec: TrainSpec, labels: Sequence[str]) -> dict[str, list[int]]:
@@ -77,27 +120,77 @@ def groups(spec: TrainSpec, labels: Sequence[str]) -> dict[str, list[int]]:
 
 
 def train(dataset: Dataset, spec: TrainSpec) -> Trained:
-    """Split, fit, calibrate on out-of-fold training predictions, evaluate, compare."""
+    """The evaluation run when ``spec.split`` is set, else a production fit on everything."""
+    return evaluation_run(dataset, spec) if spec.split else production_fit(dataset, spec)
+
+
+def fit_and_calibrate(train_set: Dataset, spec: TrainSpec) -> Fitted:
+    """Fit on ``train_set``; acting thresholds per ``spec.calibration``, best-F1 out of fold."""
     if not spec.labels and not spec.families:
         raise UserError("nothing to train: give --label or --family")
-    train_set, test_set = temporal_split(dataset, spec.split)
+    if spec.calibration not in CALIBRATIONS:
+        raise UserError(f"unknown calibration {spec.calibration!r} ({', '.join(CALIBRATIONS)})")
     tr = targets(train_set, spec.labels, spec.families)
-    te = align(targets(test_set, tr.labels), test_set, spec)
     X = train_set.inputs()
     start = time.perf_counter()
     n_tasks = len(dict.fromkeys(spec.labels))
     model = make_model(spec.model, n_tasks, **spec.params).fit(X, tr.y, tr.known)
     oof = out_of_fold(model, X, tr.y, tr.known, fold_ids(train_set, spec.folds))
-    act, best = thresholds_for(tr.y, tr.known, oof, spec.target_precision)
+    blocks = forward_blocks(train_set, spec.folds)
+    fwd = forward_scores(model, X, tr.y, tr.known, blocks)
+    act, cal = acting_thresholds(spec, tr, oof, fwd, blocks, spec.target_precision)
+    best = thresholds_for(tr.y, tr.known, oof, spec.target_precision)[1]
     caps = f1_caps(spec, tr, oof, best)
-    fit_seconds = time.perf_counter() - start
+    return Fitted(model, tr, oof, fwd, blocks, act, best, caps, cal, time.perf_counter() - start)
+
+
+def acting_thresholds(
+    spec: TrainSpec,
+    tr: Targets,
+    oof: np.ndarray,
+    fwd: np.ndarray,
+    blocks: np.ndarray,
+    target: float,
+) -> tuple[list[float | None], list[Calibration] | None]:
+    """Thresholds for ``target`` precision by ``spec.calibration`` (None = abstain)."""
+    if spec.calibration == "out-of-fold":
+        return thresholds_for(tr.y, tr.known, oof, target)[0], None
+    cal = calibrate(tr.labels, tr.y, tr.known, fwd, target, spec.confidence, blocks)
+    return [c.threshold for c in cal], cal
+
+
+def calibration_report(spec: TrainSpec, fitted: Fitted) -> dict[str, Any]:
+    """What metrics.json and the card say about the acting thresholds."""
+    blocks = fitted.blocks
+    report: dict[str, Any] = {
+        "method": spec.calibration,
+        "target_precision": spec.target_precision,
+        "forward_blocks": {int(b): int((blocks == b).sum()) for b in np.unique(blocks) if b > 0},
+    }
+    if fitted.calibration is not None:
+        report["confidence"] = spec.confidence
+        report["labels"] = {c.label: c.as_dict() for c in fitted.calibration}
+    report["abstains"] = [n for n, t in zip(fitted.tr.labels, fitted.act, strict=True) if t is None]
+    return report
+
+
+def evaluation_run(dataset: Dataset, spec: TrainSpec) -> Trained:
+    """Split, fit and calibrate on the training side, evaluate on the test side, compare."""
+    if not spec.split:
+        raise UserError("an evaluation run needs a split (release:… or created:…)")
+    train_set, test_set = temporal_split(dataset, spec.split)
+    fitted = fit_and_calibrate(train_set, spec)
+    tr, model, act, best, caps = fitted.tr, fitted.model, fitted.act, fitted.best, fitted.caps
+    te = align(targets(test_set, tr.labels), test_set, spec)
     scores = model.predict_proba(test_set.inputs())
     metrics: dict[str, Any] = {
+        "fit": "evaluation",
         "split": spec.split,
         "train_items": len(train_set),
         "test_items": len(test_set),
         "target_precision": spec.target_precision,
-        "fit_seconds": round(fit_seconds, 2),
+        "fit_seconds": round(fitted.seconds, 2),
+        "calibration": calibration_report(spec, fitted),
         "f1_decode": {"rule": F1_DECODE, "caps": caps},
         "models": {spec.model: evaluate(spec, tr.labels, te, scores, act, best, caps)},
     }
@@ -108,7 +201,55 @@ def train(dataset: Dataset, spec: TrainSpec) -> Trained:
         name: (te.y[te.known[:, j], j], scores[te.known[:, j], j])
         for j, name in enumerate(tr.labels)
     }
-    return Trained(spec, model, tr.labels, act, best, metrics, dataset.data_hash(), curves, caps)
+    return Trained(
+        spec,
+        model,
+        tr.labels,
+        act,
+        best,
+        metrics,
+        dataset.data_hash(),
+        curves,
+        caps,
+        fitted=fitted,
+    )
+
+
+def production_fit(dataset: Dataset, spec: TrainSpec, evaluation: Trained | None = None) -> Trained:
+    """The deployed model: every labelled example, thresholds from forward folds over all
+    of it. ``evaluation`` (the same recipe's :func:`evaluation_run`) supplies the figures."""
+    fitted = fit_and_calibrate(dataset, spec)
+    base = dict(evaluation.metrics) if evaluation is not None else {"models": {}}
+    metrics = {
+        **base,
+        "fit": "production",
+        "production": {
+            "train_items": len(dataset),
+            "fit_seconds": round(fitted.seconds, 2),
+            "evaluated_by": evaluation.spec.split if evaluation is not None else None,
+        },
+        "calibration": calibration_report(spec, fitted),
+        "evaluation_calibration": base.get("calibration"),
+    }
+    metrics.setdefault("split", None)
+    metrics.setdefault("train_items", len(dataset))
+    metrics.setdefault("test_items", 0)
+    metrics.setdefault("target_precision", spec.target_precision)
+    metrics.setdefault("fit_seconds", round(fitted.seconds, 2))
+    return Trained(
+        spec,
+        fitted.model,
+        fitted.tr.labels,
+        fitted.act,
+        fitted.best,
+        metrics,
+        dataset.data_hash(),
+        evaluation.curves if evaluation is not None else {},
+        fitted.caps,
+        fit="production",
+        evaluation=evaluation,
+        fitted=fitted,
+    )
 
 
 def f1_caps(

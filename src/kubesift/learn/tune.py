@@ -48,7 +48,8 @@ def tune(dataset: Dataset, spec: TrainSpec, budget: float, seed: int = 0) -> dic
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    train_set, _test = temporal_split(dataset, spec.split)  # the test slice is dropped here
+    # The test slice is dropped here; a production fit (no split) searches on everything.
+    train_set = temporal_split(dataset, spec.split)[0] if spec.split else dataset
     tr = targets(train_set, spec.labels, spec.families)
     X, folds = train_set.inputs(), fold_ids(train_set, spec.folds)
     trials: list[dict[str, Any]] = []

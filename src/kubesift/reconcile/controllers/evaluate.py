@@ -22,8 +22,8 @@ def evaluate(ctx: Context) -> list[Decision]:
     dataset = ctx.dataset()
     split = judge.later_split(str(cand.metadata["split"]), prod.metadata.get("split"))
     ctx.note(f"evaluate: {ref} against {registry.ref(prod)} on the slice {split}")
-    c = judge.slice_scores(dataset, split, registry.load_model(cand), cand.metadata)
-    p = judge.slice_scores(dataset, split, registry.load_model(prod), prod.metadata)
+    c = judge.slice_scores(dataset, split, *registry.judged_model(cand))
+    p = judge.slice_scores(dataset, split, *registry.judged_model(prod))
     verdict = policy.compare(c, p, ctx.desired.promotion)
     details = {
         "split": split,
