@@ -34,6 +34,11 @@ class Settings:
     def models_dir(self) -> Path:
         return self.home / "models"
 
+    def models_dir_for(self, source: str) -> Path:
+        """Where models of a dataset source live: release notes in ``models/``, models of
+        issues' and PRs' own text in ``models-items/`` (each with its own production)."""
+        return self.models_dir if source == "release-notes" else self.home / f"models-{source}"
+
     @property
     def ci_variants(self) -> Path | None:
         """The CI variant rules file (``[ci] variants`` in kubesift.toml), if set."""

@@ -52,6 +52,33 @@ def test_train_predict_models(engine: Engine, home: Path, tmp_path: Path) -> Non
     assert "sha256 does not match" in broken.stderr and "Traceback" not in broken.stderr
 
 
+def test_production_fit_on_every_note_with_forward_thresholds(engine: Engine, home: Path) -> None:
+    args = ("train", "--label", "kind/bug", "--family", "sig", "--no-compare")
+    evaluation = run_cli(*args, "--split", "release:1.29", "--json")
+    production = run_cli(*args, "--split", "release:1.29", "--production")
+    assert evaluation.returncode == 0 and production.returncode == 0, production.stderr
+    assert "production fit" in production.stdout and "promises precision" in production.stdout
+    ev = json.loads(evaluation.stdout)
+    versions = sorted((home / "models" / "sift-linear").iterdir())
+    meta = json.loads((versions[-1] / "metadata.json").read_text())
+    metrics = json.loads((versions[-1] / "metrics.json").read_text())
+    assert ev["model"]["fit"] == "evaluation" and meta["fit"] == "production"
+    # The evaluation run trains before 1.29; the production fit on all 240 notes.
+    assert ev["metrics"]["train_items"] < 240 == metrics["production"]["train_items"]
+    assert metrics["calibration"]["method"] == "forward"
+    assert metrics["test_items"] == ev["metrics"]["test_items"] > 0  # the evaluation's figures
+    assert meta["evaluation"]["split"] == "release:1.29"
+    assert (versions[-1] / "evaluation.skops").is_file()
+    card = (versions[-1] / "card.md").read_text()
+    assert "Fit: **production**, on all 240 examples" in card
+    assert "Abstains (never acted on" in card and "promised precision" in card
+    abstains = metrics["calibration"]["abstains"]
+    for name, threshold in zip(meta["labels"], meta["thresholds"], strict=True):
+        assert (threshold is None) == (name in abstains)
+    listed = run_cli("models", "list")
+    assert "production" in listed.stdout and "evaluation" in listed.stdout
+
+
 def test_user_mistakes_exit_2(engine: Engine) -> None:
     assert run_cli("predict", "x").returncode == 2  # nothing trained yet
     assert run_cli("train", "--split", "random").returncode == 2

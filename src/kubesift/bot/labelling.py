@@ -21,18 +21,20 @@ from kubesift.learn.features import clip_item
 def model_input(target: events.Target) -> dict[str, Any] | None:
     """What the model reads: a PR's release note (None when it is NONE), else title and
     body, cut to what features read (a 20 MB body is not worth scoring in full)."""
-    text = f"{target.title}\n\n{target.body}".strip()
+    text, source = target.body.strip(), "text"
+    title: str | None = target.title
     if target.kind == "pr":
         note = extract_release_note(target.body)
         if note.status == "none":
             return None
         if note.status == "note" and note.text:
-            text = note.text
+            text, source, title = note.text, "release-note", None
     item = {
         "text": text or target.title or "(empty)",
-        "title": target.title,
+        "title": title,
         "author": target.author,
         "kind": target.kind,
+        "input": source,
     }
     return clip_item(item)
 
@@ -58,7 +60,7 @@ def label_item(ctx: JobContext, target: events.Target) -> Outcome:
     if not dry and decided.add:
         gh.add_labels(target.repo, target.number, list(decided.add))
     if talk and not dry:
-        body = comments.render(decided, target.author, model=scored.model, ci=ci)
+        body = comments.render(decided, target.author, model=scored.described(), ci=ci)
         comments.sync_comment(gh, target.repo, target.number, body, identities)
 
     def record(conn: Connection) -> None:

@@ -20,6 +20,18 @@ class Scored:
     labels: list[str]  # above their calibrated thresholds
     words: dict[str, list[str]] = field(default_factory=dict)
     model: str = ""
+    source: str = ""  # what the model was trained on: "release-notes" or "items"
+
+    def described(self) -> str:
+        """The model and what it was trained on, as the bot's comment names it."""
+        what = TRAINED_ON.get(self.source)
+        return f"{self.model} ({what})" if what and self.model else self.model
+
+
+TRAINED_ON = {
+    "release-notes": "trained on release notes",
+    "items": "trained on issues' and PRs' title and body",
+}
 
 
 class Model(Protocol):
@@ -32,9 +44,12 @@ class LocalModel:
     reaches a running bot without a restart; the item ``key`` picks the model, and the
     decision records which)."""
 
-    def __init__(self, models_dir: Path, check_every: float = 2.0) -> None:
+    def __init__(
+        self, models_dir: Path, check_every: float = 2.0, source: str = "release-notes"
+    ) -> None:
         from kubesift.learn.pointer import ModelFollower
 
+        self.source = source
         self.follower = ModelFollower(models_dir, check_every=check_every)
         self.follower.current()  # fail at start, not on the first delivery
 
@@ -42,13 +57,30 @@ class LocalModel:
         chosen = self.follower.pick(key)
         p = chosen.predictor.predict([item], explain=5)[0]
         words = {n: [str(w) for w, _ in pairs] for n, pairs in p.explanation.items()}
-        return Scored(p.scores, p.labels, words, chosen.ref)
+        return Scored(p.scores, p.labels, words, chosen.ref, self.source)
+
+
+class ByKind:
+    """The model whose training source matches the item: the items model (issues' and
+    PRs' own text) for issues and for PRs scored on their text, the release-note model for
+    PRs scored on their release note. Without an items model, everything goes to
+    ``notes``."""
+
+    def __init__(self, notes: Model, items: Model | None) -> None:
+        self.notes = notes
+        self.items = items
+
+    def score(self, item: Mapping[str, Any], key: str | None = None) -> Scored:
+        on_text = item.get("kind") == "issue" or item.get("input") != "release-note"
+        model = self.items if on_text and self.items is not None else self.notes
+        return model.score(item, key)
 
 
 class RemoteModel:
     """A KServe V1 endpoint: ``{"instances": [item]}`` → ``{"predictions": [{labels, scores}]}``."""
 
-    def __init__(self, url: str, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, timeout: float = 30.0, source: str = "") -> None:
+        self.source = source
         url = url.rstrip("/")
         self.url = url if ":predict" in url else f"{url}/v1/models/{DEFAULT_NAME}:predict"
         self.http = httpx.Client(timeout=timeout)
@@ -70,4 +102,4 @@ class RemoteModel:
             raise ModelServerError(
                 f"model server at {self.url} sent no V1 predictions: {response.text[:200]}"
             ) from exc
-        return Scored(scores, labels, {}, self.url)
+        return Scored(scores, labels, {}, self.url, self.source)

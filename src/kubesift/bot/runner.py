@@ -12,12 +12,13 @@ from sqlalchemy.engine import Engine
 
 from kubesift import asgi
 from kubesift.bot.gh import GitHubPool
-from kubesift.bot.model import LocalModel, Model, RemoteModel
+from kubesift.bot.model import ByKind, LocalModel, Model, RemoteModel
 from kubesift.bot.signature import Secrets, parse_secrets
 from kubesift.bot.worker import BotOptions, Worker
 from kubesift.errors import UserError
 from kubesift.github.auth import auth_from
 from kubesift.github.client import GitHubClient
+from kubesift.learn import registry
 
 log = logging.getLogger("kubesift.bot")
 
@@ -56,8 +57,23 @@ def github_pool(env: Mapping[str, str], cfg: GitHubConfig, *, max_retries: int =
     return GitHubPool(factory, None if key else auth, app_id=app_id if key else None, app_key=key)
 
 
-def load_model(models_dir: Path, model_url: str | None) -> Model:
-    return RemoteModel(model_url) if model_url else LocalModel(models_dir)
+def load_model(
+    models_dir: Path,
+    model_url: str | None,
+    items_dir: Path | None = None,
+    items_url: str | None = None,
+) -> Model:
+    """The release-note model, plus the items model for issues when one is trained (in
+    ``items_dir``) or served (``items_url``): :class:`ByKind` picks per item."""
+    notes: Model = (
+        RemoteModel(model_url, source="release-notes") if model_url else LocalModel(models_dir)
+    )
+    items: Model | None = None
+    if items_url:
+        items = RemoteModel(items_url, source="items")
+    elif items_dir is not None and registry.list_versions(items_dir):
+        items = LocalModel(items_dir, source="items")
+    return ByKind(notes, items) if items is not None else notes
 
 
 def start_workers(worker: Worker, count: int, stop: threading.Event) -> list[threading.Thread]:

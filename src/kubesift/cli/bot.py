@@ -44,6 +44,13 @@ def _worker_options(fn: FC) -> FC:
             help="A `kubesift serve` URL (KServe V1) instead of the in-process production model.",
         ),
         click.option(
+            "--items-model-url",
+            default=None,
+            metavar="URL",
+            help="A `kubesift serve --source items` URL for issues (default: the in-process "
+            "items model when one is trained, else the release-note model).",
+        ),
+        click.option(
             "--workers",
             default=1,
             show_default=True,
@@ -94,7 +101,9 @@ def _worker(kw: dict[str, Any]) -> Any:
         lease_seconds=kw["lease_seconds"],
         retry_delay=kw["retry_delay"],
     )
-    model = runner.load_model(cfg.models_dir, kw["model_url"])
+    model = runner.load_model(
+        cfg.models_dir, kw["model_url"], cfg.models_dir_for("items"), kw["items_model_url"]
+    )
     return Worker(store(cfg), pool, model, options)
 
 

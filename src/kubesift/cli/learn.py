@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,20 @@ NEGATIVE_TEST_TEXT = (
     help="Release notes, or the exported issues' and PRs' title and body (use created: splits).",
 )
 @click.option("--target-precision", default=0.9, show_default=True, type=float)
+@click.option(
+    "--production",
+    is_flag=True,
+    help="Save the production fit on every labelled example (after an evaluation run on "
+    "--split, whose figures it carries).",
+)
+@click.option(
+    "--calibration",
+    type=click.Choice(["forward", "out-of-fold"]),
+    default="forward",
+    show_default=True,
+    help="How acting thresholds are chosen (out-of-fold: the earlier method, for comparison).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the version and its metrics as JSON.")
 @click.option("--no-compare", is_flag=True, help="Skip the seed-mlp and majority comparison.")
 @click.option("--tune", is_flag=True, help="Search hyperparameters (Optuna) first.")
 @click.option("--budget", default=120.0, show_default=True, type=float, help="Seconds for --tune.")
@@ -57,27 +72,36 @@ def train_command(
     split: str | None,
     source: str,
     target_precision: float,
+    production: bool,
+    calibration: str,
+    as_json: bool,
     no_compare: bool,
     tune: bool,
     budget: float,
 ) -> None:
-    """Train a label model on the store's release notes, evaluate it on a temporal
-    split beside seed-mlp and the majority class, and save it as a new version.
+    """Train a label model on the store's release notes (or, with --source items, the
+    exported issues and PRs), evaluate it on a temporal split beside seed-mlp and the
+    majority class, and save it as a new version.
 
     \b
-    Thresholds reach --target-precision on out-of-fold predictions of the
-    training period; a label that cannot is never predicted. --tune searches the
-    model's hyperparameters on the training period within --budget seconds.
+    A label acts only above the lowest threshold whose 95 % lower bound on precision
+    reaches --target-precision on forward folds (the newest training items, each
+    scored by a model of what came before); a label that cannot is never acted on.
+    --production saves the model to deploy: the same recipe fitted on every labelled
+    example, its thresholds from forward folds over all of it, with the evaluation
+    run's figures. --tune searches the hyperparameters within --budget seconds.
 
     \b
     Example:
       kubesift train --label kind/bug --family kind --family sig
+      kubesift train --label kind/bug --family kind --family sig --production
+      kubesift train --source items --family kind --split created:2025-06-01 --production
       kubesift train --family sig --tune --budget 300
     """
     from kubesift.learn.dataset import load_dataset
     from kubesift.learn.models import DEFAULT_MODEL
     from kubesift.learn.service import train_and_save
-    from kubesift.learn.train import REFERENCE_SPLIT, TrainSpec
+    from kubesift.learn.train import TrainSpec
 
     if not 0 < target_precision < 1:
         raise UserError("--target-precision must be between 0 and 1")
@@ -85,20 +109,61 @@ def train_command(
         labels=labels or (() if families else ("kind/bug",)),
         families=families,
         model=model or DEFAULT_MODEL,
-        split=split or REFERENCE_SPLIT,
+        split=split,
         target_precision=target_precision,
         compare=() if no_compare else ("seed-mlp", "majority"),
+        calibration=calibration,
     )
     cfg = settings()
     if budget <= 0:
         raise UserError("--budget must be a positive number of seconds")
     dataset = load_dataset(store(cfg), source)
-    version = train_and_save(cfg.models_dir, dataset, spec, budget=budget if tune else None)
+    if spec.split is None:
+        spec = replace(spec, split=default_split(dataset))
+    version = train_and_save(
+        cfg.models_dir_for(source),
+        dataset,
+        spec,
+        budget=budget if tune else None,
+        production=production,
+    )
     metrics = json.loads((version.path / "metrics.json").read_text())
+    if as_json:
+        click.echo(json.dumps({"model": version.metadata, "metrics": metrics}, default=str))
+        return
     if tune:
         print_tuning(json.loads((version.path / "tuning.json").read_text()))
     print_summary(metrics)
-    Console().print(f"Saved {version.name}/{version.version} in {version.path}")
+    print_promises(metrics)
+    what = "production fit" if production else "evaluation run"
+    Console().print(f"Saved {version.name}/{version.version} ({what}) in {version.path}")
+
+
+def default_split(dataset: Any) -> str:
+    """The reference split for release notes; the newest fifth by creation time for items."""
+    from kubesift.learn.train import REFERENCE_SPLIT
+    from kubesift.reconcile.judge import newest_split
+
+    return REFERENCE_SPLIT if dataset.source == "release-notes" else newest_split(dataset, 0.2)
+
+
+def print_promises(metrics: dict[str, Any]) -> None:
+    """One line per acting label: its threshold and the precision it promises."""
+    cal = metrics.get("calibration") or {}
+    console = Console(width=140)
+    for name, c in (cal.get("labels") or {}).items():
+        if c.get("threshold") is not None:
+            low, high = c["interval"]
+            console.print(
+                f"acts on {name} at {c['threshold']:.3f}: promises precision "
+                f"{c['expected_precision']:.3f} [{low:.3f}, {high:.3f}] (forward recall "
+                f"{c['recall']:.3f})"
+            )
+    if cal.get("abstains"):
+        console.print(
+            f"abstains on {len(cal['abstains'])} labels that cannot reach "
+            f"{cal.get('target_precision')}: {', '.join(cal['abstains'])}"
+        )
 
 
 def print_tuning(search: dict[str, Any]) -> None:
@@ -123,6 +188,15 @@ def print_summary(metrics: dict[str, Any]) -> None:
     Console(width=140).print(table)
 
 
+SOURCE_OPTION = click.option(
+    "--source",
+    type=click.Choice(["release-notes", "items"]),
+    default="release-notes",
+    show_default=True,
+    help="Models of release notes, or of issues' and PRs' title and body.",
+)
+
+
 @click.command("predict")
 @click.argument("text", required=False)
 @click.option("--input", "input_path", type=click.Path(dir_okay=False, path_type=Path))
@@ -131,6 +205,7 @@ def print_summary(metrics: dict[str, Any]) -> None:
 @click.option("--test", "smoke", is_flag=True, help="The original project's two test notes.")
 @click.option("--model", "name", default=None, help="Model name (default: production).")
 @click.option("--version", "version", default=None, help="Model version.")
+@SOURCE_OPTION
 def predict_command(
     text: str | None,
     input_path: Path | None,
@@ -139,6 +214,7 @@ def predict_command(
     smoke: bool,
     name: str | None,
     version: str | None,
+    source: str,
 ) -> None:
     """Predict labels with the production model (the latest trained unless one was
     promoted): one TEXT, a JSONL file (--input/--output), or --test.
@@ -153,7 +229,7 @@ def predict_command(
 
     if sum(bool(x) for x in (text, input_path, smoke)) != 1:
         raise UserError("give exactly one of TEXT, --input FILE or --test")
-    predictor = Predictor.load(settings().models_dir, name, version)
+    predictor = Predictor.load(settings().models_dir_for(source), name, version)
     if smoke:
         _smoke(predictor)
     elif input_path is not None:
@@ -205,18 +281,19 @@ def models_group() -> None:
 
 
 @models_group.command("list")
-def models_list() -> None:
+@SOURCE_OPTION
+def models_list(source: str) -> None:
     """Every saved version; the production one is marked."""
     from kubesift.learn import registry
 
-    models_dir = settings().models_dir
+    models_dir = settings().models_dir_for(source)
     versions = registry.list_versions(models_dir)
     if not versions:
         click.echo("No models yet; run `kubesift train`.")
         return
     prod = registry.production(models_dir, versions)
     table = Table()
-    for column in ("", "name", "version", "created", "labels"):
+    for column in ("", "name", "version", "created", "fit", "labels"):
         table.add_column(column)
     for v in versions:
         mark = "*" if (v.name, v.version) == (prod.name, prod.version) else ""
@@ -225,6 +302,7 @@ def models_list() -> None:
             v.name,
             v.version,
             v.metadata.get("created", ""),
+            str(v.metadata.get("fit", "evaluation")),
             str(len(v.metadata.get("labels", []))),
         )
     Console(width=140).print(table)
@@ -233,11 +311,12 @@ def models_list() -> None:
 @models_group.command("show")
 @click.argument("name", required=False)
 @click.argument("version", required=False)
-def models_show(name: str | None, version: str | None) -> None:
+@SOURCE_OPTION
+def models_show(name: str | None, version: str | None, source: str) -> None:
     """Metadata and evaluation of a version (default: production)."""
     from kubesift.learn import registry
 
-    found = registry.find(settings().models_dir, name, version)
+    found = registry.find(settings().models_dir_for(source), name, version)
     registry.verify(found)
     meta = {k: v for k, v in found.metadata.items() if k != "params"}
     click.echo(json.dumps(meta, indent=2))
@@ -247,9 +326,10 @@ def models_show(name: str | None, version: str | None) -> None:
 @models_group.command("promote")
 @click.argument("name")
 @click.argument("version")
-def models_promote(name: str, version: str) -> None:
+@SOURCE_OPTION
+def models_promote(name: str, version: str, source: str) -> None:
     """Make NAME/VERSION the production model."""
     from kubesift.learn import registry
 
-    found = registry.promote(settings().models_dir, name, version)
+    found = registry.promote(settings().models_dir_for(source), name, version)
     click.echo(f"Promoted {found.name}/{found.version} to production.")

@@ -166,7 +166,7 @@ def _one_pass(
     engine = open_store(cfg)
     ctx = Context(
         engine,
-        cfg.models_dir,
+        cfg.models_dir_for(desired.source),
         desired,
         export=_exporter(engine, cfg, max_wait, desired.events, console),
         note=lambda msg: console.print(msg, style="dim"),
@@ -207,7 +207,7 @@ def status_command(config: Path | None, runs: int, as_json: bool) -> None:
 
     cfg = _settings(config)
     desired = desired_from(cfg.extra)
-    info = gather(open_store(cfg), cfg.models_dir, desired, runs)
+    info = gather(open_store(cfg), cfg.models_dir_for(desired.source), desired, runs)
     if as_json:
         click.echo(json.dumps(info, indent=2, default=str))
         return

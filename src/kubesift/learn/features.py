@@ -12,6 +12,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
+from kubesift.learn.itemtext import clean_body
+
 Item = Mapping[str, Any]
 
 _URL = re.compile(r"https?://\S+")
@@ -34,9 +36,10 @@ def clip_item(item: Item) -> dict[str, Any]:
 
 
 def item_text(item: Item) -> str:
-    """The text a model reads: the title (if any) and the text, each cut to its limit."""
+    """The text a model reads: the title (if any) and the text, each cut to its limit, with
+    an issue's or PR's template and slash commands cleaned (:func:`clean_body`)."""
     title = str(item.get("title") or "")[:MAX_TITLE_CHARS]
-    text = str(item.get("text") or "")[:MAX_TEXT_CHARS]
+    text = clean_body(str(item.get("text") or "")[:MAX_TEXT_CHARS])
     return f"{title}\n{text}" if title else text
 
 

@@ -84,8 +84,14 @@ def _train(
         f"train: {plan.reason}; training {ctx.desired.model} on {len(dataset):,} examples "
         f"(evaluation slice {split})"
     )
+    # Both named steps: the evaluation run (judged on the slice after `split`), then the
+    # production fit on everything, which is what a promotion deploys.
     version = train_and_save(
-        ctx.models_dir, dataset, _spec(ctx.desired, split), extra={"reconcile": {"split": split}}
+        ctx.models_dir,
+        dataset,
+        _spec(ctx.desired, split),
+        extra={"reconcile": {"split": split}},
+        production=True,
     )
     ref = registry.ref(version)
     figures = {
@@ -93,6 +99,8 @@ def _train(
         "examples": len(dataset),
         "labelled": labelled,
         "fit_seconds": version.metadata.get("fit_seconds"),
+        "fit": version.metadata.get("fit"),
+        "abstains": sum(t is None for t in version.metadata.get("thresholds", [])),
     }
     out.append(Decision("train", "trained", plan.reason, ref, figures))
     if plan.first_model:
