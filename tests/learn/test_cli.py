@@ -112,8 +112,10 @@ def test_train_on_exported_issues_and_prs(home: Path, github: GitHubFixture) -> 
         "--split", f"created:{boundary}", "--no-compare",
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
-    meta = json.loads(next((home / "models").glob("*/*/metadata.json")).read_text())
+    assert not (home / "models").exists()  # items models have their own registry
+    meta = json.loads(next((home / "models-items").glob("*/*/metadata.json")).read_text())
     assert meta["source"] == "items" and meta["examples"] > len(created) * 0.9
+    assert set(meta["thresholds_by_kind"]) == {"issue", "pr"}  # each kind its own promise
     assert meta["split"] == f"created:{boundary}" and "kind/bug" in meta["labels"]
     wrong = run_cli("train", "--source", "items", "--split", "release:1.30")
     assert wrong.returncode == 2 and "split" in wrong.stderr

@@ -102,3 +102,15 @@ def test_the_bound_needs_evidence_not_only_a_perfect_record() -> None:
     scores = np.linspace(1, 0, 80)
     cal = calibrate_label("x", y, scores, TARGET)
     assert cal.threshold is not None and cal.predicted >= 28  # 0.95**(1/n) ≥ 0.9 from n = 29
+
+
+def test_each_item_kind_acts_with_its_own_thresholds() -> None:
+    from kubesift.learn.models import make_model
+    from kubesift.learn.predictor import Predictor
+
+    model = make_model("majority").fit([{"text": "a"}] * 4, np.array([[1], [0], [1], [0]]))
+    meta = {"labels": ["kind/bug"], "thresholds": [0.4], "thresholds_by_kind": {"issue": [None]}}
+    predictor = Predictor(model, meta)
+    pr, issue = predictor.predict([{"text": "x", "kind": "pr"}, {"text": "x", "kind": "issue"}])
+    assert pr.scores == issue.scores == {"kind/bug": 0.5}
+    assert pr.labels == ["kind/bug"] and issue.labels == []  # issues abstain on kind/bug

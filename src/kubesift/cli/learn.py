@@ -202,6 +202,13 @@ SOURCE_OPTION = click.option(
 @click.option("--input", "input_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--output", "output_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--author", default=None, help="The author of TEXT.")
+@click.option(
+    "--kind",
+    type=click.Choice(["pr", "issue"]),
+    default="pr",
+    show_default=True,
+    help="What TEXT is: an items model acts on each kind with its own thresholds.",
+)
 @click.option("--test", "smoke", is_flag=True, help="The original project's two test notes.")
 @click.option("--model", "name", default=None, help="Model name (default: production).")
 @click.option("--version", "version", default=None, help="Model version.")
@@ -211,6 +218,7 @@ def predict_command(
     input_path: Path | None,
     output_path: Path | None,
     author: str | None,
+    kind: str,
     smoke: bool,
     name: str | None,
     version: str | None,
@@ -235,7 +243,7 @@ def predict_command(
     elif input_path is not None:
         _batch(predictor, input_path, output_path)
     else:
-        result = predictor.predict([{"text": text, "author": author}])[0]
+        result = predictor.predict([{"text": text, "author": author, "kind": kind}])[0]
         click.echo(json.dumps(result.as_dict(), indent=2))
 
 

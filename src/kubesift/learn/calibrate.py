@@ -93,23 +93,56 @@ def thresholds_for(
     return act, best
 
 
+Thresholds = Sequence[float | None] | np.ndarray
+
+
+def kind_thresholds(
+    kinds: Sequence[str],
+    default: Sequence[float | None],
+    by_kind: dict[str, list[float | None]] | None,
+) -> np.ndarray:
+    """An n × L threshold matrix: each item's own kind's thresholds (``by_kind``), else
+    ``default``; None (abstain) as +inf."""
+    base = np.array([np.inf if v is None else v for v in default], dtype=np.float64)
+    rows = {
+        k: np.array([np.inf if v is None else v for v in t], dtype=np.float64)
+        for k, t in (by_kind or {}).items()
+    }
+    if not kinds:
+        return np.empty((0, len(base)), dtype=np.float64)
+    return np.vstack([rows.get(k, base) for k in kinds])
+
+
+def columns(thresholds: Thresholds, cols: Sequence[int]) -> Thresholds:
+    """``thresholds`` for ``cols``: a list's entries, or a matrix's columns."""
+    if isinstance(thresholds, np.ndarray):
+        return thresholds[:, list(cols)]
+    return [thresholds[c] for c in cols]
+
+
 def decide(
     scores: np.ndarray,
-    thresholds: Sequence[float | None],
+    thresholds: Thresholds,
     limits: tuple[int, int] | None = None,
 ) -> np.ndarray:
     """0/1 decisions: score ≥ threshold (None = never), then the family's limits.
+
+    ``thresholds`` is one per label, or an n × L matrix (per item: :func:`kind_thresholds`).
 
     With limits (at least, at most), only the ``at most`` labels with the largest
     margin over their thresholds are kept, and when ``at least`` is 1 an item with
     none gets its best label among those that can be predicted at all.
     """
-    t = np.array([np.inf if v is None else v for v in thresholds], dtype=np.float64)
+    if isinstance(thresholds, np.ndarray) and thresholds.ndim == 2:
+        t = thresholds.astype(np.float64)
+    else:
+        t = np.array([np.inf if v is None else v for v in thresholds], dtype=np.float64)
     out = (scores >= t).astype(np.int8)
     if limits is None:
         return out
     least, most = limits
     margin = np.where(np.isfinite(t), scores - np.where(np.isfinite(t), t, 0), -np.inf)
+    margin = np.broadcast_to(margin, scores.shape)
     for i in range(len(scores)):
         on = np.flatnonzero(out[i])
         if len(on) > most:

@@ -129,7 +129,15 @@ def _calibration_facts(cal: dict[str, Any]) -> list[str]:
         for name in cal.get("abstains", [])
     ]
     never = ", ".join(abstains) or "none"
-    return [how, f"- Abstains (never acted on; cannot reach {target}): {never}."]
+    facts = [how, f"- Abstains (never acted on; cannot reach {target}): {never}."]
+    for kind, entry in (cal.get("by_kind") or {}).items():
+        acting = [n for n, c in entry["labels"].items() if c.get("threshold") is not None]
+        facts.append(
+            f"- Items of kind `{kind}` act with thresholds calibrated on their kind alone: "
+            f"{len(acting)} labels act ({', '.join(acting) or 'none'}), "
+            f"{len(entry['abstains'])} abstain."
+        )
+    return facts
 
 
 PROMISE_COLUMNS = (

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from kubesift.learn import registry
-from kubesift.learn.calibrate import FAMILY_LIMITS, decide
+from kubesift.learn.calibrate import FAMILY_LIMITS, decide, kind_thresholds
 from kubesift.learn.dataset import INPUT_FIELDS
 from kubesift.learn.features import clip_item
 
@@ -40,6 +40,8 @@ class Predictor:
         self.metadata = dict(metadata)
         self.labels: list[str] = list(metadata["labels"])
         self.thresholds: list[float | None] = list(metadata["thresholds"])
+        #: An items model acts on issues and on PRs each with its own kind's thresholds.
+        self.by_kind: dict[str, list[float | None]] = dict(metadata.get("thresholds_by_kind") or {})
 
     @classmethod
     def load(
@@ -58,7 +60,7 @@ class Predictor:
             return []
         cleaned = [_clean(i) for i in items]
         S = np.asarray(self.model.predict_proba(cleaned))
-        D = self._decide(S)
+        D = self._decide(S, [str(i.get("kind") or "pr") for i in cleaned])
         out = []
         for i, item in enumerate(cleaned):
             chosen = [self.labels[j] for j in np.flatnonzero(D[i])]
@@ -70,12 +72,13 @@ class Predictor:
             out.append(Prediction(scores, chosen, why))
         return out
 
-    def _decide(self, S: np.ndarray) -> np.ndarray:
-        D = decide(S, self.thresholds)
+    def _decide(self, S: np.ndarray, kinds: Sequence[str]) -> np.ndarray:
+        T = kind_thresholds(kinds, self.thresholds, self.by_kind)
+        D = decide(S, T)
         for family, (_least, most) in FAMILY_LIMITS.items():
             cols = [j for j, n in enumerate(self.labels) if n.startswith(f"{family}/")]
             if cols:
-                D[:, cols] = decide(S[:, cols], [self.thresholds[j] for j in cols], (0, most))
+                D[:, cols] = decide(S[:, cols], T[:, cols], (0, most))
         return D
 
 

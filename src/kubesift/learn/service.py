@@ -74,6 +74,7 @@ def save_trained(
         "params": short_params(trained.model),
         "labels": list(trained.labels),
         "thresholds": trained.thresholds,
+        "thresholds_by_kind": trained.fitted.act_by_kind() if trained.fitted else {},
         "f1_thresholds": trained.f1_thresholds,
         "f1_caps": trained.f1_caps,
         "target_precision": trained.spec.target_precision,

@@ -24,9 +24,12 @@ from kubesift.errors import UserError
 from kubesift.learn.calibrate import (
     F1_CAPS,
     FAMILY_LIMITS,
+    Thresholds,
     choose_cap,
+    columns,
     decide,
     fold_ids,
+    kind_thresholds,
     out_of_fold,
     thresholds_for,
     top_decide,
@@ -109,6 +112,10 @@ class Fitted:
     caps: dict[str, int]
     calibration: list[Calibration] | None
     seconds: float
+    by_kind: dict[str, list[Calibration]] = field(default_factory=dict)
+
+    def act_by_kind(self) -> dict[str, list[float | None]]:
+        return {k: [c.threshold for c in cal] for k, cal in self.by_kind.items()}
 
 
 def groups(spec: TrainSpec, labels: Sequence[str]) -> dict[str, list[int]]:
@@ -139,9 +146,30 @@ def fit_and_calibrate(train_set: Dataset, spec: TrainSpec) -> Fitted:
     blocks = forward_blocks(train_set, spec.folds)
     fwd = forward_scores(model, X, tr.y, tr.known, blocks)
     act, cal = acting_thresholds(spec, tr, oof, fwd, blocks, spec.target_precision)
+    by_kind = per_kind(spec, tr, fwd, blocks, [e.kind for e in train_set.examples])
     best = thresholds_for(tr.y, tr.known, oof, spec.target_precision)[1]
     caps = f1_caps(spec, tr, oof, best)
-    return Fitted(model, tr, oof, fwd, blocks, act, best, caps, cal, time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    return Fitted(model, tr, oof, fwd, blocks, act, best, caps, cal, seconds, by_kind)
+
+
+def per_kind(
+    spec: TrainSpec, tr: Targets, fwd: np.ndarray, blocks: np.ndarray, kinds: Sequence[str]
+) -> dict[str, list[Calibration]]:
+    """Forward calibration per item kind when the data mixes issues and PRs: one promise
+    over both would hold for the mix and not for issues alone (their text differs)."""
+    kind = np.asarray(kinds)
+    forward = blocks > 0
+    found = sorted(set(kind[forward].tolist()))
+    if spec.calibration != "forward" or len(found) < 2:
+        return {}
+    out = {}
+    for k in found:
+        known = tr.known & (kind == k)[:, None]
+        out[k] = calibrate(
+            tr.labels, tr.y, known, fwd, spec.target_precision, spec.confidence, blocks
+        )
+    return out
 
 
 def acting_thresholds(
@@ -171,6 +199,14 @@ def calibration_report(spec: TrainSpec, fitted: Fitted) -> dict[str, Any]:
         report["confidence"] = spec.confidence
         report["labels"] = {c.label: c.as_dict() for c in fitted.calibration}
     report["abstains"] = [n for n, t in zip(fitted.tr.labels, fitted.act, strict=True) if t is None]
+    if fitted.by_kind:
+        report["by_kind"] = {
+            k: {
+                "labels": {c.label: c.as_dict() for c in cal},
+                "abstains": [c.label for c in cal if c.threshold is None],
+            }
+            for k, cal in fitted.by_kind.items()
+        }
     return report
 
 
@@ -183,6 +219,10 @@ def evaluation_run(dataset: Dataset, spec: TrainSpec) -> Trained:
     tr, model, act, best, caps = fitted.tr, fitted.model, fitted.act, fitted.best, fitted.caps
     te = align(targets(test_set, tr.labels), test_set, spec)
     scores = model.predict_proba(test_set.inputs())
+    acting: Thresholds = act
+    if fitted.by_kind:
+        kinds = [e.kind for e in test_set.examples]
+        acting = kind_thresholds(kinds, act, fitted.act_by_kind())
     metrics: dict[str, Any] = {
         "fit": "evaluation",
         "split": spec.split,
@@ -192,7 +232,7 @@ def evaluation_run(dataset: Dataset, spec: TrainSpec) -> Trained:
         "fit_seconds": round(fitted.seconds, 2),
         "calibration": calibration_report(spec, fitted),
         "f1_decode": {"rule": F1_DECODE, "caps": caps},
-        "models": {spec.model: evaluate(spec, tr.labels, te, scores, act, best, caps)},
+        "models": {spec.model: evaluate(spec, tr.labels, te, scores, acting, best, caps)},
     }
     for other in spec.compare:
         if other != spec.model:
@@ -287,7 +327,7 @@ def evaluate(
     labels: tuple[str, ...],
     te: Targets,
     scores: np.ndarray,
-    act: Sequence[float | None] | None,
+    act: Thresholds | None,
     best: Sequence[float | None] | None,
     caps: dict[str, int] | None = None,
 ) -> dict[str, Any]:
@@ -295,7 +335,7 @@ def evaluate(
 
     For a family, ``best_f1`` is the F1 decode (:func:`top_decide` with ``caps``).
     """
-    rules: dict[str, Sequence[float | None]] = {"at_0.5": [0.5] * len(labels)}
+    rules: dict[str, Thresholds] = {"at_0.5": [0.5] * len(labels)}
     if best is not None:
         rules["best_f1"] = best
     if act is not None:
@@ -312,7 +352,7 @@ def _group_metrics(
     te: Targets,
     scores: np.ndarray,
     cols: list[int],
-    rules: dict[str, Sequence[float | None]],
+    rules: dict[str, Thresholds],
     caps: dict[str, int],
 ) -> dict[str, Any]:
     family = group.removeprefix("family:") if group.startswith("family:") else None
@@ -326,9 +366,10 @@ def _group_metrics(
         if family and rule == "best_f1" and family in caps:
             D = top_decide(S, [thresholds[c] for c in cols], caps[family])
         else:
-            D = decide(S, [thresholds[c] for c in cols], limits)
+            D = decide(S, columns(thresholds, cols), limits)
         entry: dict[str, Any] = {"labels": label_metrics(names, Y, known, S, D)}
-        entry["thresholds"] = {n: thresholds[c] for n, c in zip(names, cols, strict=True)}
+        if not isinstance(thresholds, np.ndarray):  # per item kind: in the calibration report
+            entry["thresholds"] = {n: thresholds[c] for n, c in zip(names, cols, strict=True)}
         if family and rule == "best_f1" and family in caps:
             entry["decode"] = {"top1_plus_thresholds_cap": caps[family]}
         if family:
