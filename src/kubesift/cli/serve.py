@@ -47,6 +47,13 @@ DEFAULT_NAME = "kubernetes-analysis"
     type=click.FloatRange(0.05),
     help="Seconds between checks of the production pointer for a new version.",
 )
+@click.option(
+    "--source",
+    type=click.Choice(["release-notes", "items"]),
+    default="release-notes",
+    show_default=True,
+    help="Serve the release-note models, or the items models (issues' and PRs' text).",
+)
 def serve_command(
     model: str | None,
     port: int,
@@ -54,6 +61,7 @@ def serve_command(
     max_body_bytes: int,
     max_batch: int,
     poll_interval: float,
+    source: str,
 ) -> None:
     """Serve the label model over HTTP with the KServe SDK's model server: KServe V1
     (/v1/models/NAME:predict), the Open Inference Protocol V2 (/v2/...), the original
@@ -68,6 +76,7 @@ def serve_command(
     Examples:
       kubesift serve
       kubesift serve --model sift-linear@20260101T000000000000Z --port 9000
+      kubesift serve --source items --port 8081     # for `kubesift bot --items-model-url`
       curl localhost:8080/v1/models/kubernetes-analysis:predict -d '{"text": "Fix a panic"}'
     """
     import re
@@ -86,7 +95,7 @@ def serve_command(
         raise UserError(f"--model must look like NAME or NAME@VERSION, not {model!r}")
     sift = SiftModel(
         served_name,
-        settings().models_dir,
+        settings().models_dir_for(source),
         spec,
         poll_interval=poll_interval,
         max_batch=max_batch,
