@@ -125,16 +125,20 @@ def test_model_input() -> None:
         ),
     )
     assert isinstance(pr, events.Target)
+    # A PR with a note is scored on the note alone, as the release-note model was trained.
     assert model_input(pr) == {
         "text": "Fix a panic",
-        "title": pr.title,
+        "title": None,
         "author": pr.author,
         "kind": "pr",
+        "input": "release-note",
     }
     none = events.Target("a/b", 1, "pr", "t", "```release-note\nNONE\n```", "u", "u", None)
     assert model_input(none) is None
     issue = events.Target("a/b", 2, "issue", "Crash", "kubelet panics", "u", "u", None)
-    assert model_input(issue)["text"] == "Crash\n\nkubelet panics"  # type: ignore[index]
+    item = model_input(issue)
+    assert item is not None and (item["title"], item["text"]) == ("Crash", "kubelet panics")
+    assert item["input"] == "text"  # an items model's input: title and body
 
 
 def test_check_delivery_order() -> None:

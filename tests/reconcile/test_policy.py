@@ -22,6 +22,7 @@ PROD = {
     "families": ["kind", "sig"],
     "target_precision": 0.9,
     "source": "release-notes",
+    "calibration": "forward",
     "labelled": 1000,
     "data_hash": "abc",
 }
@@ -69,6 +70,10 @@ def test_staleness_reasons() -> None:
     # Old, but trained on exactly today's data: retraining would change nothing.
     same = staleness(d, PROD, 30 * 86400, 1000, "abc")
     assert not same.stale and "unchanged" in same.reason
+    # A version from before forward calibration is retrained: its promises did not hold.
+    before = {k: v for k, v in PROD.items() if k != "calibration"}
+    earlier = staleness(d, before, 3600, 1000, "abc")
+    assert earlier.stale and "calibration: 'out-of-fold' → 'forward'" in earlier.reason
 
 
 def test_compare_vetoes_a_label_drop_and_a_family_drop() -> None:

@@ -114,9 +114,9 @@ def train_command(
         compare=() if no_compare else ("seed-mlp", "majority"),
         calibration=calibration,
     )
-    cfg = settings()
     if budget <= 0:
         raise UserError("--budget must be a positive number of seconds")
+    cfg = settings()
     dataset = load_dataset(store(cfg), source)
     if spec.split is None:
         spec = replace(spec, split=default_split(dataset))
@@ -127,15 +127,20 @@ def train_command(
         budget=budget if tune else None,
         production=production,
     )
+    show_trained(version, as_json)
+
+
+def show_trained(version: Any, as_json: bool) -> None:
+    """What ``train`` prints: the version and its metrics as JSON, or tables and lines."""
     metrics = json.loads((version.path / "metrics.json").read_text())
     if as_json:
         click.echo(json.dumps({"model": version.metadata, "metrics": metrics}, default=str))
         return
-    if tune:
+    if (version.path / "tuning.json").exists():
         print_tuning(json.loads((version.path / "tuning.json").read_text()))
     print_summary(metrics)
     print_promises(metrics)
-    what = "production fit" if production else "evaluation run"
+    what = "production fit" if metrics.get("fit") == "production" else "evaluation run"
     Console().print(f"Saved {version.name}/{version.version} ({what}) in {version.path}")
 
 

@@ -111,6 +111,7 @@ class Desired:
             "families": list(self.families),
             "target_precision": self.target_precision,
             "source": self.source,
+            "calibration": "forward",
         }
 
 

@@ -45,6 +45,8 @@ def staleness(
         "families": list(production.get("families") or []),
         "target_precision": production.get("target_precision"),
         "source": production.get("source", "release-notes"),
+        # Versions from before forward calibration promised what they did not deliver.
+        "calibration": production.get("calibration", "out-of-fold"),
     }
     changed = sorted(k for k in wanted if wanted[k] != have[k])
     if changed:

@@ -94,14 +94,7 @@ def _train(
         production=True,
     )
     ref = registry.ref(version)
-    figures = {
-        "split": split,
-        "examples": len(dataset),
-        "labelled": labelled,
-        "fit_seconds": version.metadata.get("fit_seconds"),
-        "fit": version.metadata.get("fit"),
-        "abstains": sum(t is None for t in version.metadata.get("thresholds", [])),
-    }
+    figures = _figures(version, split, len(dataset), labelled)
     out.append(Decision("train", "trained", plan.reason, ref, figures))
     if plan.first_model:
         # Nothing to compare with: the first model serves at once, pinned explicitly.
@@ -116,6 +109,19 @@ def _train(
             )
         )
     return out
+
+
+def _figures(
+    version: registry.ModelVersion, split: str, examples: int, labelled: int
+) -> dict[str, object]:
+    return {
+        "split": split,
+        "examples": examples,
+        "labelled": labelled,
+        "fit_seconds": version.metadata.get("fit_seconds"),
+        "fit": version.metadata.get("fit"),
+        "abstains": sum(t is None for t in version.metadata.get("thresholds", [])),
+    }
 
 
 def _spec(d: Desired, split: str) -> TrainSpec:
