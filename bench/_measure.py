@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -80,6 +81,45 @@ def items_and_changes_main(
     print_table(figures)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+def quick_main(
+    doc: str,
+    run: Callable[[bool], dict[str, Any]],
+    print_table: Callable[[dict[str, Any]], None],
+    quick_help: str,
+) -> None:
+    """The command line of the benchmarks with a ``--quick`` run: table, then ``--json``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument("--json", type=Path, help="write the figures as a flat JSON object")
+    args = parser.parse_args()
+    figures = run(args.quick)
+    print_table(figures)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+GENERATED_REPO = "kubernetes/kubernetes"
+GENERATED_TOKEN = "ghp_bench0000000000000000000000000000000"
+
+
+def export_generated(engine: Any, count: int, seed: int = 42) -> None:
+    """Export a generated repository of ``count`` items from the fake GitHub (loopback)."""
+    from kubesift.collect.export import Exporter
+    from kubesift.github.auth import TokenAuth
+    from kubesift.github.client import GitHubClient
+    from kubesift.testing import FakeGitHub, create_app, generate_repo, serve_in_thread
+
+    fake = FakeGitHub(rate_limit=10**9)
+    fake.add_repo(generate_repo(count, seed=seed))
+    fake.add_token(GENERATED_TOKEN, "bench")
+    server = serve_in_thread(create_app(fake))
+    try:
+        with GitHubClient(server.url, TokenAuth(GENERATED_TOKEN)) as client:
+            Exporter(engine, client, GENERATED_REPO).run()
+    finally:
+        server.stop()
 
 
 def print_figures(figures: Mapping[str, float], json_path: Path | None) -> None:

@@ -21,19 +21,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _measure import run_measured
+from _measure import export_generated, run_measured
 from sqlalchemy import func, select
 
-from kubesift.collect.export import Exporter
 from kubesift.config import load_settings
-from kubesift.github import GitHubClient
-from kubesift.github.auth import TokenAuth
 from kubesift.store import open_store
 from kubesift.store.schema import items, label_events
-from kubesift.testing import FakeGitHub, create_app, generate_repo, serve_in_thread
-
-REPO = "kubernetes/kubernetes"
-TOKEN = "ghp_bench0000000000000000000000000000000"
 
 
 def build_store(home: Path, count: int) -> dict[str, float]:
@@ -43,15 +36,7 @@ def build_store(home: Path, count: int) -> dict[str, float]:
         stored = conn.execute(select(func.count()).select_from(items)).scalar() or 0
     started = time.perf_counter()
     if not stored:
-        fake = FakeGitHub(rate_limit=10**9)
-        fake.add_repo(generate_repo(count, seed=42))
-        fake.add_token(TOKEN, "bench")
-        server = serve_in_thread(create_app(fake))
-        try:
-            with GitHubClient(server.url, TokenAuth(TOKEN)) as client:
-                Exporter(engine, client, REPO).run()
-        finally:
-            server.stop()
+        export_generated(engine, count)
     with engine.connect() as conn:
         n_items = conn.execute(select(func.count()).select_from(items)).scalar() or 0
         n_events = conn.execute(select(func.count()).select_from(label_events)).scalar() or 0

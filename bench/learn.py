@@ -17,14 +17,14 @@ prediction and model load.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from _measure import quick_main
 
 from kubesift.collect.importer import import_release_notes
 from kubesift.config import load_settings
@@ -273,14 +273,7 @@ def _fmt(v: Any) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3-fold, words+author only")
-    parser.add_argument("--json", type=Path, help="write the figures as a flat JSON object")
-    args = parser.parse_args()
-    figures = run(args.quick)
-    print_table(figures)
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    quick_main(__doc__ or "", run, print_table, "3 folds, words+author only, no seed-mlp")
 
 
 if __name__ == "__main__":

@@ -18,45 +18,23 @@ does on a Kubernetes-shaped history, not how well it reads real issues.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import tempfile
 import time
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _measure import export_generated, quick_main
 
-from kubesift.collect.export import Exporter
 from kubesift.config import load_settings
-from kubesift.github.auth import TokenAuth
-from kubesift.github.client import GitHubClient
 from kubesift.learn.calibrate import decide, kind_thresholds
 from kubesift.learn.dataset import Dataset, load_dataset, targets, temporal_split
 from kubesift.learn.train import TrainSpec, acting_thresholds, align, train
 from kubesift.reconcile.judge import newest_split
 from kubesift.store import open_store
-from kubesift.testing import FakeGitHub, create_app, generate_repo, serve_in_thread
 
-REPO = "kubernetes/kubernetes"
-TOKEN = "ghp_bench0000000000000000000000000000000"
 TARGET = 0.9
-
-
-def export_generated(home: Path, count: int) -> Any:
-    engine = open_store(load_settings({"KUBESIFT_HOME": str(home)}))
-    fake = FakeGitHub(rate_limit=10**9)
-    fake.add_repo(generate_repo(count, seed=42))
-    fake.add_token(TOKEN, "bench")
-    server = serve_in_thread(create_app(fake))
-    try:
-        with GitHubClient(server.url, TokenAuth(TOKEN)) as client:
-            Exporter(engine, client, REPO).run()
-    finally:
-        server.stop()
-    return engine
 
 
 def delivered(Y: np.ndarray, known: np.ndarray, D: np.ndarray) -> tuple[float | None, float]:
@@ -100,7 +78,8 @@ def run(quick: bool) -> dict[str, Any]:
     count = 4_000 if quick else 20_000
     with tempfile.TemporaryDirectory(prefix="kubesift-bench-items-") as tmp:
         start = time.perf_counter()
-        engine = export_generated(Path(tmp), count)
+        engine = open_store(load_settings({"KUBESIFT_HOME": tmp}))
+        export_generated(engine, count)
         export_s = time.perf_counter() - start
         dataset = load_dataset(engine, "items")
         spec = TrainSpec(
@@ -158,14 +137,7 @@ def print_table(f: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="4,000 items, words only")
-    parser.add_argument("--json", type=Path, help="write the figures as a flat JSON object")
-    args = parser.parse_args()
-    figures = run(args.quick)
-    print_table(figures)
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    quick_main(__doc__ or "", run, print_table, "4,000 items, words only")
 
 
 if __name__ == "__main__":

@@ -33,3 +33,15 @@ def repo_option(fn: click.decorators.FC) -> click.decorators.FC:
     return click.option(
         "--repo", "-r", required=True, metavar="OWNER/NAME", help="The GitHub repository."
     )(fn)
+
+
+def source_option(fn: click.decorators.FC) -> click.decorators.FC:
+    """``--source``: the release-note models, or the items models (each its own registry)."""
+    return click.option(
+        "--source",
+        type=click.Choice(["release-notes", "items"]),
+        default="release-notes",
+        show_default=True,
+        help="Release-note models, or items models (issues' and PRs' title and body; "
+        "use created: splits to train them).",
+    )(fn)

@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from kubesift.cli.common import settings, store
+from kubesift.cli.common import settings, source_option, store
 from kubesift.errors import UserError
 
 #: The original kubernetes-analysis smoke test: kubernetes/kubernetes#65327 (a bug fix)
@@ -40,13 +40,7 @@ NEGATIVE_TEST_TEXT = (
 @click.option("--family", "families", multiple=True, metavar="PREFIX", help="A label family.")
 @click.option("--model", "model", default=None, metavar="NAME", help="Registered model name.")
 @click.option("--split", default=None, metavar="SPEC", help="release:1.30[..1.33] or created:DATE.")
-@click.option(
-    "--source",
-    type=click.Choice(["release-notes", "items"]),
-    default="release-notes",
-    show_default=True,
-    help="Release notes, or the exported issues' and PRs' title and body (use created: splits).",
-)
+@source_option
 @click.option("--target-precision", default=0.9, show_default=True, type=float)
 @click.option(
     "--production",
@@ -193,15 +187,6 @@ def print_summary(metrics: dict[str, Any]) -> None:
     Console(width=140).print(table)
 
 
-SOURCE_OPTION = click.option(
-    "--source",
-    type=click.Choice(["release-notes", "items"]),
-    default="release-notes",
-    show_default=True,
-    help="Models of release notes, or of issues' and PRs' title and body.",
-)
-
-
 @click.command("predict")
 @click.argument("text", required=False)
 @click.option("--input", "input_path", type=click.Path(dir_okay=False, path_type=Path))
@@ -217,7 +202,7 @@ SOURCE_OPTION = click.option(
 @click.option("--test", "smoke", is_flag=True, help="The original project's two test notes.")
 @click.option("--model", "name", default=None, help="Model name (default: production).")
 @click.option("--version", "version", default=None, help="Model version.")
-@SOURCE_OPTION
+@source_option
 def predict_command(
     text: str | None,
     input_path: Path | None,
@@ -294,7 +279,7 @@ def models_group() -> None:
 
 
 @models_group.command("list")
-@SOURCE_OPTION
+@source_option
 def models_list(source: str) -> None:
     """Every saved version; the production one is marked."""
     from kubesift.learn import registry
@@ -324,7 +309,7 @@ def models_list(source: str) -> None:
 @models_group.command("show")
 @click.argument("name", required=False)
 @click.argument("version", required=False)
-@SOURCE_OPTION
+@source_option
 def models_show(name: str | None, version: str | None, source: str) -> None:
     """Metadata and evaluation of a version (default: production)."""
     from kubesift.learn import registry
@@ -339,7 +324,7 @@ def models_show(name: str | None, version: str | None, source: str) -> None:
 @models_group.command("promote")
 @click.argument("name")
 @click.argument("version")
-@SOURCE_OPTION
+@source_option
 def models_promote(name: str, version: str, source: str) -> None:
     """Make NAME/VERSION the production model."""
     from kubesift.learn import registry

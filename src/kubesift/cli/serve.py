@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from kubesift.cli.common import settings
+from kubesift.cli.common import settings, source_option
 from kubesift.errors import UserError
 
 DEFAULT_NAME = "kubernetes-analysis"
@@ -47,13 +47,7 @@ DEFAULT_NAME = "kubernetes-analysis"
     type=click.FloatRange(0.05),
     help="Seconds between checks of the production pointer for a new version.",
 )
-@click.option(
-    "--source",
-    type=click.Choice(["release-notes", "items"]),
-    default="release-notes",
-    show_default=True,
-    help="Serve the release-note models, or the items models (issues' and PRs' text).",
-)
+@source_option
 def serve_command(
     model: str | None,
     port: int,
