@@ -11,7 +11,7 @@ NOTES_URL := https://raw.githubusercontent.com/kubernetes-sigs/release-notes/mas
 NOTES_VERSIONS := 1.14.0 1.15.0 1.16.0 1.17.0 1.18.0 1.19.0 1.20.0 1.21.0 1.22.0 1.23.0 \
                   1.24.0 1.25.0 1.26.0 1.27.0 1.28.0
 
-.PHONY: install demo test lint typecheck unit docs bench clean test-postgres
+.PHONY: install demo test lint typecheck unit docs bench clean test-postgres screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("kubesift needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -55,7 +55,7 @@ test: lint typecheck unit
 # The PostgreSQL lane: the store-facing suites against a real server. Needs
 # KUBESIFT_TEST_POSTGRES_URL, an admin URL that may CREATE DATABASE; without a server at hand,
 # `scripts/postgres-for-tests run make test-postgres` starts a throwaway one.
-PG_SUITES := $(wildcard tests/store tests/bot tests/reconcile tests/ci tests/alerts)
+PG_SUITES := $(wildcard tests/store tests/bot tests/reconcile tests/ci tests/alerts tests/web)
 PG_STAMP := $(VENV)/.installed-postgres
 
 $(PG_STAMP): $(STAMP)
@@ -68,6 +68,10 @@ test-postgres: $(PG_STAMP)
 
 docs: install
 	$(BIN)/python -m kubesift.cli.docs > docs/cli.md
+
+# The README's dashboard picture, taken by the browser test (needs /usr/bin/chromium).
+screenshots: install
+	KUBESIFT_SCREENSHOTS=$(CURDIR)/docs $(BIN)/python -m pytest -q tests/web/test_browser.py
 
 bench: install
 	$(BIN)/python bench/export.py --quick

@@ -27,7 +27,7 @@ ANSWERS = {
     "important": True, "needs-human": True, "yes": True, "ack": True, "page": True,
     "not-important": False, "not_important": False, "noise": False, "no": False,
 }  # fmt: skip
-VIAS = ("cli", "http", "slack", "silence", "resolved", "replay")
+VIAS = ("cli", "http", "web", "slack", "silence", "resolved", "replay")
 IMPLICIT_WEIGHT = 0.5
 
 

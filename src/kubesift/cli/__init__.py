@@ -34,6 +34,7 @@ COMMANDS = {
     "reconcile": "kubesift.cli.reconcile:reconcile_group",
     "ci": "kubesift.cli.ci:ci_group",
     "alerts": "kubesift.cli.alerts:alerts_group",
+    "web": "kubesift.cli.web:web_command",
 }
 
 

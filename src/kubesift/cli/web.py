@@ -1,0 +1,65 @@
+"""``kubesift web``: the dashboard."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import click
+
+from kubesift.cli.common import settings, store
+from kubesift.errors import UserError
+
+
+def web_token(env: Mapping[str, str], token_file: Path | None) -> str | None:
+    """The actions' token from ``token_file``, ``KUBESIFT_WEB_TOKEN_FILE`` or
+    ``KUBESIFT_WEB_TOKEN``; None turns actions off (the pages stay readable)."""
+    path = token_file or (
+        Path(env["KUBESIFT_WEB_TOKEN_FILE"]) if env.get("KUBESIFT_WEB_TOKEN_FILE") else None
+    )
+    if path is not None:
+        try:
+            value = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise UserError(f"cannot read the web token file {path}: {exc.strerror}") from exc
+        if not value:
+            raise UserError(f"the web token file {path} is empty")
+        return value
+    return env.get("KUBESIFT_WEB_TOKEN") or None
+
+
+@click.command("web")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8787, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The token actions need (default: KUBESIFT_WEB_TOKEN_FILE or KUBESIFT_WEB_TOKEN). "
+    "Without one the dashboard is read-only.",
+)
+def web_command(host: str, port: int, token_file: Path | None) -> None:
+    """The web dashboard: overview, labels and models, the bot's decisions, alerts,
+    and the JSON API behind every page (under /api/).
+
+    \b
+    Reading needs no credentials; answering an alert needs the token, sent by the
+    page as `Authorization: Bearer …` (type it in the header's token field).
+
+    \b
+    Examples:
+      kubesift web                                   # http://127.0.0.1:8787/
+      KUBESIFT_WEB_TOKEN=s3cret kubesift web --host 0.0.0.0
+      curl -s localhost:8787/api/overview
+    """
+    from kubesift import asgi
+    from kubesift.web.app import create_app
+
+    cfg = settings()
+    token = web_token(os.environ, token_file)
+    models = {source: cfg.models_dir_for(source) for source in ("release-notes", "items")}
+    app = create_app(store(cfg), models, token)
+    actions = "actions need the token" if token else "read-only (no KUBESIFT_WEB_TOKEN)"
+    click.echo(f"kubesift web on http://{host}:{port}/ ({actions})", err=True)
+    asgi.run(app, port, host)

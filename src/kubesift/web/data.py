@@ -1,0 +1,283 @@
+"""What the dashboard shows, as plain JSON-able data: the ``/api/`` answers.
+
+Every function reads the store (aggregated and paginated in SQL) or a model registry
+through the same library functions the CLI uses (``status``, ``models``, ``bot stats``,
+``alerts list``, ``reconcile status``, ``ci regressions``); nothing here calls the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.engine import Connection, Engine
+
+from kubesift.alerts import queries as alert_queries
+from kubesift.errors import UserError
+from kubesift.learn import card, online, registry
+from kubesift.store.queries import summarize
+from kubesift.store.schema import bot_corrections, bot_decisions, ci_jobs, ci_regressions, ci_runs
+
+MAX_PAGE = 200
+
+
+class NotFound(UserError):
+    """What the request names does not exist (a 404, not a 400)."""
+
+
+def find_version(models_dir: Path, name: str, version: str) -> registry.ModelVersion:
+    for v in registry.list_versions(models_dir) if models_dir.exists() else []:
+        if (v.name, v.version) == (name, version):
+            return v
+    raise NotFound(f"no model version {name}@{version}")
+
+
+def page_args(page: int, per_page: int) -> tuple[int, int]:
+    """(limit, offset) for a 1-based page; sizes capped so no request loads a table."""
+    if page < 1 or not 1 <= per_page <= MAX_PAGE:
+        raise UserError(f"page must be ≥ 1 and per_page between 1 and {MAX_PAGE}")
+    return per_page, (page - 1) * per_page
+
+
+def _since(days: float) -> str:
+    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- overview -----------------------------------------------------------------------------------
+
+
+def overview(engine: Engine, models: dict[str, Path]) -> dict[str, Any]:
+    """One look at everything: the store, models, the bot, CI and alerts."""
+    with engine.connect() as conn:
+        repos = [asdict(r) for r in summarize(conn)]
+        bot = bot_activity(conn)
+        ci = ci_health(conn)
+        alerts = alert_queries.summary(conn)
+    return {
+        "repositories": repos,
+        "models": {source: model_pointers(path) for source, path in models.items()},
+        "bot": bot,
+        "ci": ci,
+        "alerts": {
+            "incidents": alerts["incidents"],
+            "signals": alerts["signals"],
+            "feedback": alerts["feedback"],
+            "model": (alerts["model"] or {}).get("id"),
+        },
+    }
+
+
+def model_pointers(models_dir: Path) -> dict[str, Any]:
+    """Production and canary of one registry, and how many versions it holds."""
+    versions = registry.list_versions(models_dir) if models_dir.exists() else []
+    prod = registry.production(models_dir, versions) if versions else None
+    canary = registry.read_canary(models_dir) if versions else None
+    return {
+        "versions": len(versions),
+        "production": registry.ref(prod) if prod else None,
+        "canary": f"{canary['name']}@{canary['version']}" if canary else None,
+        "canary_share": canary["share"] if canary else None,
+    }
+
+
+def bot_activity(conn: Connection, days: float = 7.0) -> dict[str, Any]:
+    d, c = bot_decisions.c, bot_corrections.c
+    since = _since(days)
+    by_action: dict[Any, Any] = dict(
+        conn.execute(
+            select(d.action, func.count()).where(d.created_at >= since).group_by(d.action)
+        ).all()
+    )
+    corrections = conn.execute(
+        select(func.count()).select_from(bot_corrections).where(c.created_at >= since)
+    ).scalar()
+    return {
+        "days": days,
+        "decisions": {str(k): int(v) for k, v in by_action.items()},
+        "corrections": int(corrections or 0),
+    }
+
+
+def ci_health(conn: Connection, days: float = 7.0) -> dict[str, Any]:
+    r = ci_runs.c
+    since = _since(days)
+    states: dict[Any, Any] = dict(
+        conn.execute(
+            select(r.state, func.count()).where(r.started_at >= since).group_by(r.state)
+        ).all()
+    )
+    jobs = conn.execute(select(func.count()).select_from(ci_jobs)).scalar()
+    regressions = conn.execute(
+        select(func.count()).select_from(ci_regressions).where(ci_regressions.c.closed_at.is_(None))
+    ).scalar()
+    return {
+        "days": days,
+        "jobs": int(jobs or 0),
+        "runs": {str(k): int(v) for k, v in states.items()},
+        "open_regressions": int(regressions or 0),
+    }
+
+
+# -- models -------------------------------------------------------------------------------------
+
+
+def model_list(models_dir: Path) -> list[dict[str, Any]]:
+    """Every version, newest first, with its fit, calibration and abstentions."""
+    versions = registry.list_versions(models_dir) if models_dir.exists() else []
+    prod = registry.production(models_dir, versions) if versions else None
+    canary = registry.read_canary(models_dir) if versions else None
+    out = []
+    for v in reversed(versions):
+        meta = v.metadata
+        thresholds = meta.get("thresholds") or []
+        out.append(
+            {
+                "ref": registry.ref(v),
+                "name": v.name,
+                "version": v.version,
+                "created": meta.get("created"),
+                "fit": meta.get("fit", "evaluation"),
+                "source": meta.get("source", "release-notes"),
+                "split": meta.get("split"),
+                "calibration": meta.get("calibration", "out-of-fold"),
+                "labels": len(meta.get("labels") or []),
+                "abstains": sum(t is None for t in thresholds),
+                "production": prod is not None and registry.ref(prod) == registry.ref(v),
+                "canary": bool(canary)
+                and (canary or {}).get("version") == v.version
+                and (canary or {}).get("name") == v.name,
+            }
+        )
+    return out
+
+
+def model_detail(engine: Engine, models_dir: Path, name: str, version: str) -> dict[str, Any]:
+    """One version: its evaluation, each label's promise, and its online precision."""
+    found = find_version(models_dir, name, version)
+    metrics = json.loads((found.path / "metrics.json").read_text())
+    meta = {k: v for k, v in found.metadata.items() if k not in ("params", "files")}
+    cal = metrics.get("calibration") or {}
+    with engine.connect() as conn:
+        stats = online.stats_rows(online.label_stats(conn, model=registry.ref(found)))
+    return {
+        "ref": registry.ref(found),
+        "metadata": meta,
+        "evaluation": card.summary_rows(metrics) if metrics.get("models") else [],
+        "split": metrics.get("split"),
+        "test_items": metrics.get("test_items"),
+        "promises": promise_rows(metrics),
+        "abstains": cal.get("abstains", []),
+        "by_kind": {k: v.get("abstains", []) for k, v in (cal.get("by_kind") or {}).items()},
+        "online": stats,
+        "card": f"/models/{found.name}/{found.version}/card.html",
+    }
+
+
+def promise_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per label: threshold, promised precision and interval, and (from the evaluation
+    run) the precision it delivered on the test slice."""
+    cal = (metrics.get("calibration") or {}).get("labels") or {}
+    delivered: dict[str, dict[str, Any]] = {}
+    for groups in (metrics.get("models") or {}).values():
+        for entry in groups.values():
+            if isinstance(entry, dict) and "target_precision" in entry:
+                for label, m in entry["target_precision"]["labels"].items():
+                    delivered.setdefault(label, m)
+        break  # the first model is the one trained; the others are comparisons
+    rows = []
+    for label, c in cal.items():
+        got = delivered.get(label, {})
+        rows.append(
+            {
+                "label": label,
+                "threshold": c.get("threshold"),
+                "promised": c.get("expected_precision"),
+                "interval": c.get("interval"),
+                "forward_recall": c.get("recall"),
+                "best_precision": c.get("best_precision"),
+                "delivered_precision": got.get("precision"),
+                "delivered_recall": got.get("recall"),
+            }
+        )
+    return rows
+
+
+# -- bot ----------------------------------------------------------------------------------------
+
+
+def decisions(
+    conn: Connection,
+    *,
+    page: int = 1,
+    per_page: int = 50,
+    repo: str | None = None,
+    label: str | None = None,
+    action: str | None = None,
+) -> dict[str, Any]:
+    """The bot's decisions, newest first, each marked when a human corrected it."""
+    limit, offset = page_args(page, per_page)
+    d, c = bot_decisions.c, bot_corrections.c
+    where = [x for x in (
+        d.repo == repo if repo else None,
+        d.label == label if label else None,
+        d.action == action if action else None,
+    ) if x is not None]  # fmt: skip
+    total = conn.execute(select(func.count()).select_from(bot_decisions).where(*where)).scalar()
+    corrected = (
+        select(func.count())
+        .select_from(bot_corrections)
+        .where(and_(c.repo == d.repo, c.number == d.number, c.label == d.label))
+        .scalar_subquery()
+    )
+    query = (
+        select(d.id, d.repo, d.number, d.kind, d.label, d.score, d.action, d.dry_run, d.model,
+               d.created_at, corrected.label("corrections"))
+        .where(*where)
+        .order_by(d.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )  # fmt: skip
+    rows = [
+        {
+            **dict(r._mapping),
+            "corrected": int(r.corrections or 0) > 0,
+            "url": f"https://github.com/{r.repo}/{'pull' if r.kind == 'pr' else 'issues'}/"
+            f"{r.number}",
+        }
+        for r in conn.execute(query)
+    ]
+    for row in rows:
+        row.pop("corrections", None)
+    return {"total": int(total or 0), "page": page, "per_page": per_page, "rows": rows}
+
+
+# -- alerts -------------------------------------------------------------------------------------
+
+
+def alert_inbox(
+    conn: Connection, *, page: int = 1, per_page: int = 50, decision: str | None = None
+) -> dict[str, Any]:
+    """Incidents newest first (paged, digest, record…), with why and the answers given."""
+    limit, offset = page_args(page, per_page)
+    if decision and decision not in ("page", "digest", "record", "drop"):
+        raise UserError(f"decision must be page, digest, record or drop, not {decision!r}")
+    rows = alert_queries.incidents(conn, limit=limit, offset=offset, decision=decision)
+    summary = alert_queries.summary(conn)
+    total = (
+        sum(summary["incidents"].values())
+        if not decision
+        else summary["incidents"].get(decision, 0)
+    )
+    quality = (summary.get("model") or {}).get("metrics") or {}
+    return {
+        "total": int(total),
+        "page": page,
+        "per_page": per_page,
+        "rows": rows,
+        "summary": summary["incidents"],
+        "quality": {k: v for k, v in quality.items() if isinstance(v, int | float)},
+    }

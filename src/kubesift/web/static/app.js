@@ -1,0 +1,266 @@
+// kubesift dashboard: every table is filled from the JSON API under /api/.
+"use strict";
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function fmt(value) {
+  if (value === null || value === undefined || value === "") return "–";
+  if (typeof value === "number") {
+    return Number.isInteger(value) ? value.toLocaleString("en-US") : value.toFixed(3);
+  }
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  if (Array.isArray(value)) return value.map(fmt).join(", ");
+  return String(value);
+}
+
+async function api(path, options) {
+  const response = await fetch(path, options);
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error || response.statusText);
+  return body;
+}
+
+function table(columns, rows, empty) {
+  if (!rows.length) return el("p", { class: "empty" }, empty || "Nothing here yet.");
+  const head = el("tr", {}, columns.map((c) => el("th", { scope: "col" }, c.title)));
+  const body = rows.map((row) =>
+    el("tr", {}, columns.map((c) => {
+      const value = c.render ? c.render(row) : fmt(row[c.key]);
+      return el("td", { class: typeof row[c.key] === "number" ? "num" : null }, value);
+    })),
+  );
+  return el("table", {}, el("thead", {}, head), el("tbody", {}, body));
+}
+
+function fill(id, ...nodes) {
+  const target = document.getElementById(id);
+  target.replaceChildren(...nodes);
+}
+
+function card(title, value, href, detail) {
+  const kind = typeof value === "number" ? "value" : "value text";
+  const body = [el("div", { class: kind }, fmt(value)), el("div", { class: "title" }, title)];
+  if (detail) body.push(el("div", { class: "detail" }, detail));
+  return href ? el("a", { class: "card", href }, body) : el("div", { class: "card" }, body);
+}
+
+function params() {
+  return new URLSearchParams(window.location.search);
+}
+
+function bindFilters(load) {
+  const form = document.getElementById("filters");
+  if (!form) return;
+  const current = params();
+  for (const field of form.elements) {
+    if (field.name && current.has(field.name)) field.value = current.get(field.name);
+  }
+  const submit = (event) => {
+    if (event) event.preventDefault();
+    const next = new URLSearchParams();
+    for (const field of form.elements) if (field.name && field.value) next.set(field.name, field.value);
+    history.replaceState(null, "", next.toString() ? `?${next}` : window.location.pathname);
+    load();
+  };
+  form.addEventListener("submit", submit);
+  form.addEventListener("change", submit);
+}
+
+function pager(result, load) {
+  const pages = Math.max(1, Math.ceil(result.total / result.per_page));
+  const go = (page) => () => {
+    const next = params();
+    next.set("page", page);
+    history.replaceState(null, "", `?${next}`);
+    load();
+  };
+  fill("pager",
+    el("button", { disabled: result.page <= 1, onclick: go(result.page - 1) }, "‹ newer"),
+    el("span", {}, ` page ${fmt(result.page)} of ${fmt(pages)} (${fmt(result.total)}) `),
+    el("button", { disabled: result.page >= pages, onclick: go(result.page + 1) }, "older ›"));
+}
+
+function showError(id, error) {
+  fill(id, el("p", { class: "error", role: "alert" }, `Could not load: ${error.message}`));
+}
+
+// -- pages --------------------------------------------------------------------------------------
+
+async function overview() {
+  let data;
+  try { data = await api("/api/overview"); } catch (e) { return showError("cards", e); }
+  const notes = data.models["release-notes"] || {};
+  const items = data.models.items || {};
+  const bot = data.bot.decisions;
+  const alerts = data.alerts.incidents;
+  const held = (alerts.digest || 0) + (alerts.record || 0) + (alerts.drop || 0);
+  fill("cards",
+    card("items in the store", data.repositories.reduce((n, r) => n + r.issues + r.pull_requests, 0), "#repositories"),
+    card("production model", notes.production || "none", "/models", notes.canary ? `canary ${notes.canary}` : `${fmt(notes.versions)} versions`),
+    card("items model", items.production || "none", "/models?source=items"),
+    card("bot labels added (7 days)", bot.added || 0, "/bot", `${fmt(data.bot.corrections)} human corrections`),
+    card("CI runs (7 days)", Object.values(data.ci.runs).reduce((a, b) => a + b, 0), null, `${fmt(data.ci.runs.failure || 0)} failed · ${fmt(data.ci.open_regressions)} open regressions`),
+    card("alerts paged", alerts.page || 0, "/alerts?decision=page", `${fmt(held)} held back`));
+  fill("repositories", table([
+    { key: "full_name", title: "repository" },
+    { key: "issues", title: "issues" },
+    { key: "pull_requests", title: "pull requests" },
+    { key: "open", title: "open" },
+    { key: "labels", title: "labels" },
+    { key: "release_notes", title: "release notes" },
+    { key: "last_sync", title: "last sync" },
+  ], data.repositories, "The store is empty: run `kubesift export --repo OWNER/NAME`."));
+}
+
+async function models() {
+  const source = params().get("source") || "release-notes";
+  let data;
+  try { data = await api(`/api/models?source=${encodeURIComponent(source)}`); } catch (e) { return showError("versions", e); }
+  fill("versions", table([
+    { key: "ref", title: "version", render: (r) => el("a", { href: `/models/${r.name}/${r.version}?source=${source}` }, r.ref) },
+    { key: "state", title: "state", render: (r) => (r.production ? "production" : r.canary ? "canary" : "") },
+    { key: "fit", title: "fit" },
+    { key: "created", title: "created" },
+    { key: "split", title: "evaluated on" },
+    { key: "calibration", title: "thresholds" },
+    { key: "labels", title: "labels" },
+    { key: "abstains", title: "abstain" },
+  ], data.rows, "No models yet: run `kubesift train`."));
+}
+
+async function model() {
+  const main = document.getElementById("app");
+  const source = params().get("source") || "release-notes";
+  const path = `/api/models/${main.dataset.name}/${main.dataset.version}?source=${source}`;
+  let d;
+  try { d = await api(path); } catch (e) { return showError("facts", e); }
+  const m = d.metadata;
+  fill("facts", `${d.ref}: ${m.fit || "evaluation"} fit, ${fmt(m.labels.length)} labels, `,
+    `thresholds ${m.calibration || "out-of-fold"} for precision ${fmt(m.target_precision)}, `,
+    `evaluated on ${d.split || "–"} (${fmt(d.test_items)} test items). `,
+    el("a", { href: `${d.card}?source=${source}` }, "Model card"));
+  fill("promises", table([
+    { key: "label", title: "label" },
+    { key: "threshold", title: "acts at" },
+    { key: "promised", title: "promised precision" },
+    { key: "interval", title: "interval" },
+    { key: "forward_recall", title: "forward recall" },
+    { key: "delivered_precision", title: "delivered precision" },
+    { key: "delivered_recall", title: "delivered recall" },
+  ], d.promises.filter((r) => r.threshold !== null), "No label acts."));
+  fill("abstains", table([
+    { key: "label", title: "label" },
+    { key: "best_precision", title: "best precision reached" },
+  ], d.promises.filter((r) => r.threshold === null), "Every label acts."));
+  fill("evaluation", table([
+    { key: "model", title: "model" }, { key: "group", title: "group" },
+    { key: "at_0.5_f1", title: "F1 at 0.5" }, { key: "best_f1_f1", title: "best F1" },
+    { key: "act_precision", title: "acting precision" }, { key: "act_recall", title: "acting recall" },
+  ], d.evaluation, "A production fit without an evaluation run."));
+  fill("online", table([
+    { key: "label", title: "label" }, { key: "added", title: "added" },
+    { key: "kept", title: "kept" }, { key: "removed", title: "removed by a human" },
+    { key: "precision", title: "online precision" },
+  ], d.online, "No decisions by this version yet."));
+}
+
+async function bot() {
+  const query = params();
+  let data;
+  try { data = await api(`/api/bot/decisions?${query}`); } catch (e) { return showError("decisions", e); }
+  fill("decisions", table([
+    { key: "created_at", title: "when" },
+    { key: "item", title: "item", render: (r) => el("a", { href: r.url, rel: "noopener" }, `${r.repo}#${r.number}`) },
+    { key: "kind", title: "kind" },
+    { key: "label", title: "label" },
+    { key: "score", title: "score" },
+    { key: "action", title: "action", render: (r) => `${r.action}${r.dry_run ? " (shadow)" : ""}` },
+    { key: "corrected", title: "corrected by a human" },
+    { key: "model", title: "model" },
+  ], data.rows, "The bot has not decided anything yet."));
+  pager(data, bot);
+}
+
+function answerButtons(incident) {
+  const send = (needsHuman) => async () => {
+    const token = document.getElementById("token");
+    const status = document.getElementById("status");
+    try {
+      await api(`/api/alerts/incidents/${incident.id}/feedback`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${token ? token.value : ""}` },
+        body: JSON.stringify({ needs_human: needsHuman }),
+      });
+      status.textContent = `Recorded: incident ${incident.id} ${needsHuman ? "needed" : "did not need"} a human.`;
+      alerts();
+    } catch (e) {
+      status.textContent = `Not recorded: ${e.message}`;
+    }
+  };
+  if (!document.getElementById("token")) return "";
+  return el("span", { class: "actions" },
+    el("button", { onclick: send(true), title: "This needed a human" }, "needed"),
+    el("button", { onclick: send(false), title: "Nobody had to act" }, "not needed"));
+}
+
+function why(incident) {
+  const w = incident.why || {};
+  const top = (w.top || []).map((t) => (Array.isArray(t) ? t[0] : t)).slice(0, 3).join(", ");
+  return `${w.reason || ""}${top ? ` · ${top}` : ""}`;
+}
+
+async function alerts() {
+  const query = params();
+  let data;
+  try { data = await api(`/api/alerts/incidents?${query}`); } catch (e) { return showError("incidents", e); }
+  const s = data.summary;
+  fill("summary",
+    card("paged", s.page || 0, "?decision=page"),
+    card("digest", s.digest || 0, "?decision=digest"),
+    card("recorded", s.record || 0, "?decision=record"),
+    card("recall (model)", data.quality.recall, null),
+    card("precision (model)", data.quality.precision, null));
+  fill("incidents", table([
+    { key: "opened_at", title: "opened" },
+    { key: "name", title: "alert" },
+    { key: "severity", title: "severity" },
+    { key: "namespace", title: "namespace" },
+    { key: "decision", title: "decision", render: (r) => `${r.decision}${r.shadow ? " (shadow)" : ""}` },
+    { key: "score", title: "score" },
+    { key: "why", title: "why", render: why },
+    { key: "feedback", title: "answers", render: (r) => fmt(r.feedback.length) },
+    { key: "act", title: "", render: answerButtons },
+  ], data.rows, "No incidents yet."));
+  pager(data, alerts);
+}
+
+const PAGES = { overview, models, model, bot, alerts };
+
+function rememberToken() {
+  const token = document.getElementById("token");
+  if (!token) return;
+  token.value = sessionStorage.getItem("kubesift-token") || "";
+  token.addEventListener("change", () => sessionStorage.setItem("kubesift-token", token.value));
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  rememberToken();
+  const page = document.getElementById("app").dataset.page;
+  const load = PAGES[page];
+  if (load) {
+    bindFilters(load);
+    load();
+  }
+});

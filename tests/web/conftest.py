@@ -1,0 +1,125 @@
+"""A store with a trained model, bot decisions and alert incidents, and ``kubesift web``
+running on it as a real process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.engine import Engine
+
+from kubesift.alerts.ingest import Triage
+from kubesift.alerts.service import ingest
+from kubesift.alerts.signals import from_alertmanager
+from kubesift.config import load_settings
+from kubesift.learn.service import save_trained
+from kubesift.learn.train import Trained
+from kubesift.store import open_store
+from kubesift.store.schema import bot_corrections, bot_decisions
+from tests.serve.conftest import free_port, train_small
+
+TOKEN = "web-test-token-0000000000000001"
+REPO = "kubernetes/kubernetes"
+
+
+def stamp(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.fixture(scope="session")
+def web_model(tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    return train_small(tmp_path_factory.mktemp("webtrain"))
+
+
+def alert(name: str, severity: str, namespace: str, fingerprint: str) -> dict[str, object]:
+    return {
+        "status": "firing",
+        "labels": {"alertname": name, "severity": severity, "namespace": namespace,
+                   "pod": f"{name.lower()}-7d9f8-abcde", "cluster": "prod"},
+        "annotations": {"summary": f"{name} in {namespace}"},
+        "startsAt": "2026-12-01T10:00:00Z",
+        "endsAt": "0001-01-01T00:00:00Z",
+        "fingerprint": fingerprint,
+    }  # fmt: skip
+
+
+def webhook(*alerts: dict[str, object]) -> dict[str, object]:
+    return {
+        "version": "4", "groupKey": "{}:{}", "truncatedAlerts": 0, "status": "firing",
+        "receiver": "kubesift", "groupLabels": {}, "commonLabels": {},
+        "commonAnnotations": {}, "externalURL": "http://am:9093", "alerts": list(alerts),
+    }  # fmt: skip
+
+
+def seed(engine: Engine, model_ref: str, decisions: int = 120) -> None:
+    payload = webhook(
+        alert("KubePodCrashLooping", "critical", "payments", "f1"),
+        alert("CPUThrottlingHigh", "info", "monitoring", "f2"),
+        alert("KubeDeploymentReplicasMismatch", "warning", "shop", "f3"),
+    )
+    ingest(engine, Triage(), from_alertmanager(payload, now="2026-12-01T10:00:05Z"))
+    now = datetime.now(UTC)
+    rows = [
+        {"repo": REPO, "number": 1000 + i, "kind": "issue" if i % 3 else "pr",
+         "label": "kind/bug" if i % 2 else "sig/node", "score": 0.5 + (i % 50) / 100,
+         "action": "added" if i % 4 else "held_back", "dry_run": False, "model": model_ref,
+         "created_at": stamp(now - timedelta(days=i % 4, minutes=120 - i))}
+        for i in range(decisions)
+    ]  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(bot_decisions.insert(), rows)
+        conn.execute(
+            bot_corrections.insert(),
+            [{"delivery_id": "d1", "repo": REPO, "number": 1001, "label": "kind/bug",
+              "action": "unlabeled", "actor": "maintainer", "created_at": stamp(now)}],
+        )  # fmt: skip
+
+
+@dataclass
+class Web:
+    url: str
+    home: Path
+    engine: Engine
+    model_ref: str
+    proc: subprocess.Popen[bytes]
+
+
+@pytest.fixture
+def web(home: Path, web_model: Trained) -> Iterator[Web]:
+    version = save_trained(home / "models", web_model)
+    engine = open_store(load_settings())
+    ref = f"{version.name}@{version.version}"
+    seed(engine, ref)
+    port = free_port()
+    env = {**os.environ, "KUBESIFT_WEB_TOKEN": TOKEN}
+    log = (home.parent / "web.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kubesift", "web", "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        raise AssertionError((home.parent / "web.log").read_text())
+    try:
+        yield Web(url, home, engine, ref, proc)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
+        engine.dispose()

@@ -1,0 +1,97 @@
+"""``kubesift web`` as a real process: the JSON API, its errors, and the token on actions."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.web.conftest import REPO, TOKEN, Web
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def get(web: Web, path: str) -> httpx.Response:
+    return httpx.get(f"{web.url}{path}", timeout=10)
+
+
+def test_overview_counts_models_bot_and_alerts(web: Web) -> None:
+    data = get(web, "/api/overview").json()
+    assert data["models"]["release-notes"]["production"] == web.model_ref
+    assert data["models"]["items"] == {
+        "versions": 0, "production": None, "canary": None, "canary_share": None,
+    }  # fmt: skip
+    assert data["bot"]["decisions"] == {"added": 90, "held_back": 30}
+    assert data["bot"]["corrections"] == 1
+    assert sum(data["alerts"]["incidents"].values()) == 3
+    assert data["alerts"]["incidents"]["page"] >= 1  # the critical one always pages
+    assert data["ci"] == {"days": 7.0, "jobs": 0, "runs": {}, "open_regressions": 0}
+
+
+def test_decisions_paginate_filter_and_show_corrections(web: Web) -> None:
+    first = get(web, "/api/bot/decisions?per_page=50").json()
+    assert first["total"] == 120 and len(first["rows"]) == 50
+    assert first["rows"][0]["number"] == 1119  # newest first
+    last = get(web, "/api/bot/decisions?per_page=50&page=3").json()
+    assert len(last["rows"]) == 20
+    bugs = get(web, "/api/bot/decisions?label=kind/bug&per_page=200").json()
+    assert bugs["total"] == 60 and {r["label"] for r in bugs["rows"]} == {"kind/bug"}
+    corrected = [r for r in bugs["rows"] if r["corrected"]]
+    assert [(r["number"], r["label"]) for r in corrected] == [(1001, "kind/bug")]
+    assert corrected[0]["url"] == f"https://github.com/{REPO}/issues/1001"
+    for bad in ("page=0", "per_page=5000", "page=two"):
+        r = get(web, f"/api/bot/decisions?{bad}")
+        assert r.status_code == 400 and "error" in r.json(), bad
+
+
+def test_models_list_detail_card_and_online_precision(web: Web) -> None:
+    [row] = get(web, "/api/models").json()["rows"]
+    assert row["ref"] == web.model_ref and row["production"] and row["fit"] == "evaluation"
+    assert row["calibration"] == "forward"
+    name, version = row["name"], row["version"]
+    detail = get(web, f"/api/models/{name}/{version}").json()
+    promised = {p["label"]: p for p in detail["promises"]}
+    bug = promised["kind/bug"]
+    assert bug["threshold"] is not None and bug["promised"] >= 0.9
+    assert bug["delivered_precision"] is not None
+    online = {s["label"]: s for s in detail["online"]}
+    assert online["kind/bug"]["removed"] == 1  # the human correction of #1001
+    card = get(web, f"/models/{name}/{version}/card.html")
+    assert card.status_code == 200 and "Model card" in card.text
+    assert get(web, f"/models/{name}/{version}/metadata.json").status_code == 404
+    missing = get(web, f"/api/models/{name}/19990101T000000000000Z")
+    assert missing.status_code == 404 and "no model version" in missing.json()["error"]
+    assert get(web, "/api/models?source=items").json() == {"rows": []}
+
+
+def test_alert_answers_need_the_token_and_the_same_origin(web: Web) -> None:
+    inbox = get(web, "/api/alerts/incidents?decision=page").json()
+    incident = inbox["rows"][0]
+    url = f"{web.url}/api/alerts/incidents/{incident['id']}/feedback"
+    body = {"needs_human": True, "note": "woke up for it"}
+    assert httpx.post(url, json=body).status_code == 401
+    wrong = httpx.post(url, json=body, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    cross = httpx.post(url, json=body, headers={**AUTH, "Origin": "https://evil.example"})
+    assert cross.status_code == 403 and "cross-origin" in cross.json()["error"]
+    bad = httpx.post(url, content=b"{", headers={**AUTH, "Content-Type": "application/json"})
+    assert bad.status_code == 400
+    assert httpx.post(url, json={"needs_human": "yes"}, headers=AUTH).status_code == 400
+    ok = httpx.post(url, json=body, headers={**AUTH, "Origin": web.url})
+    assert ok.status_code == 200, ok.text
+    after = get(web, "/api/alerts/incidents?decision=page").json()["rows"][0]
+    assert after["feedback"][-1]["via"] == "web" and after["feedback"][-1]["needs_human"]
+    gone = httpx.post(f"{web.url}/api/alerts/incidents/999999/feedback", json=body, headers=AUTH)
+    assert gone.status_code == 404
+    assert get(web, "/api/alerts/incidents?decision=maybe").status_code == 400
+
+
+def test_pages_render_and_never_show_the_token(web: Web) -> None:
+    for path in ("/", "/models", "/bot", "/alerts", f"/models/{web.model_ref.replace('@', '/')}"):
+        page = get(web, path)
+        assert page.status_code == 200, path
+        assert 'id="app"' in page.text and "/static/app.js" in page.text
+        assert TOKEN not in page.text
+    assert get(web, "/static/app.js").status_code == 200
+    assert get(web, "/nowhere").status_code == 404
+    metrics = get(web, "/metrics").text
+    assert 'kubesift_web_requests_total{route="/alerts",status="200"}' in metrics
+    assert 'route="/healthz",status="200"' in metrics
