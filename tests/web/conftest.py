@@ -19,11 +19,15 @@ from sqlalchemy.engine import Engine
 from kubesift.alerts.ingest import Triage
 from kubesift.alerts.service import ingest
 from kubesift.alerts.signals import from_alertmanager
+from kubesift.ci import regressions, variants
+from kubesift.ci.importer import import_runs
+from kubesift.ci.sources import LocalSource
 from kubesift.config import load_settings
 from kubesift.learn.service import save_trained
 from kubesift.learn.train import Trained
 from kubesift.store import open_store
 from kubesift.store.schema import bot_corrections, bot_decisions
+from kubesift.testing.cihistory import generate
 from tests.serve.conftest import free_port, train_small
 
 TOKEN = "web-test-token-0000000000000001"
@@ -83,6 +87,26 @@ def seed(engine: Engine, model_ref: str, decisions: int = 120) -> None:
         )  # fmt: skip
 
 
+@pytest.fixture(scope="session")
+def ci_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated Prow history (GCS layout) ending this hour: one regression, one flake."""
+    end = int(time.time()) // 3600 * 3600
+    root = tmp_path_factory.mktemp("ci-tree")
+    generate(root, end=end, days=37, jobs=3, tests=12, runs_per_job_day=3, seed=2,
+             regressions=1, flakes=1, noise_rate=0)  # fmt: skip
+    return root
+
+
+def seed_ci(engine: Engine, root: Path) -> None:
+    """The history imported and judged, its regression triaged to an issue."""
+    now = stamp(datetime.now(UTC))
+    import_runs(engine, LocalSource(root), variants.load(), now=now)
+    with engine.begin() as conn:
+        found = regressions.report(conn, list(variants.load().columns), now=now)
+        assert found.regressed, "the generated regression was not found"
+        regressions.triage(conn, found.regressed[0].regression_id, "kubernetes/kubernetes#4242")
+
+
 @dataclass
 class Web:
     url: str
@@ -93,11 +117,12 @@ class Web:
 
 
 @pytest.fixture
-def web(home: Path, web_model: Trained) -> Iterator[Web]:
+def web(home: Path, web_model: Trained, ci_tree: Path) -> Iterator[Web]:
     version = save_trained(home / "models", web_model)
     engine = open_store(load_settings())
     ref = f"{version.name}@{version.version}"
     seed(engine, ref)
+    seed_ci(engine, ci_tree)
     port = free_port()
     env = {**os.environ, "KUBESIFT_WEB_TOKEN": TOKEN}
     log = (home.parent / "web.log").open("wb")

@@ -23,7 +23,8 @@ def test_overview_counts_models_bot_and_alerts(web: Web) -> None:
     assert data["bot"]["corrections"] == 1
     assert sum(data["alerts"]["incidents"].values()) == 3
     assert data["alerts"]["incidents"]["page"] >= 1  # the critical one always pages
-    assert data["ci"] == {"days": 7.0, "jobs": 0, "runs": {}, "open_regressions": 0}
+    assert data["ci"]["jobs"] == 3 and data["ci"]["open_regressions"] == 1
+    assert sum(data["ci"]["runs"].values()) >= 3 * 3 * 6  # 3 jobs × 3 runs a day, a week
 
 
 def test_decisions_paginate_filter_and_show_corrections(web: Web) -> None:
@@ -85,7 +86,8 @@ def test_alert_answers_need_the_token_and_the_same_origin(web: Web) -> None:
 
 
 def test_pages_render_and_never_show_the_token(web: Web) -> None:
-    for path in ("/", "/models", "/bot", "/alerts", f"/models/{web.model_ref.replace('@', '/')}"):
+    model_page = f"/models/{web.model_ref.replace('@', '/')}"
+    for path in ("/", "/models", "/bot", "/ci", "/ci/grid?job=x", "/alerts", model_page):
         page = get(web, path)
         assert page.status_code == 200, path
         assert 'id="app"' in page.text and "/static/app.js" in page.text
@@ -95,3 +97,23 @@ def test_pages_render_and_never_show_the_token(web: Web) -> None:
     metrics = get(web, "/metrics").text
     assert 'kubesift_web_requests_total{route="/alerts",status="200"}' in metrics
     assert 'route="/healthz",status="200"' in metrics
+
+
+def test_ci_jobs_regressions_and_grid(web: Web) -> None:
+    data = get(web, "/api/ci/jobs").json()
+    assert len(data["jobs"]) == 3 and all(j["runs"] > 0 for j in data["jobs"])
+    assert all(0 <= j["pass_rate"] <= 1 for j in data["jobs"])
+    [regression] = data["regressions"]
+    assert regression["issue_url"] == "https://github.com/kubernetes/kubernetes/issues/4242"
+    failing = [
+        g for g in (get(web, f"/api/ci/grid?job={j['job']}&only=failing").json()
+                    for j in data["jobs"])
+        if any(r["issue"] for r in g["rows"])
+    ]  # fmt: skip
+    assert failing, "no grid shows the triaged regression"
+    row = next(r for r in failing[0]["rows"] if r["issue"])
+    assert row["name"] == regression["test"] and 12 in row["cells"]
+    assert len(failing[0]["columns"]) == 30
+    assert get(web, "/api/ci/grid?job=nope").status_code == 404
+    assert get(web, "/api/ci/grid").status_code == 400
+    assert get(web, f"/api/ci/grid?job={data['jobs'][0]['job']}&only=red").status_code == 400

@@ -40,6 +40,7 @@ def test_every_page_renders_with_working_links_and_no_errors(web: Web) -> None:
         check_page(b, web, "/models", web.model_ref)
         check_page(b, web, f"/models/{name}/{version}", "kind/bug")
         check_page(b, web, "/bot", f"{REPO}#1119")
+        check_page(b, web, "/ci", "kubernetes/kubernetes#4242")
         check_page(b, web, "/alerts", "KubePodCrashLooping")
         assert b.errors == []
 
@@ -82,3 +83,33 @@ def test_click_paths_models_bot_and_alerts(web: Web, tmp_path: Path) -> None:
         target = os.environ.get("KUBESIFT_SCREENSHOTS")
         if target:
             shutil.copy(shot, Path(target) / "dashboard-overview.png")
+
+
+def test_ci_click_path_from_the_table_to_the_tracking_issue(web: Web) -> None:
+    jobs = httpx.get(f"{web.url}/api/ci/jobs", timeout=10).json()
+    test = jobs["regressions"][0]["test"]
+    grids = {
+        j["job"]: httpx.get(f"{web.url}/api/ci/grid", params={"job": j["job"]}, timeout=10).json()
+        for j in jobs["jobs"]
+    }
+    job = next(
+        name for name, g in grids.items() if any(r["issue"] and 12 in r["cells"] for r in g["rows"])
+    )
+    with Browser() as b:
+        b.open(f"{web.url}/ci")
+        b.click(f'#jobs a[href="/ci/grid?job={job}"]')
+        assert b.js("location.search") == f"?job={job}"
+        assert b.js("document.querySelectorAll('#grid td.cell').length") > 0
+        clicked = b.js(
+            "(() => { const row = [...document.querySelectorAll('#grid tbody tr')]"
+            f".find(r => r.cells[0].innerText.startsWith({test!r}));"
+            " const red = row && row.querySelector('td.s12'); if (!red) return false;"
+            " red.click(); return true; })()"
+        )
+        assert clicked, f"no red cell for {test}"
+        panel = b.js("document.getElementById('failure').innerText")
+        assert test in panel and "fail in build" in panel
+        assert "(no failure text recorded)" not in panel  # the failure's text is shown
+        link = b.js("document.querySelector('#failure a.issue').href")
+        assert link == "https://github.com/kubernetes/kubernetes/issues/4242"
+        assert b.errors == []

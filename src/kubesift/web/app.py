@@ -38,6 +38,7 @@ PAGES = (
     ("/", "overview", "Overview"),
     ("/models", "models", "Labels and models"),
     ("/bot", "bot", "Bot"),
+    ("/ci", "ci", "CI"),
     ("/alerts", "alerts", "Alerts"),
 )
 CARD_FILES = ("card.html", "pr-curves.png")
@@ -134,6 +135,24 @@ class Dashboard:
 
         return _json(read)
 
+    def api_ci_jobs(self, request: Request) -> Response:
+        def read() -> dict[str, Any]:
+            with self.engine.connect() as conn:
+                return {"jobs": data.job_table(conn), "regressions": data.open_regressions(conn)}
+
+        return _json(read)
+
+    def api_ci_grid(self, request: Request) -> Response:
+        q = request.query_params
+
+        def read() -> dict[str, Any]:
+            if not q.get("job"):
+                raise UserError("give ?job=NAME (GET /api/ci/jobs lists them)")
+            with self.engine.connect() as conn:
+                return data.ci_grid(conn, q["job"], _int(q.get("runs"), 30), q.get("only") or None)
+
+        return _json(read)
+
     async def api_feedback(self, request: Request) -> Response:
         refused = self._refuse(request)
         if refused is not None:
@@ -219,10 +238,13 @@ def create_app(engine: Engine, models: dict[str, Path], token: str | None = None
     routes += [
         Route("/models/{name}/{version}", d.page("model", "Model version")),
         Route("/models/{name}/{version}/{file}", d.card_file),
+        Route("/ci/grid", d.page("grid", "CI grid")),
         Route("/api/overview", d.api_overview),
         Route("/api/models", d.api_models),
         Route("/api/models/{name}/{version}", d.api_model),
         Route("/api/bot/decisions", d.api_decisions),
+        Route("/api/ci/jobs", d.api_ci_jobs),
+        Route("/api/ci/grid", d.api_ci_grid),
         Route("/api/alerts/incidents", d.api_incidents),
         Route("/api/alerts/incidents/{id:int}/feedback", d.api_feedback, methods=["POST"]),
         Route("/healthz", d.healthz),

@@ -13,10 +13,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from kubesift.alerts import queries as alert_queries
+from kubesift.ci import grid, regressions
 from kubesift.errors import UserError
 from kubesift.learn import card, online, registry
 from kubesift.store.queries import summarize
@@ -281,3 +282,68 @@ def alert_inbox(
         "summary": summary["incidents"],
         "quality": {k: v for k, v in quality.items() if isinstance(v, int | float)},
     }
+
+
+# -- CI -----------------------------------------------------------------------------------------
+
+
+def job_table(conn: Connection, days: float = 7.0) -> list[dict[str, Any]]:
+    """Each job's runs over ``days``: count, failures, pass rate, the newest start."""
+    j, r = ci_jobs.c, ci_runs.c
+    since = _since(days)
+    failed = func.sum(case((r.state.in_(("failure", "error", "aborted")), 1), else_=0))
+    query = (
+        select(j.name, j.kind, j.variants, func.count(r.id), failed, func.max(r.started_at))
+        .select_from(ci_jobs.outerjoin(ci_runs, and_(r.job_id == j.id, r.started_at >= since)))
+        .group_by(j.id, j.name, j.kind, j.variants)
+        .order_by(j.name)
+    )
+    out = []
+    for name, kind, variants, runs, failures, newest in conn.execute(query):
+        runs, failures = int(runs or 0), int(failures or 0)
+        out.append(
+            {
+                "job": name,
+                "kind": kind,
+                "variants": variants,
+                "runs": runs,
+                "failures": failures,
+                "pass_rate": round(1 - failures / runs, 4) if runs else None,
+                "last_run": newest,
+            }
+        )
+    return out
+
+
+def open_regressions(conn: Connection) -> list[dict[str, Any]]:
+    """Open regressions, newest first, with their tracking issue's URL when triaged."""
+    rows = regressions.listed(conn)
+    for r in rows:
+        r["issue_url"] = issue_url(r.get("issue"))
+    return rows
+
+
+def issue_url(ref: str | None) -> str | None:
+    """``owner/name#12`` → its GitHub URL."""
+    if not ref or "#" not in ref:
+        return None
+    repo, number = ref.split("#", 1)
+    return f"https://github.com/{repo}/issues/{number}"
+
+
+def ci_grid(conn: Connection, job: str, runs: int = 30, only: str | None = None) -> dict[str, Any]:
+    """TestGrid's view of ``job`` (:func:`kubesift.ci.grid.grid`), each row with the
+    tracking issue of its open regression, when there is one."""
+    if only not in (None, "failing", "flaky"):
+        raise UserError(f"only must be failing or flaky, not {only!r}")
+    if not 1 <= runs <= MAX_PAGE:
+        raise UserError(f"runs must be between 1 and {MAX_PAGE}")
+    if conn.execute(select(ci_jobs.c.id).where(ci_jobs.c.name == job)).first() is None:
+        raise NotFound(f"no CI job named {job!r}")
+    found = grid.grid(conn, job, runs, only).as_dict()
+    tracked = {r["test"]: r for r in regressions.listed(conn)}
+    for row in found["rows"]:
+        regression = tracked.get(row["name"])
+        row["issue"] = regression.get("issue") if regression else None
+        row["issue_url"] = issue_url(row["issue"])
+    return found

@@ -15,6 +15,12 @@ function el(tag, attrs, ...children) {
   return node;
 }
 
+function ratio(value) {
+  if (value === null || value === undefined) return "–";
+  if (Array.isArray(value)) return `[${value.map(ratio).join(", ")}]`;
+  return typeof value === "number" ? value.toFixed(3) : String(value);
+}
+
 function fmt(value) {
   if (value === null || value === undefined || value === "") return "–";
   if (typeof value === "number") {
@@ -37,7 +43,7 @@ function table(columns, rows, empty) {
   const head = el("tr", {}, columns.map((c) => el("th", { scope: "col" }, c.title)));
   const body = rows.map((row) =>
     el("tr", {}, columns.map((c) => {
-      const value = c.render ? c.render(row) : fmt(row[c.key]);
+      const value = c.render ? c.render(row) : c.ratio ? ratio(row[c.key]) : fmt(row[c.key]);
       return el("td", { class: typeof row[c.key] === "number" ? "num" : null }, value);
     })),
   );
@@ -153,26 +159,26 @@ async function model() {
     el("a", { href: `${d.card}?source=${source}` }, "Model card"));
   fill("promises", table([
     { key: "label", title: "label" },
-    { key: "threshold", title: "acts at" },
-    { key: "promised", title: "promised precision" },
-    { key: "interval", title: "interval" },
-    { key: "forward_recall", title: "forward recall" },
-    { key: "delivered_precision", title: "delivered precision" },
-    { key: "delivered_recall", title: "delivered recall" },
+    { key: "threshold", ratio: true, title: "acts at" },
+    { key: "promised", ratio: true, title: "promised precision" },
+    { key: "interval", ratio: true, title: "interval" },
+    { key: "forward_recall", ratio: true, title: "forward recall" },
+    { key: "delivered_precision", ratio: true, title: "delivered precision" },
+    { key: "delivered_recall", ratio: true, title: "delivered recall" },
   ], d.promises.filter((r) => r.threshold !== null), "No label acts."));
   fill("abstains", table([
     { key: "label", title: "label" },
-    { key: "best_precision", title: "best precision reached" },
+    { key: "best_precision", ratio: true, title: "best precision reached" },
   ], d.promises.filter((r) => r.threshold === null), "Every label acts."));
   fill("evaluation", table([
     { key: "model", title: "model" }, { key: "group", title: "group" },
-    { key: "at_0.5_f1", title: "F1 at 0.5" }, { key: "best_f1_f1", title: "best F1" },
-    { key: "act_precision", title: "acting precision" }, { key: "act_recall", title: "acting recall" },
+    { key: "at_0.5_f1", ratio: true, title: "F1 at 0.5" }, { key: "best_f1_f1", ratio: true, title: "best F1" },
+    { key: "act_precision", ratio: true, title: "acting precision" }, { key: "act_recall", ratio: true, title: "acting recall" },
   ], d.evaluation, "A production fit without an evaluation run."));
   fill("online", table([
     { key: "label", title: "label" }, { key: "added", title: "added" },
     { key: "kept", title: "kept" }, { key: "removed", title: "removed by a human" },
-    { key: "precision", title: "online precision" },
+    { key: "precision", ratio: true, title: "online precision" },
   ], d.online, "No decisions by this version yet."));
 }
 
@@ -185,7 +191,7 @@ async function bot() {
     { key: "item", title: "item", render: (r) => el("a", { href: r.url, rel: "noopener" }, `${r.repo}#${r.number}`) },
     { key: "kind", title: "kind" },
     { key: "label", title: "label" },
-    { key: "score", title: "score" },
+    { key: "score", ratio: true, title: "score" },
     { key: "action", title: "action", render: (r) => `${r.action}${r.dry_run ? " (shadow)" : ""}` },
     { key: "corrected", title: "corrected by a human" },
     { key: "model", title: "model" },
@@ -238,7 +244,7 @@ async function alerts() {
     { key: "severity", title: "severity" },
     { key: "namespace", title: "namespace" },
     { key: "decision", title: "decision", render: (r) => `${r.decision}${r.shadow ? " (shadow)" : ""}` },
-    { key: "score", title: "score" },
+    { key: "score", ratio: true, title: "score" },
     { key: "why", title: "why", render: why },
     { key: "feedback", title: "answers", render: (r) => fmt(r.feedback.length) },
     { key: "act", title: "", render: answerButtons },
@@ -246,7 +252,69 @@ async function alerts() {
   pager(data, alerts);
 }
 
-const PAGES = { overview, models, model, bot, alerts };
+function issueLink(row) {
+  return row.issue_url ? el("a", { href: row.issue_url, rel: "noopener", class: "issue" }, row.issue) : "–";
+}
+
+async function ci() {
+  let data;
+  try { data = await api("/api/ci/jobs"); } catch (e) { return showError("jobs", e); }
+  fill("jobs", table([
+    { key: "job", title: "job", render: (r) => el("a", { href: `/ci/grid?job=${encodeURIComponent(r.job)}` }, r.job) },
+    { key: "kind", title: "kind" },
+    { key: "variants", title: "variants" },
+    { key: "runs", title: "runs" },
+    { key: "failures", title: "failed" },
+    { key: "pass_rate", ratio: true, title: "pass rate" },
+    { key: "last_run", title: "last run" },
+  ], data.jobs, "No CI results yet: run `kubesift ci import`."));
+  fill("regressions", table([
+    { key: "test", title: "test" },
+    { key: "component", title: "component" },
+    { key: "variants", title: "variants" },
+    { key: "status", title: "status" },
+    { key: "opened_at", title: "opened" },
+    { key: "max_failures", title: "failures" },
+    { key: "issue", title: "tracking issue", render: issueLink },
+  ], data.regressions, "No open regressions."));
+}
+
+const STATUS = { 0: "not run", 1: "pass", 4: "running", 12: "fail", 13: "flaky" };
+
+function showFailure(job, column, row, index) {
+  const panel = document.getElementById("failure");
+  panel.hidden = false;
+  panel.replaceChildren(
+    el("h2", {}, `${row.name}: ${STATUS[row.cells[index]]} in build ${column.build}`),
+    el("p", {}, `${job} · started ${fmt(column.started_at)} · `,
+      column.url ? el("a", { href: column.url, rel: "noopener", class: "run" }, "the run") : "no run link"),
+    el("pre", { class: "message" }, row.messages[index] || "(no failure text recorded)"),
+    el("p", {}, "Tracking issue: ", issueLink(row)));
+}
+
+async function grid() {
+  const query = params();
+  const job = query.get("job") || "";
+  let data;
+  try { data = await api(`/api/ci/grid?${query}`); } catch (e) { return showError("grid", e); }
+  document.querySelector("h1").textContent = `CI grid: ${job}`;
+  const head = el("tr", {}, el("th", { scope: "col" }, "test"),
+    data.columns.map((c) => el("th", { scope: "col", class: "build", title: c.started_at || "" },
+      c.url ? el("a", { href: c.url, rel: "noopener" }, c.build.slice(-4)) : c.build.slice(-4))));
+  const rows = data.rows.map((row) => el("tr", { class: row.alert ? "alerting" : null },
+    el("th", { scope: "row", title: row.suite }, row.name, row.alert ? el("span", { class: "badge" }, ` failing ×${row.alert.fail_count}`) : null),
+    row.cells.map((status, i) => el("td", {
+      class: `cell s${status}`,
+      title: `${STATUS[status]}${row.messages[i] ? `: ${row.messages[i]}` : ""}`,
+      "data-status": STATUS[status],
+      onclick: () => showFailure(job, data.columns[i], row, i),
+    }))));
+  fill("grid", data.columns.length
+    ? el("table", { class: "testgrid" }, el("thead", {}, head), el("tbody", {}, rows))
+    : el("p", { class: "empty" }, "No runs of this job yet."));
+}
+
+const PAGES = { overview, models, model, bot, ci, grid, alerts };
 
 function rememberToken() {
   const token = document.getElementById("token");
