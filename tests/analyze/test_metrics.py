@@ -187,3 +187,15 @@ def test_every_analysis_copes_with_items_without_labels_events_or_notes(tmp_path
     assert by_name["label-actors"].empty
     for result in results:
         assert png_bytes(result).startswith(b"\x89PNG")
+
+
+def test_report_tables_print_counts_as_grouped_integers() -> None:
+    import pandas as pd
+
+    from kubesift.analyze.analyses import Analysis
+    from kubesift.analyze.report import _table_html
+
+    table = pd.DataFrame({"notes": [6601.0, 12.0], "median days": [2.25, 10.0]}, index=["a", "b"])
+    html = _table_html(Analysis("x", "X", table, "barh", "", ""))
+    assert "6,601" in html and "6601.0" not in html and "6,601.0" not in html
+    assert "2.2" in html and ">12<" in html

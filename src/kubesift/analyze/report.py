@@ -116,7 +116,13 @@ def _table_html(a: Analysis) -> str:
     table = report_table(a)
     if table.empty:
         return ""
-    return table.to_html(border=0, float_format=lambda v: f"{v:,.1f}", escape=True)
+    return table.to_html(border=0, float_format=number, escape=True)
+
+
+def number(value: float) -> str:
+    """Counts (whole numbers, even when pandas holds them as floats) as grouped integers;
+    other values to one decimal."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
 def report_table(a: Analysis) -> pd.DataFrame:

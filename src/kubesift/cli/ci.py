@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +24,7 @@ from kubesift.ci.junit import ABSENT, FAIL, FLAKY, PASS
 from kubesift.ci.readiness import Settings
 from kubesift.ci.sources import GCS_API, open_source
 from kubesift.cli.common import settings, store
-from kubesift.cli.progress import RichProgress
-from kubesift.collect.progress import SilentProgress
+from kubesift.cli.progress import progress_for
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 end_option = click.option(
@@ -115,9 +113,8 @@ def import_command(
     engine = store()
     src = open_source(source, api_url=api_url, token=os.environ.get("KUBESIFT_GCS_TOKEN"))
     console = Console(stderr=True)
-    # A bar only on a terminal: in a log or a pipe it would be spinner characters.
-    bar = RichProgress(console) if console.is_terminal else nullcontext(SilentProgress())
-    with bar as progress:
+    # A bar on a terminal; plain periodic lines in a log or a pipe.
+    with progress_for(console) as progress:
         report = import_runs(
             engine,
             src,

@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 
 from kubesift.cli.common import check_repo, repo_option, settings, store
-from kubesift.cli.progress import RichProgress
+from kubesift.cli.progress import progress_for
 from kubesift.collect.service import ExportReport, export_repository
 from kubesift.errors import UserError
 from kubesift.github import auth_from
@@ -97,7 +97,7 @@ def export(
         repo=repo,
     )
     console = Console(stderr=True)
-    with RichProgress(console) as progress:
+    with progress_for(console) as progress:
         report = export_repository(
             store(cfg),
             repo,

@@ -48,12 +48,12 @@ def _exporter(
     engine: Engine, cfg: Settings, max_wait: float, events: bool, console: Console
 ) -> Callable[[str], ExportReport]:
     """repo → what was fetched, with credentials from the environment (never logged)."""
-    from kubesift.cli.progress import RichProgress
+    from kubesift.cli.progress import progress_for
     from kubesift.collect.service import export_repository
     from kubesift.github import auth_from
 
     def run(repo: str) -> ExportReport:
-        with RichProgress(console) as progress:
+        with progress_for(console) as progress:
             return export_repository(
                 engine,
                 repo,
