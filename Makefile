@@ -4,14 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export KUBESIFT_HOME ?= $(CURDIR)/data
-DATASETS := $(or $(KUBESIFT_DATASETS),$(wildcard ../shared/datasets))
-NOTES_DIR := $(DATASETS)/k8s-release-notes
-# Used only when no local datasets exist (needs network access to GitHub).
-NOTES_URL := https://raw.githubusercontent.com/kubernetes-sigs/release-notes/master/src/assets
-NOTES_VERSIONS := 1.14.0 1.15.0 1.16.0 1.17.0 1.18.0 1.19.0 1.20.0 1.21.0 1.22.0 1.23.0 \
-                  1.24.0 1.25.0 1.26.0 1.27.0 1.28.0
 
-.PHONY: install demo test lint typecheck unit docs bench clean test-postgres screenshots
+.PHONY: install demo demo-stop test lint typecheck unit docs bench clean test-postgres screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("kubesift needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -22,23 +16,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The whole loop on the fakes, ending with the dashboard running (Ctrl-C stops everything).
+DEMO_HOME := $(CURDIR)/data/demo
 demo: install
-	@echo "== importing Kubernetes release notes into $(KUBESIFT_HOME)"
-ifneq ($(strip $(DATASETS)),)
-	$(BIN)/kubesift import release-notes $(NOTES_DIR)
-else
-	$(BIN)/kubesift import release-notes $(foreach v,$(NOTES_VERSIONS),$(NOTES_URL)/release-notes-$(v).json)
-endif
-	@echo "== what the store holds"
-	$(BIN)/kubesift status
-	@echo "== training kind/bug and the kind and sig families, beside seed-mlp (reference split)"
-	$(BIN)/kubesift train --label kind/bug --family kind --family sig
-	$(BIN)/kubesift predict --test
-	@echo "== the report"
-	$(BIN)/kubesift report
-	@echo "== one reconcile pass: is production still what kubesift.toml [reconcile] asks for?"
-	$(BIN)/kubesift reconcile --once
-	$(BIN)/kubesift reconcile status --runs 1
+	rm -rf $(DEMO_HOME)
+	KUBESIFT_HOME=$(DEMO_HOME) $(BIN)/python -m kubesift.demo
+
+# Stops a demo started in another shell (or in the background).
+demo-stop:
+	@if [ -f $(DEMO_HOME)/demo.pid ]; then kill $$(cat $(DEMO_HOME)/demo.pid) && echo "demo stopping"; \
+	else echo "no demo is running ($(DEMO_HOME)/demo.pid is absent)"; fi
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -65,14 +65,16 @@ def load_model(
 ) -> Model:
     """The release-note model, plus the items model for issues when one is trained (in
     ``items_dir``) or served (``items_url``): :class:`ByKind` picks per item."""
-    notes: Model = (
-        RemoteModel(model_url, source="release-notes") if model_url else LocalModel(models_dir)
-    )
     items: Model | None = None
     if items_url:
         items = RemoteModel(items_url, source="items")
     elif items_dir is not None and registry.list_versions(items_dir):
         items = LocalModel(items_dir, source="items")
+    if not model_url and items is not None and not registry.list_versions(models_dir):
+        return items  # only an items model is trained: it labels PRs too
+    notes: Model = (
+        RemoteModel(model_url, source="release-notes") if model_url else LocalModel(models_dir)
+    )
     return ByKind(notes, items) if items is not None else notes
 
 

@@ -1,0 +1,51 @@
+"""``make demo``'s loop, small: every step runs, the dashboard starts, nothing is left."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+from sqlalchemy import func, select
+
+from kubesift.config import load_settings
+from kubesift.store import open_store
+from kubesift.store.schema import alert_incidents, bot_jobs, ci_runs, items
+from tests.serve.conftest import free_port
+
+
+def test_the_demo_runs_the_loop_and_stops_everything(tmp_path: Path) -> None:
+    home = tmp_path / "demo"
+    env = {**os.environ, "KUBESIFT_HOME": str(home)}
+    env.pop("KUBESIFT_DATABASE_URL", None)
+    ports = [str(free_port()) for _ in range(3)]
+    done = subprocess.run(
+        [sys.executable, "-m", "kubesift.demo", "--items", "600", "--no-notes", "--no-hold",
+         "--web-port", ports[0], "--bot-port", ports[1], "--serve-port", ports[2]],
+        env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = done.stdout
+    for step in ("export the repository", "train kind/bug", "the bot labels new PRs",
+                 "CI results from a fake GCS", "the dashboard"):  # fmt: skip
+        assert step in out, step
+    assert f"kubesift is running: open http://127.0.0.1:{ports[0]}/" in out
+    assert "stopped everything the demo started" in out
+    engine = open_store(load_settings({"KUBESIFT_HOME": str(home)}))
+    with engine.connect() as conn:
+        count = lambda t: conn.execute(select(func.count()).select_from(t)).scalar()  # noqa: E731
+        assert count(items) >= 590 and count(ci_runs) > 0
+        done = select(func.count()).select_from(bot_jobs).where(bot_jobs.c.status == "done")
+        assert conn.execute(done).scalar() == 3  # the bot handled the three new PRs live
+        if "alert replay" in out and "skipped" not in out.split("alert replay")[1][:300]:
+            assert count(alert_incidents) > 0
+    engine.dispose()
+    left = [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if str(home) in " ".join(p.info["cmdline"] or [])
+    ]
+    assert not left, [p.info["cmdline"] for p in left]
+    assert not (home / "demo.pid").exists()
