@@ -26,7 +26,12 @@ from kubesift.config import load_settings
 from kubesift.learn.service import save_trained
 from kubesift.learn.train import Trained
 from kubesift.store import open_store
-from kubesift.store.schema import bot_corrections, bot_decisions
+from kubesift.store.schema import (
+    bot_corrections,
+    bot_decisions,
+    reconcile_decisions,
+    reconcile_runs,
+)
 from kubesift.testing.cihistory import generate
 from tests.serve.conftest import free_port, train_small
 
@@ -79,6 +84,15 @@ def seed(engine: Engine, model_ref: str, decisions: int = 120) -> None:
         for i in range(decisions)
     ]  # fmt: skip
     with engine.begin() as conn:
+        run = conn.execute(
+            reconcile_runs.insert().values(holder="test", steps="train,evaluate", status="ok",
+                                           started_at=stamp(now), finished_at=stamp(now))
+        ).inserted_primary_key[0]  # fmt: skip
+        conn.execute(
+            reconcile_decisions.insert().values(
+                run_id=run, controller="evaluate", action="accepted", subject=model_ref,
+                reason="no worse than production on release:1.29", created_at=stamp(now))
+        )  # fmt: skip
         conn.execute(bot_decisions.insert(), rows)
         conn.execute(
             bot_corrections.insert(),

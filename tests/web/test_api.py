@@ -53,6 +53,9 @@ def test_models_list_detail_card_and_online_precision(web: Web) -> None:
     bug = promised["kind/bug"]
     assert bug["threshold"] is not None and bug["promised"] >= 0.9
     assert bug["delivered_precision"] is not None
+    [decision] = detail["reconciler"]
+    assert (decision["step"], decision["action"]) == ("evaluate", "accepted")
+    assert get(web, "/api/models").json()["reconciler"][0]["reason"].startswith("no worse")
     online = {s["label"]: s for s in detail["online"]}
     assert online["kind/bug"]["removed"] == 1  # the human correction of #1001
     card = get(web, f"/models/{name}/{version}/card.html")
@@ -60,7 +63,7 @@ def test_models_list_detail_card_and_online_precision(web: Web) -> None:
     assert get(web, f"/models/{name}/{version}/metadata.json").status_code == 404
     missing = get(web, f"/api/models/{name}/19990101T000000000000Z")
     assert missing.status_code == 404 and "no model version" in missing.json()["error"]
-    assert get(web, "/api/models?source=items").json() == {"rows": []}
+    assert get(web, "/api/models?source=items").json()["rows"] == []
 
 
 def test_alert_answers_need_the_token_and_the_same_origin(web: Web) -> None:

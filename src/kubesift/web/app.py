@@ -98,7 +98,13 @@ class Dashboard:
         return _json(lambda: data.overview(self.engine, self.models))
 
     def api_models(self, request: Request) -> Response:
-        return _json(lambda: {"rows": data.model_list(self._models_dir(request))})
+        models_dir = self._models_dir(request)
+        return _json(
+            lambda: {
+                "rows": data.model_list(models_dir),
+                "reconciler": data.reconciler_decisions(self.engine, 3),
+            }
+        )
 
     def api_model(self, request: Request) -> Response:
         p = request.path_params

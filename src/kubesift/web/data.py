@@ -20,7 +20,9 @@ from kubesift.alerts import queries as alert_queries
 from kubesift.ci import grid, regressions
 from kubesift.errors import UserError
 from kubesift.learn import card, online, registry
+from kubesift.reconcile import records
 from kubesift.store.queries import summarize
+from kubesift.store.schema import alert_templates as alert_templates_table
 from kubesift.store.schema import bot_corrections, bot_decisions, ci_jobs, ci_regressions, ci_runs
 
 MAX_PAGE = 200
@@ -175,6 +177,9 @@ def model_detail(engine: Engine, models_dir: Path, name: str, version: str) -> d
         "by_kind": {k: v.get("abstains", []) for k, v in (cal.get("by_kind") or {}).items()},
         "online": stats,
         "card": f"/models/{found.name}/{found.version}/card.html",
+        "reconciler": [
+            d for d in reconciler_decisions(engine, 20) if d["subject"] == registry.ref(found)
+        ],
     }
 
 
@@ -281,6 +286,7 @@ def alert_inbox(
         "rows": rows,
         "summary": summary["incidents"],
         "quality": {k: v for k, v in quality.items() if isinstance(v, int | float)},
+        "templates": alert_templates(conn, 10) if page == 1 else [],
     }
 
 
@@ -347,3 +353,28 @@ def ci_grid(conn: Connection, job: str, runs: int = 30, only: str | None = None)
         row["issue"] = regression.get("issue") if regression else None
         row["issue_url"] = issue_url(row["issue"])
     return found
+
+
+def reconciler_decisions(engine: Engine, runs: int = 5) -> list[dict[str, Any]]:
+    """The reconciler's newest passes, flattened: step, action, subject and reason."""
+    out = []
+    for run in records.recent_runs(engine, runs):
+        for d in run["decisions"]:
+            out.append(
+                {
+                    "run": run["id"],
+                    "started_at": run.get("started_at"),
+                    "step": d.get("controller"),
+                    "action": d.get("action"),
+                    "subject": d.get("subject"),
+                    "reason": d.get("reason"),
+                }
+            )
+    return out
+
+
+def alert_templates(conn: Connection, limit: int = 20) -> list[dict[str, Any]]:
+    """The log templates seen most often (Drain-style, from the alert receivers)."""
+    t = alert_templates_table.c
+    query = select(t.id, t.tokens, t.count, t.first_at, t.last_at).order_by(t.count.desc())
+    return [dict(r._mapping) for r in conn.execute(query.limit(limit))]

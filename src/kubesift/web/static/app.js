@@ -144,6 +144,17 @@ async function models() {
     { key: "labels", title: "labels" },
     { key: "abstains", title: "abstain" },
   ], data.rows, "No models yet: run `kubesift train`."));
+  fill("reconciler", reconcilerTable(data.reconciler, "The reconciler has not run yet: `kubesift reconcile --once`."));
+}
+
+function reconcilerTable(rows, empty) {
+  return table([
+    { key: "started_at", title: "pass started" },
+    { key: "step", title: "step" },
+    { key: "action", title: "decision" },
+    { key: "subject", title: "about" },
+    { key: "reason", title: "why" },
+  ], rows, empty);
 }
 
 async function model() {
@@ -180,6 +191,7 @@ async function model() {
     { key: "kept", title: "kept" }, { key: "removed", title: "removed by a human" },
     { key: "precision", ratio: true, title: "online precision" },
   ], d.online, "No decisions by this version yet."));
+  fill("reconciler", reconcilerTable(d.reconciler, "The reconciler has decided nothing about this version."));
 }
 
 async function bot() {
@@ -250,6 +262,13 @@ async function alerts() {
     { key: "act", title: "", render: answerButtons },
   ], data.rows, "No incidents yet."));
   pager(data, alerts);
+  if (data.page === 1) {
+    fill("templates", table([
+      { key: "tokens", title: "log template" },
+      { key: "count", title: "lines" },
+      { key: "last_at", title: "last seen" },
+    ], data.templates, "No log lines yet."));
+  }
 }
 
 function issueLink(row) {
