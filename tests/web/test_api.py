@@ -90,7 +90,16 @@ def test_alert_answers_need_the_token_and_the_same_origin(web: Web) -> None:
 
 def test_pages_render_and_never_show_the_token(web: Web) -> None:
     model_page = f"/models/{web.model_ref.replace('@', '/')}"
-    for path in ("/", "/models", "/bot", "/ci", "/ci/grid?job=x", "/alerts", model_page):
+    for path in (
+        "/",
+        "/project",
+        "/models",
+        "/bot",
+        "/ci",
+        "/ci/grid?job=x",
+        "/alerts",
+        model_page,
+    ):
         page = get(web, path)
         assert page.status_code == 200, path
         assert 'id="app"' in page.text and "/static/app.js" in page.text
@@ -120,3 +129,19 @@ def test_ci_jobs_regressions_and_grid(web: Web) -> None:
     assert get(web, "/api/ci/grid?job=nope").status_code == 404
     assert get(web, "/api/ci/grid").status_code == 400
     assert get(web, f"/api/ci/grid?job={data['jobs'][0]['job']}&only=red").status_code == 400
+
+
+def test_project_analyses_filters_and_cache(web: Web) -> None:
+    data = get(web, "/api/project").json()
+    assert data["items"] >= 390
+    names = {a["name"] for a in data["analyses"]}
+    assert {"created", "closed", "labels-by-name", "time-to-merge"} <= names
+    created = next(a for a in data["analyses"] if a["name"] == "created")
+    assert created["rows"] and created["columns"][0] in ("created_at", "month", "name", "date")
+    issues = get(web, "/api/project?kind=issue").json()
+    assert 0 < issues["items"] < data["items"]
+    late = get(web, "/api/project?since=2026-01-01").json()
+    assert late["items"] < data["items"]
+    for bad in ("since=yesterday", "since=2026-02-01&until=2026-01-01", "kind=bots", "repo=x"):
+        r = get(web, f"/api/project?{bad}")
+        assert r.status_code == 400 and "error" in r.json(), bad

@@ -38,6 +38,8 @@ def test_every_page_renders_with_working_links_and_no_errors(web: Web) -> None:
         check_page(b, web, "/", web.model_ref)
         assert ".0" not in b.js("document.getElementById('cards').innerText")
         check_page(b, web, "/models", web.model_ref)
+        check_page(b, web, "/project", "Issues and pull requests created")
+        assert b.js("document.querySelectorAll('#charts svg circle, #charts svg rect').length") > 20
         check_page(b, web, f"/models/{name}/{version}", "kind/bug")
         check_page(b, web, "/bot", f"{REPO}#1119")
         check_page(b, web, "/ci", "kubernetes/kubernetes#4242")

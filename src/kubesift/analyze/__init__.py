@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 from sqlalchemy.engine import Engine
 
 from kubesift.analyze.analyses import ANALYSES, Analysis, noun_for, run_analyses
@@ -61,3 +64,18 @@ __all__ = [
     "load_frames",
     "write_charts",
 ]
+
+
+def printable(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with its index as a column and dates as ``YYYY-MM-DD`` text."""
+    flat = table.reset_index() if table.index.name else table.reset_index(names="name")
+    for col in flat.columns:
+        if pd.api.types.is_datetime64_any_dtype(flat[col]):
+            flat[col] = flat[col].dt.strftime("%Y-%m-%d")
+    return flat
+
+
+def rows_of(a: Analysis) -> list[dict[str, Any]]:
+    """An analysis's table as JSON-able records (what ``analyze --format json`` and the
+    dashboard's Project page show)."""
+    return list(json.loads(printable(a.table).to_json(orient="records")))

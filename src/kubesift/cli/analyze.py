@@ -9,9 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import click
-import pandas as pd
 
-from kubesift.analyze import ANALYSES, Analysis, Filters, analyze, load, write_charts
+from kubesift.analyze import (
+    ANALYSES,
+    Analysis,
+    Filters,
+    analyze,
+    load,
+    printable,
+    rows_of,
+    write_charts,
+)
 from kubesift.cli.common import check_repo, settings, store
 from kubesift.errors import UserError
 from kubesift.timeutil import utcnow_iso
@@ -103,29 +111,14 @@ def analyze_command(want_all: bool, top: int, fmt: str, **options: Any) -> None:
             click.echo(str(path))
 
 
-def _printable(table: pd.DataFrame) -> pd.DataFrame:
-    flat = table.reset_index() if table.index.name else table.reset_index(names="name")
-    for col in flat.columns:
-        if pd.api.types.is_datetime64_any_dtype(flat[col]):
-            flat[col] = flat[col].dt.strftime("%Y-%m-%d")
-    return flat
-
-
 def _as_csv(results: Sequence[Analysis]) -> str:
     if len(results) == 1:
-        return str(_printable(results[0].table).to_csv(index=False))
-    return "\n".join(f"# {a.name}\n{_printable(a.table).to_csv(index=False)}" for a in results)
+        return str(printable(results[0].table).to_csv(index=False))
+    return "\n".join(f"# {a.name}\n{printable(a.table).to_csv(index=False)}" for a in results)
 
 
 def _as_json(results: Sequence[Analysis]) -> dict[str, Any]:
-    return {
-        a.name: {
-            "title": a.title,
-            "note": a.note,
-            "rows": json.loads(_printable(a.table).to_json(orient="records")),
-        }
-        for a in results
-    }
+    return {a.name: {"title": a.title, "note": a.note, "rows": rows_of(a)} for a in results}
 
 
 @click.command("report")

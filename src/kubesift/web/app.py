@@ -36,6 +36,7 @@ from kubesift.web import data
 HERE = Path(__file__).parent
 PAGES = (
     ("/", "overview", "Overview"),
+    ("/project", "project", "Project"),
     ("/models", "models", "Labels and models"),
     ("/bot", "bot", "Bot"),
     ("/ci", "ci", "CI"),
@@ -66,6 +67,7 @@ class Dashboard:
         self.token = token
         self.metrics = Metrics()
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self.project_cache = data.ProjectCache()
 
     # -- pages --------------------------------------------------------------------------------
 
@@ -96,6 +98,18 @@ class Dashboard:
 
     def api_overview(self, request: Request) -> Response:
         return _json(lambda: data.overview(self.engine, self.models))
+
+    def api_project(self, request: Request) -> Response:
+        q = request.query_params
+
+        def read() -> dict[str, Any]:
+            filters = data.project_filters(
+                q.get("repo") or None, q.get("since") or None, q.get("until") or None,
+                q.get("kind") or None,
+            )  # fmt: skip
+            return self.project_cache.get(self.engine, filters)
+
+        return _json(read)
 
     def api_models(self, request: Request) -> Response:
         models_dir = self._models_dir(request)
@@ -246,6 +260,7 @@ def create_app(engine: Engine, models: dict[str, Path], token: str | None = None
         Route("/models/{name}/{version}/{file}", d.card_file),
         Route("/ci/grid", d.page("grid", "CI grid")),
         Route("/api/overview", d.api_overview),
+        Route("/api/project", d.api_project),
         Route("/api/models", d.api_models),
         Route("/api/models/{name}/{version}", d.api_model),
         Route("/api/bot/decisions", d.api_decisions),

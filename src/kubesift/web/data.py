@@ -8,8 +8,9 @@ through the same library functions the CLI uses (``status``, ``models``, ``bot s
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +18,24 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from kubesift.alerts import queries as alert_queries
+from kubesift.analyze import ANALYSES, Filters, analyze, load, rows_of
 from kubesift.ci import grid, regressions
+from kubesift.cli.common import check_repo
 from kubesift.errors import UserError
 from kubesift.learn import card, online, registry
 from kubesift.reconcile import records
 from kubesift.store.queries import summarize
 from kubesift.store.schema import alert_templates as alert_templates_table
-from kubesift.store.schema import bot_corrections, bot_decisions, ci_jobs, ci_regressions, ci_runs
+from kubesift.store.schema import (
+    bot_corrections,
+    bot_decisions,
+    ci_jobs,
+    ci_regressions,
+    ci_runs,
+    items,
+    label_events,
+    release_notes,
+)
 
 MAX_PAGE = 200
 
@@ -378,3 +390,82 @@ def alert_templates(conn: Connection, limit: int = 20) -> list[dict[str, Any]]:
     t = alert_templates_table.c
     query = select(t.id, t.tokens, t.count, t.first_at, t.last_at).order_by(t.count.desc())
     return [dict(r._mapping) for r in conn.execute(query.limit(limit))]
+
+
+# -- project ------------------------------------------------------------------------------------
+
+
+def project_filters(
+    repo: str | None, since: str | None, until: str | None, kind: str | None
+) -> Filters:
+    """The Project page's filters, checked like ``kubesift analyze``'s options."""
+    try:
+        start = date.fromisoformat(since) if since else None
+        end = date.fromisoformat(until) if until else None
+    except ValueError as exc:
+        raise UserError(f"dates look like 2024-01-31 ({exc})") from exc
+    if start and end and start > end:
+        raise UserError("since must not be after until")
+    if kind not in (None, "issue", "pr"):
+        raise UserError(f"kind must be issue or pr, not {kind!r}")
+    return Filters(
+        kinds=(kind,) if kind else ("issue", "pr"),
+        repo=check_repo(repo) if repo else None,
+        since=start,
+        until=end,
+    )
+
+
+def store_version(conn: Connection) -> tuple[Any, ...]:
+    """Changes whenever an export, an import or a label change lands (four aggregates)."""
+    return (
+        conn.execute(select(func.count(), func.max(items.c.updated_at))).one()[:],
+        conn.execute(select(func.count()).select_from(label_events)).scalar(),
+        conn.execute(select(func.count()).select_from(release_notes)).scalar(),
+    )
+
+
+class ProjectCache:
+    """The analyses per filter set, kept until the store changes: the charts need the
+    items as frames, which is a full read, so it is done once per change, not per request."""
+
+    def __init__(self, size: int = 8) -> None:
+        self.size = size
+        self.entries: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.lock = threading.Lock()
+
+    def get(self, engine: Engine, filters: Filters, top: int = 10) -> dict[str, Any]:
+        with engine.connect() as conn:
+            key = (filters, top, store_version(conn))
+        with self.lock:
+            if key in self.entries:
+                return self.entries[key]
+        result = project(engine, filters, top)
+        with self.lock:
+            self.entries[key] = result
+            while len(self.entries) > self.size:
+                self.entries.pop(next(iter(self.entries)))
+        return result
+
+
+def project(engine: Engine, filters: Filters, top: int = 10) -> dict[str, Any]:
+    """Every analysis of ``kubesift analyze`` as chart-ready records."""
+    frames = load(engine, filters)
+    if frames.empty:
+        return {"analyses": [], "items": 0}
+    out = []
+    for a in analyze(frames, list(ANALYSES), filters, top):
+        rows = rows_of(a)
+        out.append(
+            {
+                "name": a.name,
+                "title": a.title,
+                "chart": a.chart,
+                "xlabel": a.xlabel,
+                "ylabel": a.ylabel,
+                "note": a.note,
+                "columns": list(rows[0]) if rows else [],
+                "rows": rows,
+            }
+        )
+    return {"analyses": out, "items": len(frames.items)}

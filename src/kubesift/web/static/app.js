@@ -113,7 +113,7 @@ async function overview() {
   const alerts = data.alerts.incidents;
   const held = (alerts.digest || 0) + (alerts.record || 0) + (alerts.drop || 0);
   fill("cards",
-    card("items in the store", data.repositories.reduce((n, r) => n + r.issues + r.pull_requests, 0), "#repositories"),
+    card("items in the store", data.repositories.reduce((n, r) => n + r.issues + r.pull_requests, 0), "/project"),
     card("production model", notes.production || "none", "/models", notes.canary ? `canary ${notes.canary}` : `${fmt(notes.versions)} versions`),
     card("items model", items.production || "none", "/models?source=items"),
     card("bot labels added (7 days)", bot.added || 0, "/bot", `${fmt(data.bot.corrections)} human corrections`),
@@ -333,7 +333,84 @@ async function grid() {
     : el("p", { class: "empty" }, "No runs of this job yet."));
 }
 
-const PAGES = { overview, models, model, bot, ci, grid, alerts };
+const SVG = "http://www.w3.org/2000/svg";
+const COLOURS = ["#0969da", "#cf222e", "#1a7f37", "#8250df", "#bf8700", "#57606a"];
+
+function svg(tag, attrs, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
+  node.append(...children);
+  return node;
+}
+
+function tip(text) {
+  const t = document.createElementNS(SVG, "title");
+  t.textContent = text;
+  return t;
+}
+
+// A line chart of numeric columns over the first column (dates); every point has a tooltip.
+function lineChart(a) {
+  const [x, ...series] = a.columns;
+  const cols = series.filter((c) => a.rows.some((r) => typeof r[c] === "number")).slice(0, 6);
+  const W = 640, H = 220, L = 48, B = 24;
+  const values = a.rows.flatMap((r) => cols.map((c) => r[c])).filter((v) => typeof v === "number");
+  const max = Math.max(1, ...values);
+  const px = (i) => L + (i * (W - L - 8)) / Math.max(1, a.rows.length - 1);
+  const py = (v) => H - B - (v / max) * (H - B - 8);
+  const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": a.title });
+  chart.append(svg("line", { x1: L, y1: H - B, x2: W, y2: H - B, class: "axis" }));
+  chart.append(svg("text", { x: 4, y: 14, class: "tick" }, fmt(max)));
+  chart.append(svg("text", { x: L, y: H - 6, class: "tick" }, String(a.rows[0][x])));
+  chart.append(svg("text", { x: W - 70, y: H - 6, class: "tick" }, String(a.rows[a.rows.length - 1][x])));
+  cols.forEach((c, k) => {
+    const pts = a.rows.map((r, i) => (typeof r[c] === "number" ? `${px(i)},${py(r[c])}` : null)).filter(Boolean);
+    chart.append(svg("polyline", { points: pts.join(" "), fill: "none", stroke: COLOURS[k], "stroke-width": 1.5 }));
+    a.rows.forEach((r, i) => {
+      if (typeof r[c] !== "number") return;
+      chart.append(svg("circle", { cx: px(i), cy: py(r[c]), r: a.rows.length > 60 ? 1.5 : 3, fill: COLOURS[k], class: "point" },
+        tip(`${r[x]} · ${c}: ${fmt(r[c])}`)));
+    });
+  });
+  const legend = el("p", { class: "legend" }, cols.map((c, k) => el("span", { style: `color:${COLOURS[k]}` }, `■ ${c} `)));
+  return [chart, legend];
+}
+
+// Horizontal bars of the first numeric column, labelled by the first column.
+function barChart(a) {
+  const [label, ...rest] = a.columns;
+  const value = rest.find((c) => a.rows.some((r) => typeof r[c] === "number"));
+  const rows = a.rows.slice(0, 15);
+  const W = 640, row = 20, L = 200;
+  const max = Math.max(1, ...rows.map((r) => r[value] || 0));
+  const chart = svg("svg", { viewBox: `0 0 ${W} ${rows.length * row + 4}`, class: "chart", role: "img", "aria-label": a.title });
+  rows.forEach((r, i) => {
+    const w = ((r[value] || 0) / max) * (W - L - 60);
+    chart.append(svg("text", { x: 4, y: i * row + 14, class: "tick" }, String(r[label]).slice(0, 30)));
+    chart.append(svg("rect", { x: L, y: i * row + 3, width: Math.max(w, 1), height: row - 6, fill: COLOURS[0], class: "bar" },
+      tip(`${r[label]}: ${fmt(r[value])} ${value}`)));
+    chart.append(svg("text", { x: L + w + 4, y: i * row + 14, class: "tick" }, fmt(r[value])));
+  });
+  return [chart];
+}
+
+function chartOf(a) {
+  if (!a.rows.length) return [el("p", { class: "empty" }, a.note || "No data for this chart.")];
+  if (a.chart === "barh") return barChart(a);
+  if (a.chart === "facets") return [table(a.columns.map((c) => ({ key: c, title: c })), a.rows.slice(0, 20))];
+  return lineChart(a);
+}
+
+async function project() {
+  let data;
+  try { data = await api(`/api/project?${params()}`); } catch (e) { return showError("scope", e); }
+  fill("scope", data.items ? `${fmt(data.items)} items. Hover a point or a bar for its value; narrow the dates to zoom.`
+    : "No items match: export a repository (`kubesift export --repo OWNER/NAME`) or widen the filters.");
+  fill("charts", ...data.analyses.map((a) => el("section", { class: "chart-box", id: a.name },
+    el("h2", {}, a.title), a.note ? el("p", { class: "note" }, a.note) : null, ...chartOf(a))));
+}
+
+const PAGES = { overview, project, models, model, bot, ci, grid, alerts };
 
 function rememberToken() {
   const token = document.getElementById("token");
