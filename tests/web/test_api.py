@@ -145,3 +145,20 @@ def test_project_analyses_filters_and_cache(web: Web) -> None:
     for bad in ("since=yesterday", "since=2026-02-01&until=2026-01-01", "kind=bots", "repo=x"):
         r = get(web, f"/api/project?{bad}")
         assert r.status_code == 400 and "error" in r.json(), bad
+
+
+def test_component_readiness_shows_the_regressed_cell_with_its_issue(web: Web) -> None:
+    data = get(web, "/api/ci/readiness").json()
+    assert data["judged"] > 0 and data["columns"]
+    bad = [
+        (component, column)
+        for component, row in data["components"].items()
+        for column, status in row.items()
+        if status in ("SignificantRegression", "ExtremeRegression")
+    ]
+    assert bad, data["components"]
+    [cell] = [c for c in data["cells"] if (c["component"], c["column"]) in bad]
+    assert cell["issue_url"] == "https://github.com/kubernetes/kubernetes/issues/4242"
+    assert cell["jobs"] and cell["sample"]["failure"] > 0
+    again = get(web, "/api/ci/readiness").json()
+    assert again == data  # served from the cache until CI data changes

@@ -99,6 +99,9 @@ def test_ci_click_path_from_the_table_to_the_tracking_issue(web: Web) -> None:
     )
     with Browser() as b:
         b.open(f"{web.url}/ci")
+        b.click("#readiness td.ready.bad")  # Component Readiness → the regressed cell
+        assert test in b.js("document.getElementById('cell').innerText")
+        assert b.js("document.querySelector('#cell a.issue').href").endswith("/issues/4242")
         b.click(f'#jobs a[href="/ci/grid?job={job}"]')
         assert b.js("location.search") == f"?job={job}"
         assert b.js("document.querySelectorAll('#grid td.cell').length") > 0

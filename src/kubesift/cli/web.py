@@ -59,7 +59,7 @@ def web_command(host: str, port: int, token_file: Path | None) -> None:
     cfg = settings()
     token = web_token(os.environ, token_file)
     models = {source: cfg.models_dir_for(source) for source in ("release-notes", "items")}
-    app = create_app(store(cfg), models, token)
+    app = create_app(store(cfg), models, token, cfg.ci_variants)
     actions = "actions need the token" if token else "read-only (no KUBESIFT_WEB_TOKEN)"
     click.echo(f"kubesift web on http://{host}:{port}/ ({actions})", err=True)
     asgi.run(app, port, host)

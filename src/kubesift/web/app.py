@@ -29,6 +29,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kubesift.alerts import feedback
+from kubesift.ci import variants
 from kubesift.errors import KubesiftError, UserError
 from kubesift.learn.registry import ModelError
 from kubesift.web import data
@@ -61,13 +62,20 @@ class Metrics:
 class Dashboard:
     """The handlers, with the store, the model registries and the token passed in."""
 
-    def __init__(self, engine: Engine, models: dict[str, Path], token: str | None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        models: dict[str, Path],
+        token: str | None,
+        variants_file: Path | None = None,
+    ) -> None:
         self.engine = engine
+        self.variants_file = variants_file
         self.models = models
         self.token = token
         self.metrics = Metrics()
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
-        self.project_cache = data.ProjectCache()
+        self.cache = data.Cache()
 
     # -- pages --------------------------------------------------------------------------------
 
@@ -107,7 +115,9 @@ class Dashboard:
                 q.get("repo") or None, q.get("since") or None, q.get("until") or None,
                 q.get("kind") or None,
             )  # fmt: skip
-            return self.project_cache.get(self.engine, filters)
+            with self.engine.connect() as conn:
+                key = ("project", filters, data.store_version(conn))
+            return self.cache.get(key, lambda: data.project(self.engine, filters))
 
         return _json(read)
 
@@ -159,6 +169,15 @@ class Dashboard:
         def read() -> dict[str, Any]:
             with self.engine.connect() as conn:
                 return {"jobs": data.job_table(conn), "regressions": data.open_regressions(conn)}
+
+        return _json(read)
+
+    def api_ci_readiness(self, request: Request) -> Response:
+        def read() -> dict[str, Any]:
+            columns = list(variants.load(self.variants_file).columns)
+            with self.engine.connect() as conn:
+                key = ("readiness", tuple(columns), data.ci_version(conn))
+                return self.cache.get(key, lambda: data.readiness(conn, columns))
 
         return _json(read)
 
@@ -251,9 +270,15 @@ def _json(fn: Callable[[], Any]) -> Response:
     return result if isinstance(result, Response) else JSONResponse(result)
 
 
-def create_app(engine: Engine, models: dict[str, Path], token: str | None = None) -> Starlette:
-    """The dashboard; ``models`` maps a source (``release-notes``, ``items``) to its registry."""
-    d = Dashboard(engine, models, token)
+def create_app(
+    engine: Engine,
+    models: dict[str, Path],
+    token: str | None = None,
+    variants_file: Path | None = None,
+) -> Starlette:
+    """The dashboard; ``models`` maps a source (``release-notes``, ``items``) to its registry;
+    ``variants_file`` is the CI variant rules (``[ci] variants``; default: the packaged ones)."""
+    d = Dashboard(engine, models, token, variants_file)
     routes: list[BaseRoute] = [Route(path, d.page(name, title)) for path, name, title in PAGES]
     routes += [
         Route("/models/{name}/{version}", d.page("model", "Model version")),
@@ -266,6 +291,7 @@ def create_app(engine: Engine, models: dict[str, Path], token: str | None = None
         Route("/api/bot/decisions", d.api_decisions),
         Route("/api/ci/jobs", d.api_ci_jobs),
         Route("/api/ci/grid", d.api_ci_grid),
+        Route("/api/ci/readiness", d.api_ci_readiness),
         Route("/api/alerts/incidents", d.api_incidents),
         Route("/api/alerts/incidents/{id:int}/feedback", d.api_feedback, methods=["POST"]),
         Route("/healthz", d.healthz),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -425,22 +426,21 @@ def store_version(conn: Connection) -> tuple[Any, ...]:
     )
 
 
-class ProjectCache:
-    """The analyses per filter set, kept until the store changes: the charts need the
-    items as frames, which is a full read, so it is done once per change, not per request."""
+class Cache:
+    """Results kept until the data they read changes (the key holds a version of it):
+    the charts read every item and Component Readiness judges every cell, so each is
+    done once per change of the store, not once per request."""
 
     def __init__(self, size: int = 8) -> None:
         self.size = size
         self.entries: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.lock = threading.Lock()
 
-    def get(self, engine: Engine, filters: Filters, top: int = 10) -> dict[str, Any]:
-        with engine.connect() as conn:
-            key = (filters, top, store_version(conn))
+    def get(self, key: tuple[Any, ...], compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         with self.lock:
             if key in self.entries:
                 return self.entries[key]
-        result = project(engine, filters, top)
+        result = compute()
         with self.lock:
             self.entries[key] = result
             while len(self.entries) > self.size:
@@ -469,3 +469,37 @@ def project(engine: Engine, filters: Filters, top: int = 10) -> dict[str, Any]:
             }
         )
     return {"analyses": out, "items": len(frames.items)}
+
+
+# -- Component Readiness ------------------------------------------------------------------------
+
+
+def ci_version(conn: Connection) -> tuple[Any, ...]:
+    """Changes whenever CI runs are imported or a regression is triaged."""
+    runs = conn.execute(select(func.count(), func.max(ci_runs.c.started_at))).one()[:]
+    triaged = conn.execute(select(func.max(ci_regressions.c.triaged_at))).scalar()
+    return (*runs, triaged)
+
+
+def readiness(conn: Connection, columns: list[str]) -> dict[str, Any]:
+    """Sippy's Component Readiness: components × variant columns, the worst status per
+    cell, and the cells that regressed or improved (judged, not recorded)."""
+    report = regressions.report(conn, columns, record=False)
+    tracked = {(r["test"], r["variants"]): r.get("issue") for r in regressions.listed(conn)}
+    jobs = conn.execute(select(ci_jobs.c.name, ci_jobs.c.variants)).all()
+    cells = []
+    for cell in report.regressed + report.improved:
+        row = cell.as_dict()
+        row["issue"] = row["issue"] or tracked.get((cell.test, cell.variants))
+        row["issue_url"] = issue_url(row["issue"])
+        wanted = set(cell.variants.split(","))
+        row["jobs"] = [name for name, v in jobs if wanted <= set(str(v).split(","))]
+        cells.append(row)
+    return {
+        "columns": report.columns,
+        "components": report.grid,
+        "cells": cells,
+        "sample": asdict(report.sample),
+        "basis": asdict(report.basis),
+        "judged": report.cells_judged,
+    }

@@ -275,7 +275,44 @@ function issueLink(row) {
   return row.issue_url ? el("a", { href: row.issue_url, rel: "noopener", class: "issue" }, row.issue) : "–";
 }
 
+const WORST = { "SignificantRegression": "bad", "ExtremeRegression": "bad", "MissingSample": "warn",
+  "ExtremeTriagedRegression": "warn", "SignificantTriagedRegression": "warn",
+  "NotSignificant": "ok", "SignificantImprovement": "good", "MissingBasis": "none", "MissingBasisAndSample": "none" };
+
+function showCell(data, component, column) {
+  const cells = data.cells.filter((c) => c.component === component && c.column === column);
+  const panel = document.getElementById("cell");
+  panel.hidden = false;
+  panel.replaceChildren(el("h2", {}, `${component} × ${column}`), table([
+    { key: "test", title: "test" },
+    { key: "status", title: "status" },
+    { key: "p", title: "p", ratio: true },
+    { key: "explanation", title: "why" },
+    { key: "jobs", title: "runs", render: (c) => el("span", {}, c.jobs.map((j) =>
+        el("a", { href: `/ci/grid?job=${encodeURIComponent(j)}&only=failing`, class: "job" }, j, " "))) },
+    { key: "issue", title: "tracking issue", render: issueLink },
+  ], cells, "Nothing regressed or improved here."));
+}
+
+async function readiness() {
+  let data;
+  try { data = await api("/api/ci/readiness"); } catch (e) { return showError("readiness", e); }
+  fill("readiness-scope", `Sample ${data.sample.start.slice(0, 10)} to ${data.sample.end.slice(0, 10)} against ${data.basis.start.slice(0, 10)} to ${data.basis.end.slice(0, 10)}; ${fmt(data.judged)} cells judged. Click a cell for its tests.`);
+  const components = Object.keys(data.components).sort();
+  if (!components.length) return fill("readiness", el("p", { class: "empty" }, "No CI results to judge yet."));
+  const cols = [...new Set(components.flatMap((k) => Object.keys(data.components[k])))].sort();
+  const head = el("tr", {}, el("th", { scope: "col" }, "component"), cols.map((c) => el("th", { scope: "col" }, c)));
+  const rows = components.map((k) => el("tr", {}, el("th", { scope: "row" }, k), cols.map((c) => {
+    const status = data.components[k][c];
+    if (!status) return el("td", {}, "");
+    return el("td", { class: `ready ${WORST[status] || "none"}`, title: status, "data-component": k, "data-column": c,
+      onclick: () => showCell(data, k, c) }, status.replace(/([a-z])([A-Z])/g, "$1 $2"));
+  })));
+  fill("readiness", el("table", { class: "readiness" }, el("thead", {}, head), el("tbody", {}, rows)));
+}
+
 async function ci() {
+  readiness();
   let data;
   try { data = await api("/api/ci/jobs"); } catch (e) { return showError("jobs", e); }
   fill("jobs", table([
