@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kubesift.testing.server import export_generated
+
+__all__ = ["export_generated", "print_figures", "quick_main", "run_measured"]
+
 import psutil
 
 
@@ -98,28 +102,6 @@ def quick_main(
     print_table(figures)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
-
-
-GENERATED_REPO = "kubernetes/kubernetes"
-GENERATED_TOKEN = "ghp_bench0000000000000000000000000000000"
-
-
-def export_generated(engine: Any, count: int, seed: int = 42) -> None:
-    """Export a generated repository of ``count`` items from the fake GitHub (loopback)."""
-    from kubesift.collect.export import Exporter
-    from kubesift.github.auth import TokenAuth
-    from kubesift.github.client import GitHubClient
-    from kubesift.testing import FakeGitHub, create_app, generate_repo, serve_in_thread
-
-    fake = FakeGitHub(rate_limit=10**9)
-    fake.add_repo(generate_repo(count, seed=seed))
-    fake.add_token(GENERATED_TOKEN, "bench")
-    server = serve_in_thread(create_app(fake))
-    try:
-        with GitHubClient(server.url, TokenAuth(GENERATED_TOKEN)) as client:
-            Exporter(engine, client, GENERATED_REPO).run()
-    finally:
-        server.stop()
 
 
 def print_figures(figures: Mapping[str, float], json_path: Path | None) -> None:

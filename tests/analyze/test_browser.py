@@ -9,19 +9,11 @@ from pathlib import Path
 import pytest
 
 from kubesift.analyze import ANALYSES
+from kubesift.testing.browser import CHROMIUM, HEADLESS
 from tests.analyze.sample import build_store
 from tests.conftest import run_cli
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+FLAGS = list(HEADLESS)
 
 
 def _chromium(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:

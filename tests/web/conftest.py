@@ -22,9 +22,7 @@ from kubesift.alerts.signals import from_alertmanager
 from kubesift.ci import regressions, variants
 from kubesift.ci.importer import import_runs
 from kubesift.ci.sources import LocalSource
-from kubesift.collect.export import Exporter
 from kubesift.config import load_settings
-from kubesift.github import GitHubClient, TokenAuth
 from kubesift.learn.service import save_trained
 from kubesift.learn.train import Trained
 from kubesift.store import open_store
@@ -34,12 +32,11 @@ from kubesift.store.schema import (
     reconcile_decisions,
     reconcile_runs,
 )
-from kubesift.testing import FakeGitHub, create_app, generate_repo, serve_in_thread
 from kubesift.testing.cihistory import generate
+from kubesift.testing.server import export_generated
 from tests.serve.conftest import free_port, train_small
 
 TOKEN = "web-test-token-0000000000000001"
-GH_TOKEN = "ghp_webtest000000000000000000000000000001"
 REPO = "kubernetes/kubernetes"
 
 
@@ -115,19 +112,6 @@ def ci_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def seed_items(engine: Engine, count: int = 400) -> None:
-    """A generated repository exported from the fake GitHub over loopback."""
-    fake = FakeGitHub(rate_limit=10**9)
-    fake.add_repo(generate_repo(count, seed=9, use_release_notes=False))
-    fake.add_token(GH_TOKEN, "web-test")
-    server = serve_in_thread(create_app(fake))
-    try:
-        with GitHubClient(server.url, TokenAuth(GH_TOKEN)) as client:
-            Exporter(engine, client, REPO).run()
-    finally:
-        server.stop()
-
-
 def seed_ci(engine: Engine, root: Path) -> None:
     """The history imported and judged, its regression triaged to an issue."""
     now = stamp(datetime.now(UTC))
@@ -154,7 +138,7 @@ def web(home: Path, web_model: Trained, ci_tree: Path) -> Iterator[Web]:
     ref = f"{version.name}@{version.version}"
     seed(engine, ref)
     seed_ci(engine, ci_tree)
-    seed_items(engine)
+    export_generated(engine, 400, seed=9, use_release_notes=False)
     port = free_port()
     env = {**os.environ, "KUBESIFT_WEB_TOKEN": TOKEN}
     log = (home.parent / "web.log").open("wb")

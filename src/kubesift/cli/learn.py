@@ -97,19 +97,12 @@ def train_command(
     from kubesift.learn.service import train_and_save
     from kubesift.learn.train import TrainSpec
 
-    if not 0 < target_precision < 1:
-        raise UserError("--target-precision must be between 0 and 1")
-    spec = TrainSpec(
-        labels=labels or (() if families else ("kind/bug",)),
-        families=families,
-        model=model or DEFAULT_MODEL,
-        split=split,
-        target_precision=target_precision,
-        compare=() if no_compare else ("seed-mlp", "majority"),
-        calibration=calibration,
-    )
-    if budget <= 0:
-        raise UserError("--budget must be a positive number of seconds")
+    if not 0 < target_precision < 1 or budget <= 0:
+        raise UserError("--target-precision must be in (0, 1) and --budget positive seconds")
+    compare = () if no_compare else ("seed-mlp", "majority")
+    spec = TrainSpec(labels or (() if families else ("kind/bug",)), families,
+                     model or DEFAULT_MODEL, split=split, target_precision=target_precision,
+                     compare=compare, calibration=calibration)  # fmt: skip
     cfg = settings()
     dataset = load_dataset(store(cfg), source)
     if spec.split is None:

@@ -19,7 +19,8 @@ from typing import Any
 import httpx
 
 CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = (
+#: Headless Chromium without a sandbox (containers), network chatter or first-run pages.
+HEADLESS = (
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -27,9 +28,8 @@ FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-    "--remote-debugging-port=0",
-    "--window-size=1280,900",
 )
+FLAGS = (*HEADLESS, "--remote-debugging-port=0", "--window-size=1280,900")
 
 
 class BrowserError(AssertionError):

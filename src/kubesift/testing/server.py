@@ -143,3 +143,29 @@ def run_fake_github(
     uvicorn.Server(_config(create_app(fake), "warning" if not quiet else "error")).run(
         sockets=[sock]
     )
+
+
+GENERATED_REPO = "kubernetes/kubernetes"
+GENERATED_TOKEN = "ghp_generated00000000000000000000000000001"
+
+
+def export_generated(
+    engine: Any, count: int, seed: int = 42, *, use_release_notes: bool = True
+) -> None:
+    """Export a generated ``kubernetes/kubernetes`` of ``count`` items from a fake GitHub on
+    loopback into ``engine``'s store (the benchmarks' and tests' big or small store)."""
+    from kubesift.collect.export import Exporter
+    from kubesift.github.auth import TokenAuth
+    from kubesift.github.client import GitHubClient
+    from kubesift.testing.fakegithub import FakeGitHub, create_app
+    from kubesift.testing.generator import generate_repo
+
+    fake = FakeGitHub(rate_limit=10**9)
+    fake.add_repo(generate_repo(count, seed=seed, use_release_notes=use_release_notes))
+    fake.add_token(GENERATED_TOKEN, "generated")
+    server = serve_in_thread(create_app(fake))
+    try:
+        with GitHubClient(server.url, TokenAuth(GENERATED_TOKEN)) as client:
+            Exporter(engine, client, GENERATED_REPO).run()
+    finally:
+        server.stop()
