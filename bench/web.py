@@ -158,6 +158,9 @@ def endpoints(client: httpx.Client, model: str) -> dict[str, str]:
         "ci_grid": f"/api/ci/grid?job={job}",
         "alerts": "/api/alerts/incidents",
         "alerts_paged": "/api/alerts/incidents?decision=page&page=3",
+        "project": "/api/project",
+        "project_issues": "/api/project?kind=issue&since=2024-01-01",
+        "ci_readiness": "/api/ci/readiness",
     }
 
 
@@ -166,6 +169,9 @@ def time_api(url: str, model: str) -> dict[str, Any]:
     with httpx.Client(base_url=url, timeout=30) as client:
         for name, path in endpoints(client, model).items():
             seconds = []
+            start = time.perf_counter()
+            client.get(path)  # the first call may fill a cache: reported on its own
+            out[f"{name}_first_ms"] = round((time.perf_counter() - start) * 1000, 1)
             for _ in range(REQUESTS):
                 start = time.perf_counter()
                 response = client.get(path)
@@ -194,6 +200,7 @@ def run(quick: bool) -> dict[str, Any]:
             proc.terminate()
             proc.wait(10)
     worst = max(v for k, v in figures.items() if k.endswith("_p95_ms"))
+    figures["worst_first_ms"] = max(v for k, v in figures.items() if k.endswith("_first_ms"))
     figures["worst_p95_ms"] = worst
     figures["all_under_300ms_p95"] = worst <= LIMIT_P95_MS
     return figures
@@ -204,11 +211,18 @@ def print_table(f: dict[str, Any]) -> None:
         f"kubesift web on {f['items']:,} items, a week of CI, 50,000 bot decisions, "
         f"3,000 incidents ({f['cpus']} cores; {REQUESTS} sequential requests each)"
     )
-    print(f"{'API':16} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    print(f"{'API':16} {'first ms':>9} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for key in [k[: -len("_p50_ms")] for k in f if k.endswith("_p50_ms")]:
-        print(f"{key:16} {f[key + '_p50_ms']:>8} {f[key + '_p95_ms']:>8} {f[key + '_max_ms']:>8}")
+        print(
+            f"{key:16} {f[key + '_first_ms']:>9} {f[key + '_p50_ms']:>8} "
+            f"{f[key + '_p95_ms']:>8} {f[key + '_max_ms']:>8}"
+        )
     verdict = "yes" if f["all_under_300ms_p95"] else "NO"
     print(f"worst p95: {f['worst_p95_ms']} ms; every page ≤ {LIMIT_P95_MS} ms p95: {verdict}")
+    print(
+        "(first: the first call after a store change, which fills the charts' and readiness'"
+        " caches)"
+    )
     print("seeding: " + ", ".join(f"{k} {v} s" for k, v in f.items() if k.startswith("seed_")))
 
 

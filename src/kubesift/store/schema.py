@@ -68,6 +68,7 @@ items = Table(
 )
 Index("ix_items_repo_updated", items.c.repository_id, items.c.updated_at)
 Index("ix_items_repo_created", items.c.repository_id, items.c.created_at)
+Index("ix_items_merged", items.c.merged_at)
 
 labels = Table(
     "labels",

@@ -105,7 +105,7 @@ class Dashboard:
     # -- API ------------------------------------------------------------------------------------
 
     def api_overview(self, request: Request) -> Response:
-        return _json(lambda: data.overview(self.engine, self.models))
+        return _json(lambda: data.overview(self.engine, self.models, self.cache))
 
     def api_project(self, request: Request) -> Response:
         q = request.query_params

@@ -66,10 +66,13 @@ def _since(days: float) -> str:
 # -- overview -----------------------------------------------------------------------------------
 
 
-def overview(engine: Engine, models: dict[str, Path]) -> dict[str, Any]:
-    """One look at everything: the store, models, the bot, CI and alerts."""
+def overview(engine: Engine, models: dict[str, Path], cache: Cache | None = None) -> dict[str, Any]:
+    """One look at everything: the store, models, the bot, CI and alerts. The per-repository
+    counts read every item, so ``cache`` keeps them until the store changes."""
     with engine.connect() as conn:
-        repos = [asdict(r) for r in summarize(conn)]
+        key = ("repositories", store_version(conn))
+        count = lambda: {"rows": [asdict(r) for r in summarize(conn)]}  # noqa: E731
+        repos = (cache.get(key, count) if cache else count())["rows"]
         bot = bot_activity(conn)
         ci = ci_health(conn)
         alerts = alert_queries.summary(conn)
