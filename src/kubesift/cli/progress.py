@@ -105,8 +105,9 @@ class LineProgress:
     def __enter__(self) -> LineProgress:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._finish()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if exc_type is None:  # on an error, the error is the last word
+            self._finish()
 
     def phase(self, name: str, total: int | None) -> None:
         self._finish()

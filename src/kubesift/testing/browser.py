@@ -8,8 +8,11 @@ exception and failed request, which a test asserts are none.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -42,11 +45,15 @@ class Browser:
     def __init__(self, chromium: Path = CHROMIUM) -> None:
         import websocket  # websocket-client: a small synchronous client
 
-        self.profile = tempfile.TemporaryDirectory(prefix="kubesift-chromium-")
+        # Chromium's helper processes may still write to the profile as it exits.
+        self.profile = tempfile.TemporaryDirectory(
+            prefix="kubesift-chromium-", ignore_cleanup_errors=True
+        )
         self.proc = subprocess.Popen(
             [str(chromium), *FLAGS, f"--user-data-dir={self.profile.name}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: close() ends every helper
         )
         port = self._port()
         tab = httpx.put(f"http://127.0.0.1:{port}/json/new?about:blank", timeout=10).json()
@@ -160,12 +167,18 @@ class Browser:
         try:
             self.ws.close()
         finally:
-            self.proc.terminate()
+            self._signal(signal.SIGTERM)
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                self._signal(signal.SIGKILL)
+                self.proc.wait(5)
+            self._signal(signal.SIGKILL)  # helpers that outlived the browser
             self.profile.cleanup()
+
+    def _signal(self, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, sig)
 
     def __enter__(self) -> Browser:
         return self
