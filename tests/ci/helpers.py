@@ -11,6 +11,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from kubesift.collect.service import export_repository
+from kubesift.github import TokenAuth
+from kubesift.testing import FakeGitHub, in_process
+from kubesift.testing.cihistory import CIHistory, file_issues
+
 END = 1767225600  # 2026-01-01T00:00:00Z: generated histories end here
 END_ISO = "2025-12-31T23:00:00Z"
 
@@ -95,3 +100,20 @@ def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
         ).all()
         out["logs"] = sorted((p, s, zlib.decompress(_plain(t))) for p, s, t in logs)
     return out
+
+
+def export_tracked_issues(engine: Engine, h: CIHistory, repo: str) -> dict[str, int]:
+    """File ``h``'s tracked issues (and decoys) in a fake GitHub and export them into the
+    store; returns each tracked test → its open issue's number."""
+    token = "ghp_trackedissues000000000000000000000001"
+    fake = FakeGitHub()
+    fake.add_token(token, "octocat")
+    numbers = file_issues(fake, repo, h)
+    export_repository(
+        engine,
+        repo,
+        api_url="https://github.fake.test",
+        auth=TokenAuth(token),
+        transport=in_process(fake),
+    )
+    return numbers

@@ -13,14 +13,11 @@ from sqlalchemy.engine import Engine
 from kubesift.ci import clusters, regressions, variants
 from kubesift.ci.importer import import_runs
 from kubesift.ci.sources import LocalSource
-from kubesift.collect.service import export_repository
 from kubesift.config import load_settings
-from kubesift.github import TokenAuth
 from kubesift.store import open_store
-from kubesift.testing import FakeGitHub, in_process
-from kubesift.testing.cihistory import CIHistory, file_issues, generate
-from tests.ci.helpers import END, END_ISO, prow_run
-from tests.conftest import TOKEN, run_cli
+from kubesift.testing.cihistory import CIHistory, generate
+from tests.ci.helpers import END, END_ISO, export_tracked_issues, prow_run
+from tests.conftest import run_cli
 
 NOW = "2026-01-01T00:00:00Z"
 ISSUES_REPO = "openshift/origin"
@@ -191,25 +188,11 @@ def _template(i: int) -> str:
     return ERRORS[i]
 
 
-def _with_issues(engine: Engine, h: CIHistory) -> dict[str, int]:
-    fake = FakeGitHub()
-    fake.add_token(TOKEN, "octocat")
-    numbers = file_issues(fake, ISSUES_REPO, h)
-    export_repository(
-        engine,
-        ISSUES_REPO,
-        api_url="https://github.fake.test",
-        auth=TokenAuth(TOKEN),
-        transport=in_process(fake),
-    )
-    return numbers
-
-
 def test_clusters_are_pure_and_name_the_issue_that_tracks_them(
     history: tuple[Engine, CIHistory],
 ) -> None:
     engine, h = history
-    numbers = _with_issues(engine, h)
+    numbers = export_tracked_issues(engine, h, ISSUES_REPO)
     with engine.connect() as conn:
         found = clusters.clusters(conn, days=37, end=END_ISO)
         rows = clusters.failures(conn, clusters.queries.window(37, END_ISO))

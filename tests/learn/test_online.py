@@ -131,3 +131,25 @@ def test_bot_stats_and_the_reconciler_read_the_same_numbers(home: Path) -> None:
     # Decisions before `since` do not count, nor do another model's.
     assert online_of(ctx, "sift-linear@v1", "2026-06-01T00:00:00.000000Z") == Online(0, 0)
     assert online_of(ctx, "other@v2", None) == Online(0, 0)
+
+
+def test_weekly_precision_judges_each_week_by_every_later_correction() -> None:
+    decisions = [
+        ("2026-W48", ("o/r", 1, "kind/bug", "added", False)),
+        ("2026-W48", ("o/r", 2, "kind/bug", "added", False)),
+        ("2026-W49", ("o/r", 3, "kind/bug", "added", False)),
+        ("2026-W49", ("o/r", 4, "kind/bug", "added", False)),
+    ]
+    # #2's label was removed; #3's removed, then put back by a human: it was right.
+    corrections = [
+        ("o/r", 2, "kind/bug", "unlabeled"),
+        ("o/r", 3, "kind/bug", "unlabeled"),
+        ("o/r", 3, "kind/bug", "labeled"),
+    ]
+    weeks = online.weekly(decisions, corrections)
+    assert [w for w, _ in weeks] == ["2026-W48", "2026-W49"]
+    [w48], [w49] = (stats for _, stats in weeks)
+    assert (w48.kept, w48.removed, w48.precision) == (1, 1, 0.5)
+    assert (w49.kept, w49.removed, w49.precision) == (2, 0, 1.0)
+    assert online._week("2026-12-06T02:40:00Z") == "2026-W49"
+    assert online._week("2027-01-01T00:00:00Z") == "2026-W53"

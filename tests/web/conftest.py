@@ -32,12 +32,15 @@ from kubesift.store.schema import (
     reconcile_decisions,
     reconcile_runs,
 )
-from kubesift.testing.cihistory import generate
+from kubesift.testing.cihistory import CIHistory, generate
 from kubesift.testing.server import export_generated
+from tests.ci.helpers import export_tracked_issues
+from tests.conftest import PostgresDatabases
 from tests.serve.conftest import free_port, train_small
 
 TOKEN = "web-test-token-0000000000000001"
 REPO = "kubernetes/kubernetes"
+ISSUES_REPO = "openshift/origin"
 
 
 def stamp(at: datetime) -> str:
@@ -103,19 +106,20 @@ def seed(engine: Engine, model_ref: str, decisions: int = 120) -> None:
 
 
 @pytest.fixture(scope="session")
-def ci_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def ci_tree(tmp_path_factory: pytest.TempPathFactory) -> CIHistory:
     """A generated Prow history (GCS layout) ending this hour: one regression, one flake."""
     end = int(time.time()) // 3600 * 3600
     root = tmp_path_factory.mktemp("ci-tree")
-    generate(root, end=end, days=37, jobs=3, tests=12, runs_per_job_day=3, seed=2,
-             regressions=1, flakes=1, noise_rate=0)  # fmt: skip
-    return root
+    return generate(root, end=end, days=37, jobs=3, tests=12, runs_per_job_day=3, seed=2,
+                    regressions=1, flakes=1, noise_rate=0)  # fmt: skip
 
 
-def seed_ci(engine: Engine, root: Path) -> None:
-    """The history imported and judged, its regression triaged to an issue."""
+def seed_ci(engine: Engine, h: CIHistory) -> None:
+    """The history imported and judged, its regression triaged to an issue, and the
+    issues a maintainer filed for it and its flake in ``openshift/origin``."""
     now = stamp(datetime.now(UTC))
-    import_runs(engine, LocalSource(root), variants.load(), now=now)
+    export_tracked_issues(engine, h, ISSUES_REPO)
+    import_runs(engine, LocalSource(h.root), variants.load(), now=now)
     with engine.begin() as conn:
         found = regressions.report(conn, list(variants.load().columns), now=now)
         assert found.regressed, "the generated regression was not found"
@@ -129,10 +133,37 @@ class Web:
     engine: Engine
     model_ref: str
     proc: subprocess.Popen[bytes]
+    ci: CIHistory
 
 
-@pytest.fixture
-def web(home: Path, web_model: Trained, ci_tree: Path) -> Iterator[Web]:
+@pytest.fixture(scope="module")
+def web(
+    tmp_path_factory: pytest.TempPathFactory,
+    web_model: Trained,
+    ci_tree: CIHistory,
+    postgres_databases: PostgresDatabases | None,
+) -> Iterator[Web]:
+    """One seeded store and one server per test module (seeding and starting cost ~10 s);
+    tests that act restore what they changed."""
+    root = tmp_path_factory.mktemp("web")
+    home = root / "home"
+    pg = postgres_databases
+    database = pg.create(migrated=True) if pg is not None else None
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KUBESIFT_HOME", str(home))
+        mp.delenv("KUBESIFT_DATABASE_URL", raising=False)
+        if pg is not None and database is not None:
+            mp.setenv("KUBESIFT_DATABASE_URL", pg.url_for(database))
+        mp.delenv("GITHUB_TOKEN", raising=False)
+        mp.chdir(root)
+        try:
+            yield from _serve(home, web_model, ci_tree)
+        finally:
+            if pg is not None and database is not None:
+                pg.drop(database)
+
+
+def _serve(home: Path, web_model: Trained, ci_tree: CIHistory) -> Iterator[Web]:
     version = save_trained(home / "models", web_model)
     engine = open_store(load_settings())
     ref = f"{version.name}@{version.version}"
@@ -158,7 +189,7 @@ def web(home: Path, web_model: Trained, ci_tree: Path) -> Iterator[Web]:
         proc.kill()
         raise AssertionError((home.parent / "web.log").read_text())
     try:
-        yield Web(url, home, engine, ref, proc)
+        yield Web(url, home, engine, ref, proc, ci_tree)
     finally:
         proc.terminate()
         proc.wait(10)

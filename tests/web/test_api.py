@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 
-from tests.web.conftest import REPO, TOKEN, Web
+from kubesift.learn.service import save_trained
+from kubesift.learn.train import Trained
+from tests.web.conftest import ISSUES_REPO, REPO, TOKEN, Web
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-def get(web: Web, path: str) -> httpx.Response:
-    return httpx.get(f"{web.url}{path}", timeout=10)
+def get(web: Web, path: str, params: dict[str, str] | None = None) -> httpx.Response:
+    return httpx.get(f"{web.url}{path}", params=params, timeout=30)
 
 
 def test_overview_counts_models_bot_and_alerts(web: Web) -> None:
@@ -44,7 +48,8 @@ def test_decisions_paginate_filter_and_show_corrections(web: Web) -> None:
 
 
 def test_models_list_detail_card_and_online_precision(web: Web) -> None:
-    [row] = get(web, "/api/models").json()["rows"]
+    rows = get(web, "/api/models").json()["rows"]
+    [row] = [r for r in rows if r["ref"] == web.model_ref]
     assert row["ref"] == web.model_ref and row["production"] and row["fit"] == "evaluation"
     assert row["calibration"] == "forward"
     name, version = row["name"], row["version"]
@@ -162,3 +167,109 @@ def test_component_readiness_shows_the_regressed_cell_with_its_issue(web: Web) -
     assert cell["jobs"] and cell["sample"]["failure"] > 0
     again = get(web, "/api/ci/readiness").json()
     assert again == data  # served from the cache until CI data changes
+
+
+def _red_cell(web: Web, test: str, status: int = 12) -> dict[str, str]:
+    """The newest cell of ``test`` with ``status`` in any job's grid, as failure-API args."""
+    for job in get(web, "/api/ci/jobs").json()["jobs"]:
+        grid = get(web, f"/api/ci/grid?job={job['job']}&runs=60").json()
+        for row in grid["rows"]:
+            if row["name"] == test and status in row["cells"]:
+                i = row["cells"].index(status)
+                build = grid["columns"][i]["build"]
+                return {"job": job["job"], "build": build, "suite": row["suite"], "test": test}
+    raise AssertionError(f"no cell of {test!r} has status {status}")
+
+
+def test_failure_drills_down_to_its_cluster_and_tracking_issue(web: Web) -> None:
+    regression, flake = web.ci.regressions[0], web.ci.flakes[0]
+    found = get(web, "/api/ci/failure", params=_red_cell(web, regression.test)).json()
+    assert found["text"] and found["status"] == 12
+    assert regression.test in [t["name"] for t in found["cluster"]["tests"]]
+    assert found["issue"]["ref"] == "kubernetes/kubernetes#4242"  # triaged wins
+    flaky = get(web, "/api/ci/failure", params=_red_cell(web, flake.test, 13)).json()
+    issue = flaky["issue"]
+    assert issue, {k: flaky[k] for k in ("cluster", "text")}
+    assert issue["ref"].startswith(f"{ISSUES_REPO}#") and "names" in issue["why"]
+    assert get(web, "/api/ci/failure?job=nope&build=1&test=x").status_code == 404
+    assert get(web, "/api/ci/failure?job=x").status_code == 400
+    cell = _red_cell(web, regression.test)
+    passing = {**cell, "test": web.ci.tests[-1] if web.ci.tests[-1] != regression.test else "x"}
+    assert get(web, "/api/ci/failure", params=passing).status_code == 404
+
+
+def test_clusters_flakes_and_search_with_when_it_started(web: Web) -> None:
+    regression, flake = web.ci.regressions[0], web.ci.flakes[0]
+    clusters = get(web, "/api/ci/clusters").json()
+    assert clusters["total"] >= 1 and clusters["failures"] >= clusters["rows"][0]["failures"] > 0
+    by_test = {t["name"]: c for c in clusters["rows"] for t in c["tests"]}
+    assert by_test[regression.test]["issue"] is not None
+    flakes = get(web, "/api/ci/flakes").json()
+    assert flake.test in {r["test"] for r in flakes["rows"]}
+    assert regression.test not in {r["test"] for r in flakes["rows"] if r["flakes"]}
+    assert get(web, "/api/ci/flakes?job=nope").status_code == 404
+    assert get(web, "/api/ci/flakes?days=9999").status_code == 400
+    # The regression's error text: the histogram starts when the regression did.
+    words = found_words(web)
+    hits = get(web, "/api/ci/search", params={"q": words}).json()
+    assert hits["matching_runs"] > 0
+    first = next(c["at"] for c in hits["histogram"]["counts"] if c["runs"])
+    started = time.strftime("%Y-%m-%d", time.gmtime(regression.start))
+    assert first[:10] >= started, (first, started)
+    assert hits["histogram"]["bucket"] == "day"
+    for bad in ("q=", "q=(unclosed", "q=x&days=0"):
+        r = get(web, f"/api/ci/search?{bad}")
+        assert r.status_code == 400 and "error" in r.json(), bad
+
+
+def found_words(web: Web) -> str:
+    """A literal piece of the regression's error text, as a user would paste it."""
+    from kubesift.testing.cihistory import ERRORS
+
+    template = ERRORS[web.ci.regressions[0].error]
+    return max(template.replace("{", "}").split("}")[::2], key=len).strip()
+
+
+def test_triage_and_promote_need_the_token(web: Web) -> None:
+    [regression] = get(web, "/api/ci/jobs").json()["regressions"]
+    url = f"{web.url}/api/ci/regressions/{regression['id']}/triage"
+    assert httpx.post(url, json={"issue": "o/n#1"}).status_code == 401
+    assert httpx.post(url, json={"issue": "not an issue"}, headers=AUTH).status_code == 400
+    missing = httpx.post(f"{web.url}/api/ci/regressions/9999/triage", json={"issue": "o/n#1"},
+                         headers=AUTH)  # fmt: skip
+    assert missing.status_code == 400 and "no regression" in missing.json()["error"]
+    try:
+        ok = httpx.post(url, json={"issue": "openshift/origin#77"}, headers=AUTH)
+        assert ok.status_code == 200, ok.text
+        [now] = get(web, "/api/ci/jobs").json()["regressions"]
+        assert now["issue_url"] == "https://github.com/openshift/origin/issues/77"
+    finally:
+        httpx.post(url, json={"issue": regression["issue"]}, headers=AUTH)
+
+
+def test_promote_needs_the_token_and_refuses_a_damaged_version(
+    web: Web, web_model: Trained
+) -> None:
+    newer = save_trained(web.home / "models", web_model)
+    promote = f"{web.url}/api/models/{newer.name}/{newer.version}/promote"
+    assert httpx.post(promote).status_code == 401
+    gone = httpx.post(f"{web.url}/api/models/{newer.name}/19990101T000000000000Z/promote",
+                      headers=AUTH)  # fmt: skip
+    assert gone.status_code == 404
+    name, version = web.model_ref.split("@")
+    try:
+        done = httpx.post(promote, headers=AUTH)
+        assert done.status_code == 200, done.text
+        assert done.json() == {"production": f"{newer.name}@{newer.version}"}
+        overview = get(web, "/api/overview").json()
+        assert overview["models"]["release-notes"]["production"] == done.json()["production"]
+    finally:
+        back = httpx.post(f"{web.url}/api/models/{name}/{version}/promote", headers=AUTH)
+        assert back.status_code == 200
+    with (newer.path / "model.skops").open("ab") as f:
+        f.write(b"tampered")
+    refused = httpx.post(promote, headers=AUTH)
+    assert refused.status_code == 400 and "sha256" in refused.json()["error"]
+    assert get(web, "/api/overview").json()["models"]["release-notes"]["production"] == (
+        web.model_ref
+    )

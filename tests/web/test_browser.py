@@ -32,6 +32,16 @@ def check_page(b: Browser, web: Web, path: str, expected: str) -> None:
             assert httpx.get(link, timeout=10).status_code == 200, f"{path} links to {link}"
 
 
+def set_token(b: Browser) -> None:
+    b.js(f"(() => {{ const t = document.getElementById('token'); t.value = '{TOKEN}';"
+         " t.dispatchEvent(new Event('change')); })()")  # fmt: skip
+
+
+def triage(b: Browser, issue: str) -> None:
+    b.js(f"document.querySelector('#regressions form.triage input').value = {issue!r}")
+    b.click("#regressions form.triage button")
+
+
 def test_every_page_renders_with_working_links_and_no_errors(web: Web) -> None:
     name, version = web.model_ref.split("@")
     with Browser() as b:
@@ -55,6 +65,9 @@ def test_click_paths_models_bot_and_alerts(web: Web, tmp_path: Path) -> None:
         b.click('#versions a[href^="/models/"]')
         assert b.js("location.pathname") == f"/models/{web.model_ref.replace('@', '/')}"
         assert "kind/bug" in b.js("document.getElementById('promises').innerText")
+        assert b.js("document.getElementById('state').innerText") == "In production."
+        assert b.js("document.querySelectorAll('#online-weekly svg circle').length") >= 1
+        assert b.js("document.querySelector('#curves img').naturalWidth") > 100
 
         b.open(f"{web.url}/bot")
         assert b.js("document.querySelectorAll('#decisions tbody tr').length") == 50
@@ -69,8 +82,7 @@ def test_click_paths_models_bot_and_alerts(web: Web, tmp_path: Path) -> None:
         assert "page 2 of 2" in b.js("document.getElementById('pager').innerText")
 
         b.open(f"{web.url}/alerts?decision=page")
-        b.js(f"(() => {{ const t = document.getElementById('token'); t.value = '{TOKEN}';"
-             " t.dispatchEvent(new Event('change')); })()")  # fmt: skip
+        set_token(b)
         b.click("#incidents tbody tr button")  # "needed"
         assert "Recorded" in b.js("document.getElementById('status').innerText")
         answers = b.js("document.querySelector('#incidents tbody tr').cells[7].innerText")
@@ -105,16 +117,48 @@ def test_ci_click_path_from_the_table_to_the_tracking_issue(web: Web) -> None:
         b.click(f'#jobs a[href="/ci/grid?job={job}"]')
         assert b.js("location.search") == f"?job={job}"
         assert b.js("document.querySelectorAll('#grid td.cell').length") > 0
+        # The run's red cell in the Overall row lists its failed tests; one opens its failure.
         clicked = b.js(
-            "(() => { const row = [...document.querySelectorAll('#grid tbody tr')]"
-            f".find(r => r.cells[0].innerText.startsWith({test!r}));"
-            " const red = row && row.querySelector('td.s12'); if (!red) return false;"
-            " red.click(); return true; })()"
+            "(() => { const rows = [...document.querySelectorAll('#grid tbody tr')];"
+            f" const row = rows.find(r => r.cells[0].innerText.startsWith({test!r}));"
+            " const i = row ? [...row.cells].findIndex(c => c.classList.contains('s12')) : -1;"
+            " if (i < 0) return false; rows[0].cells[i].click(); return true; })()"
         )
         assert clicked, f"no red cell for {test}"
+        overall = b.js("document.getElementById('failure').innerText")
+        assert "Overall: fail in build" in overall and "failed" in overall, overall
+        b.click("#failure-detail li a")
+        b.loaded()  # the panel asks the API for the whole failure, its cluster and issue
         panel = b.js("document.getElementById('failure').innerText")
         assert test in panel and "fail in build" in panel
         assert "(no failure text recorded)" not in panel  # the failure's text is shown
         link = b.js("document.querySelector('#failure a.issue').href")
         assert link == "https://github.com/kubernetes/kubernetes/issues/4242"
+        assert "failures of" in b.js("document.querySelector('#failure p.cluster').innerText")
+        b.click("#failure p.cluster a")  # → its cluster on the CI page
+        assert b.js("location.pathname + location.hash").startswith("/ci#cluster-")
+        assert test in b.js("document.querySelector('#clusters tr.focus').innerText")
+        assert b.errors == []
+
+
+def test_ci_flakes_search_and_triage(web: Web) -> None:
+    from tests.web.test_api import found_words
+
+    flake = web.ci.flakes[0]
+    with Browser() as b:
+        b.open(f"{web.url}/ci")
+        assert flake.test in b.js("document.getElementById('flakes').innerText")
+        b.js(f"document.querySelector('#search [name=q]').value = {found_words(web)!r}")
+        b.click("#search button[type=submit]")
+        results = b.js("document.getElementById('search-results').innerText")
+        assert "runs" in results and "First seen in this window" in results, results
+        assert b.js("document.querySelectorAll('#search-results svg rect').length") > 3
+        assert "q=" in b.js("location.search")
+
+        set_token(b)
+        triage(b, "openshift/origin#5")
+        status = b.js("document.getElementById('ci-status').innerText")
+        assert "tracked by openshift/origin#5" in status, status
+        assert "openshift/origin#5" in b.js("document.getElementById('regressions').innerText")
+        triage(b, "kubernetes/kubernetes#4242")
         assert b.errors == []

@@ -40,12 +40,15 @@ def web_token(env: Mapping[str, str], token_file: Path | None) -> str | None:
     "Without one the dashboard is read-only.",
 )
 def web_command(host: str, port: int, token_file: Path | None) -> None:
-    """The web dashboard: overview, labels and models, the bot's decisions, alerts,
-    and the JSON API behind every page (under /api/).
+    """The web dashboard: overview, the project's charts, labels and models, the bot's
+    decisions, CI (Component Readiness, TestGrid-like grids, flakes, failure clusters and
+    search) and alerts, with the JSON API behind every page (under /api/).
 
     \b
-    Reading needs no credentials; answering an alert needs the token, sent by the
-    page as `Authorization: Bearer …` (type it in the header's token field).
+    Reading needs no credentials. Actions (answering an alert, triaging a regression,
+    promoting a model) need the token, sent by the page as `Authorization: Bearer …`
+    (type it in the header's token field). Slow views are computed once at startup
+    and again only when the data changes.
 
     \b
     Examples:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -152,3 +153,43 @@ def stats_rows(stats: Sequence[LabelStats]) -> list[dict[str, object]]:
         }
         for s in stats
     ]
+
+
+def weekly(
+    decisions: Iterable[tuple[str, DecisionRow]], corrections: Sequence[CorrectionRow]
+) -> list[tuple[str, list[LabelStats]]]:
+    """:func:`tally` per week the decisions were made in (``(week, row)`` pairs, weeks as
+    ``2026-W49``), each judged by every correction: a week's precision keeps improving
+    as humans get to its items, as the one-number figure does."""
+    by_week: dict[str, list[DecisionRow]] = defaultdict(list)
+    for week, row in decisions:
+        by_week[week].append(row)
+    return [(week, tally(rows, corrections)) for week, rows in sorted(by_week.items())]
+
+
+def label_stats_by_week(
+    conn: Connection, *, model: str | None = None, since: str | None = None
+) -> list[tuple[str, list[LabelStats]]]:
+    """:func:`weekly` over the store's decisions (of ``model``, made since ``since``)."""
+    d, c = bot_decisions, bot_corrections
+    dq = select(d.c.created_at, d.c.repo, d.c.number, d.c.label, d.c.action, d.c.dry_run)
+    if model:
+        dq = dq.where(d.c.model == model)
+    if since:
+        dq = dq.where(d.c.created_at >= since)
+    rows = [
+        (_week(str(at)), (str(r), int(n), str(lab), str(a), bool(dr)))
+        for at, r, n, lab, a, dr in conn.execute(dq)
+    ]
+    repos = sorted({row[0] for _, row in rows})
+    cq = select(c.c.repo, c.c.number, c.c.label, c.c.action).order_by(c.c.id)
+    corrections = [
+        (str(r), int(n), str(lab), str(a))
+        for r, n, lab, a in conn.execute(cq.where(c.c.repo.in_(repos)))
+    ]
+    return weekly(rows, corrections)
+
+
+def _week(stamp: str) -> str:
+    year, week, _ = date.fromisoformat(stamp[:10]).isocalendar()
+    return f"{year}-W{week:02d}"

@@ -10,9 +10,13 @@ another origin is refused outright. The token is never rendered.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
+import json
+import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,11 +33,14 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kubesift.alerts import feedback
-from kubesift.ci import variants
+from kubesift.analyze import Filters
+from kubesift.ci import regressions, variants
 from kubesift.errors import KubesiftError, UserError
+from kubesift.learn import registry
 from kubesift.learn.registry import ModelError
-from kubesift.web import data
+from kubesift.web import cidata, data
 
+LOG = logging.getLogger("kubesift.web")
 HERE = Path(__file__).parent
 PAGES = (
     ("/", "overview", "Overview"),
@@ -115,11 +122,14 @@ class Dashboard:
                 q.get("repo") or None, q.get("since") or None, q.get("until") or None,
                 q.get("kind") or None,
             )  # fmt: skip
-            with self.engine.connect() as conn:
-                key = ("project", filters, data.store_version(conn))
-            return self.cache.get(key, lambda: data.project(self.engine, filters))
+            return self._project(filters)
 
         return _json(read)
+
+    def _project(self, filters: Filters) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            key = ("project", filters, data.store_version(conn))
+        return self.cache.get(key, lambda: data.project(self.engine, filters))
 
     def api_models(self, request: Request) -> Response:
         models_dir = self._models_dir(request)
@@ -168,18 +178,19 @@ class Dashboard:
     def api_ci_jobs(self, request: Request) -> Response:
         def read() -> dict[str, Any]:
             with self.engine.connect() as conn:
-                return {"jobs": data.job_table(conn), "regressions": data.open_regressions(conn)}
+                jobs, open_ = cidata.job_table(conn), cidata.open_regressions(conn)
+                return {"jobs": jobs, "regressions": open_}
 
         return _json(read)
 
     def api_ci_readiness(self, request: Request) -> Response:
-        def read() -> dict[str, Any]:
-            columns = list(variants.load(self.variants_file).columns)
-            with self.engine.connect() as conn:
-                key = ("readiness", tuple(columns), data.ci_version(conn))
-                return self.cache.get(key, lambda: data.readiness(conn, columns))
+        return _json(self._readiness)
 
-        return _json(read)
+    def _readiness(self) -> dict[str, Any]:
+        columns = list(variants.load(self.variants_file).columns)
+        with self.engine.connect() as conn:
+            key = ("readiness", tuple(columns), cidata.ci_version(conn))
+            return self.cache.get(key, lambda: cidata.readiness(conn, columns))
 
     def api_ci_grid(self, request: Request) -> Response:
         q = request.query_params
@@ -188,29 +199,106 @@ class Dashboard:
             if not q.get("job"):
                 raise UserError("give ?job=NAME (GET /api/ci/jobs lists them)")
             with self.engine.connect() as conn:
-                return data.ci_grid(conn, q["job"], _int(q.get("runs"), 30), q.get("only") or None)
+                runs = _int(q.get("runs"), 30)
+                return cidata.ci_grid(conn, q["job"], runs, q.get("only") or None)
 
         return _json(read)
 
-    async def api_feedback(self, request: Request) -> Response:
-        refused = self._refuse(request)
-        if refused is not None:
-            return refused
-        try:
-            body = await request.json()
-        except ValueError:
-            return _error(400, 'the body must be JSON: {"needs_human": true|false}')
-        if not isinstance(body, dict) or not isinstance(body.get("needs_human"), bool):
-            return _error(400, "needs_human must be true or false")
-        incident = int(request.path_params["id"])
-        note = str(body.get("note") or "")
+    def api_ci_flakes(self, request: Request) -> Response:
+        q = request.query_params
 
-        def answer() -> dict[str, Any]:
+        def read() -> dict[str, Any]:
+            with self.engine.connect() as conn:
+                return cidata.flakes(conn, _float(q.get("days"), 7.0), q.get("job") or None)
+
+        return _json(read)
+
+    def api_ci_search(self, request: Request) -> Response:
+        q = request.query_params
+
+        def read() -> dict[str, Any]:
+            days = _float(q.get("days"), cidata.SEARCH_DAYS)
+            with self.engine.connect() as conn:
+                return cidata.search(conn, q.get("q") or "", days)
+
+        return _json(read)
+
+    def api_ci_clusters(self, request: Request) -> Response:
+        return _json(lambda: cidata.public_clusters(self._clusters()))
+
+    def api_ci_failure(self, request: Request) -> Response:
+        q = request.query_params
+
+        def read() -> dict[str, Any]:
+            wanted = [q.get(k) for k in ("job", "build", "test")]
+            if not all(wanted):
+                raise UserError("give ?job=, ?build= and ?test= (and ?suite=): a grid cell")
+            index = self._clusters()
+            with self.engine.connect() as conn:
+                return cidata.failure(
+                    conn, index, q["job"], q["build"], q.get("suite") or "", q["test"]
+                )
+
+        return _json(read)
+
+    def _clusters(self) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            key = ("clusters", cidata.SEARCH_DAYS, cidata.ci_version(conn))
+            return self.cache.get(key, lambda: cidata.cluster_index(conn))
+
+    async def api_feedback(self, request: Request) -> Response:
+        incident = int(request.path_params["id"])
+
+        def answer(body: dict[str, Any]) -> dict[str, Any]:
+            if not isinstance(body.get("needs_human"), bool):
+                raise UserError('needs_human must be true or false: {"needs_human": true}')
+            note = str(body.get("note") or "")
             with self.engine.begin() as conn:
                 made = feedback.record(conn, incident, body["needs_human"], via="web", note=note)
             return {"id": made, "incident": incident, "needs_human": body["needs_human"]}
 
-        return _json(answer)
+        return await self._act(request, answer)
+
+    async def api_triage(self, request: Request) -> Response:
+        regression = int(request.path_params["id"])
+
+        def triage(body: dict[str, Any]) -> dict[str, Any]:
+            if not isinstance(body.get("issue"), str):
+                raise UserError('give the issue that tracks it: {"issue": "owner/name#123"}')
+            with self.engine.begin() as conn:
+                return regressions.triage(conn, regression, body["issue"].strip())
+
+        return await self._act(request, triage)
+
+    async def api_promote(self, request: Request) -> Response:
+        p = request.path_params
+        models_dir = self._models_dir(request)
+
+        def promote(body: dict[str, Any]) -> dict[str, Any]:
+            found = data.find_version(models_dir, p["name"], p["version"])
+            try:
+                registry.verify(found)
+            except ModelError as exc:  # a damaged version is refused, not deployed
+                raise UserError(f"not promoted: {exc}") from exc
+            chosen = registry.promote(models_dir, found.name, found.version)
+            return {"production": registry.ref(chosen)}
+
+        return await self._act(request, promote)
+
+    async def _act(self, request: Request, work: Callable[[dict[str, Any]], Any]) -> Response:
+        """An action: refused without the token or from another origin; the body is a JSON
+        object (or empty)."""
+        refused = self._refuse(request)
+        if refused is not None:
+            return refused
+        raw = await request.body()
+        try:
+            body = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            return _error(400, "the body must be a JSON object")
+        if not isinstance(body, dict):
+            return _error(400, "the body must be a JSON object")
+        return _json(lambda: work(body))
 
     def _refuse(self, request: Request) -> Response | None:
         if self.token is None:
@@ -226,6 +314,25 @@ class Dashboard:
     def _models_dir(self, request: Request) -> Path:
         source = request.query_params.get("source") or "release-notes"
         return self.models.get(source) or self.models["release-notes"]
+
+    def warm(self) -> None:
+        """Compute what the first visitor would otherwise wait for (on a big store the
+        charts take seconds): the overview, the unfiltered charts, Component Readiness and
+        the failure clusters, each into the cache."""
+        steps: list[tuple[str, Callable[[], Any]]] = [
+            ("overview", lambda: data.overview(self.engine, self.models, self.cache)),
+            ("project", lambda: self._project(data.project_filters(None, None, None, None))),
+            ("readiness", self._readiness),
+            ("clusters", self._clusters),
+        ]
+        for name, step in steps:
+            started = time.perf_counter()
+            try:
+                step()
+            except Exception as exc:  # a page reports its own error when asked; keep warming
+                LOG.warning("warming %s failed: %s", name, exc)
+                continue
+            LOG.info("warmed %s in %.2f s", name, time.perf_counter() - started)
 
     # -- service ----------------------------------------------------------------------------
 
@@ -245,6 +352,15 @@ def _int(value: str | None, default: int) -> int:
         return int(value)
     except ValueError as exc:
         raise UserError(f"{value!r} is not a whole number") from exc
+
+
+def _float(value: str | None, default: float) -> float:
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise UserError(f"{value!r} is not a number") from exc
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -275,10 +391,19 @@ def create_app(
     models: dict[str, Path],
     token: str | None = None,
     variants_file: Path | None = None,
+    warm: bool = True,
 ) -> Starlette:
     """The dashboard; ``models`` maps a source (``release-notes``, ``items``) to its registry;
-    ``variants_file`` is the CI variant rules (``[ci] variants``; default: the packaged ones)."""
+    ``variants_file`` is the CI variant rules (``[ci] variants``; default: the packaged ones);
+    ``warm`` fills the caches in a background thread at startup."""
     d = Dashboard(engine, models, token, variants_file)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if warm:
+            threading.Thread(target=d.warm, name="kubesift-web-warm", daemon=True).start()
+        yield
+
     routes: list[BaseRoute] = [Route(path, d.page(name, title)) for path, name, title in PAGES]
     routes += [
         Route("/models/{name}/{version}", d.page("model", "Model version")),
@@ -292,13 +417,20 @@ def create_app(
         Route("/api/ci/jobs", d.api_ci_jobs),
         Route("/api/ci/grid", d.api_ci_grid),
         Route("/api/ci/readiness", d.api_ci_readiness),
+        Route("/api/ci/flakes", d.api_ci_flakes),
+        Route("/api/ci/search", d.api_ci_search),
+        Route("/api/ci/clusters", d.api_ci_clusters),
+        Route("/api/ci/failure", d.api_ci_failure),
         Route("/api/alerts/incidents", d.api_incidents),
         Route("/api/alerts/incidents/{id:int}/feedback", d.api_feedback, methods=["POST"]),
+        Route("/api/ci/regressions/{id:int}/triage", d.api_triage, methods=["POST"]),
+        Route("/api/models/{name}/{version}/promote", d.api_promote, methods=["POST"]),
         Route("/healthz", d.healthz),
         Route("/metrics", d.metrics_text),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(Measured, metrics=d.metrics)])
+    middleware = [Middleware(Measured, metrics=d.metrics)]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
 
 class Measured:

@@ -15,12 +15,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from kubesift.alerts import queries as alert_queries
 from kubesift.analyze import ANALYSES, Filters, analyze, load, rows_of
-from kubesift.ci import grid, regressions
 from kubesift.cli.common import check_repo
 from kubesift.errors import UserError
 from kubesift.learn import card, online, registry
@@ -182,8 +181,12 @@ def model_detail(engine: Engine, models_dir: Path, name: str, version: str) -> d
     cal = metrics.get("calibration") or {}
     with engine.connect() as conn:
         stats = online.stats_rows(online.label_stats(conn, model=registry.ref(found)))
+        weeks = online.label_stats_by_week(conn, model=registry.ref(found), since=_since(7 * 26))
     return {
         "ref": registry.ref(found),
+        "state": version_state(models_dir, found),
+        "pr_curves": _card_file(found, "pr-curves.png"),
+        "online_weekly": weekly_chart(weeks),
         "metadata": meta,
         "evaluation": card.summary_rows(metrics) if metrics.get("models") else [],
         "split": metrics.get("split"),
@@ -197,6 +200,48 @@ def model_detail(engine: Engine, models_dir: Path, name: str, version: str) -> d
             d for d in reconciler_decisions(engine, 20) if d["subject"] == registry.ref(found)
         ],
     }
+
+
+def version_state(models_dir: Path, found: registry.ModelVersion) -> dict[str, Any]:
+    """Production, canary (with its share and start) or neither."""
+    ref = registry.ref(found)
+    prod = registry.production(models_dir)
+    canary = registry.read_canary(models_dir) or {}
+    is_canary = (canary.get("name"), canary.get("version")) == (found.name, found.version)
+    return {
+        "production": registry.ref(prod) == ref,
+        "canary": is_canary,
+        "canary_share": canary.get("share") if is_canary else None,
+        "canary_since": canary.get("started_at") if is_canary else None,
+        "production_ref": registry.ref(prod),
+    }
+
+
+def _card_file(found: registry.ModelVersion, name: str) -> str | None:
+    if not (found.path / name).is_file():
+        return None
+    return f"/models/{found.name}/{found.version}/{name}"
+
+
+def weekly_chart(weeks: list[tuple[str, list[online.LabelStats]]], top: int = 6) -> dict[str, Any]:
+    """Online precision per week for the labels the model added most: chart-ready rows
+    (week, one column per label; None where nothing was judged that week)."""
+    added: dict[str, int] = {}
+    for _, stats in weeks:
+        for s in stats:
+            added[s.label] = added.get(s.label, 0) + s.added
+    labels = sorted(added, key=lambda k: (-added[k], k))[:top]
+    rows = []
+    for week, stats in weeks:
+        by_label = {s.label: s for s in stats}
+        row: dict[str, Any] = {"week": week}
+        for label in labels:
+            got = by_label.get(label)
+            p = got.precision if got else None
+            row[label] = round(p, 4) if p is not None else None
+            row[f"{label} judged"] = got.judged if got else 0
+        rows.append(row)
+    return {"labels": labels, "columns": ["week", *labels], "rows": rows}
 
 
 def promise_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
@@ -306,71 +351,6 @@ def alert_inbox(
     }
 
 
-# -- CI -----------------------------------------------------------------------------------------
-
-
-def job_table(conn: Connection, days: float = 7.0) -> list[dict[str, Any]]:
-    """Each job's runs over ``days``: count, failures, pass rate, the newest start."""
-    j, r = ci_jobs.c, ci_runs.c
-    since = _since(days)
-    failed = func.sum(case((r.state.in_(("failure", "error", "aborted")), 1), else_=0))
-    query = (
-        select(j.name, j.kind, j.variants, func.count(r.id), failed, func.max(r.started_at))
-        .select_from(ci_jobs.outerjoin(ci_runs, and_(r.job_id == j.id, r.started_at >= since)))
-        .group_by(j.id, j.name, j.kind, j.variants)
-        .order_by(j.name)
-    )
-    out = []
-    for name, kind, variants, runs, failures, newest in conn.execute(query):
-        runs, failures = int(runs or 0), int(failures or 0)
-        out.append(
-            {
-                "job": name,
-                "kind": kind,
-                "variants": variants,
-                "runs": runs,
-                "failures": failures,
-                "pass_rate": round(1 - failures / runs, 4) if runs else None,
-                "last_run": newest,
-            }
-        )
-    return out
-
-
-def open_regressions(conn: Connection) -> list[dict[str, Any]]:
-    """Open regressions, newest first, with their tracking issue's URL when triaged."""
-    rows = regressions.listed(conn)
-    for r in rows:
-        r["issue_url"] = issue_url(r.get("issue"))
-    return rows
-
-
-def issue_url(ref: str | None) -> str | None:
-    """``owner/name#12`` → its GitHub URL."""
-    if not ref or "#" not in ref:
-        return None
-    repo, number = ref.split("#", 1)
-    return f"https://github.com/{repo}/issues/{number}"
-
-
-def ci_grid(conn: Connection, job: str, runs: int = 30, only: str | None = None) -> dict[str, Any]:
-    """TestGrid's view of ``job`` (:func:`kubesift.ci.grid.grid`), each row with the
-    tracking issue of its open regression, when there is one."""
-    if only not in (None, "failing", "flaky"):
-        raise UserError(f"only must be failing or flaky, not {only!r}")
-    if not 1 <= runs <= MAX_PAGE:
-        raise UserError(f"runs must be between 1 and {MAX_PAGE}")
-    if conn.execute(select(ci_jobs.c.id).where(ci_jobs.c.name == job)).first() is None:
-        raise NotFound(f"no CI job named {job!r}")
-    found = grid.grid(conn, job, runs, only).as_dict()
-    tracked = {r["test"]: r for r in regressions.listed(conn)}
-    for row in found["rows"]:
-        regression = tracked.get(row["name"])
-        row["issue"] = regression.get("issue") if regression else None
-        row["issue_url"] = issue_url(row["issue"])
-    return found
-
-
 def reconciler_decisions(engine: Engine, runs: int = 5) -> list[dict[str, Any]]:
     """The reconciler's newest passes, flattened: step, action, subject and reason."""
     out = []
@@ -434,7 +414,7 @@ class Cache:
     the charts read every item and Component Readiness judges every cell, so each is
     done once per change of the store, not once per request."""
 
-    def __init__(self, size: int = 8) -> None:
+    def __init__(self, size: int = 16) -> None:
         self.size = size
         self.entries: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.lock = threading.Lock()
@@ -472,37 +452,3 @@ def project(engine: Engine, filters: Filters, top: int = 10) -> dict[str, Any]:
             }
         )
     return {"analyses": out, "items": len(frames.items)}
-
-
-# -- Component Readiness ------------------------------------------------------------------------
-
-
-def ci_version(conn: Connection) -> tuple[Any, ...]:
-    """Changes whenever CI runs are imported or a regression is triaged."""
-    runs = conn.execute(select(func.count(), func.max(ci_runs.c.started_at))).one()[:]
-    triaged = conn.execute(select(func.max(ci_regressions.c.triaged_at))).scalar()
-    return (*runs, triaged)
-
-
-def readiness(conn: Connection, columns: list[str]) -> dict[str, Any]:
-    """Sippy's Component Readiness: components × variant columns, the worst status per
-    cell, and the cells that regressed or improved (judged, not recorded)."""
-    report = regressions.report(conn, columns, record=False)
-    tracked = {(r["test"], r["variants"]): r.get("issue") for r in regressions.listed(conn)}
-    jobs = conn.execute(select(ci_jobs.c.name, ci_jobs.c.variants)).all()
-    cells = []
-    for cell in report.regressed + report.improved:
-        row = cell.as_dict()
-        row["issue"] = row["issue"] or tracked.get((cell.test, cell.variants))
-        row["issue_url"] = issue_url(row["issue"])
-        wanted = set(cell.variants.split(","))
-        row["jobs"] = [name for name, v in jobs if wanted <= set(str(v).split(","))]
-        cells.append(row)
-    return {
-        "columns": report.columns,
-        "components": report.grid,
-        "cells": cells,
-        "sample": asdict(report.sample),
-        "basis": asdict(report.basis),
-        "judged": report.cells_judged,
-    }

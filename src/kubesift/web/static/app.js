@@ -38,6 +38,16 @@ async function api(path, options) {
   return body;
 }
 
+// An action: a POST with the token from the header's field (kept in session storage).
+function act(path, body) {
+  const token = document.getElementById("token");
+  return api(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${token ? token.value : ""}` },
+    body: JSON.stringify(body || {}),
+  });
+}
+
 function table(columns, rows, empty) {
   if (!rows.length) return el("p", { class: "empty" }, empty || "Nothing here yet.");
   const head = el("tr", {}, columns.map((c) => el("th", { scope: "col" }, c.title)));
@@ -186,12 +196,38 @@ async function model() {
     { key: "at_0.5_f1", ratio: true, title: "F1 at 0.5" }, { key: "best_f1_f1", ratio: true, title: "best F1" },
     { key: "act_precision", ratio: true, title: "acting precision" }, { key: "act_recall", ratio: true, title: "acting recall" },
   ], d.evaluation, "A production fit without an evaluation run."));
+  fill("state", stateLine(d, source));
+  fill("curves", d.pr_curves ? el("img", { src: `${d.pr_curves}?source=${source}`, alt: "precision–recall curves per label", class: "curves" })
+    : el("p", { class: "empty" }, "No curves were drawn for this version."));
+  const w = d.online_weekly;
+  fill("online-weekly", ...(w.rows.length && w.labels.length
+    ? lineChart({ title: "online precision per week", columns: w.columns, rows: w.rows })
+    : [el("p", { class: "empty" }, "No week has judged decisions yet.")]));
   fill("online", table([
     { key: "label", title: "label" }, { key: "added", title: "added" },
     { key: "kept", title: "kept" }, { key: "removed", title: "removed by a human" },
     { key: "precision", ratio: true, title: "online precision" },
   ], d.online, "No decisions by this version yet."));
   fill("reconciler", reconcilerTable(d.reconciler, "The reconciler has decided nothing about this version."));
+}
+
+function stateLine(d, source) {
+  const s = d.state;
+  const words = s.production ? "In production."
+    : s.canary ? `Canary: ${fmt(Math.round(s.canary_share * 100))} % of the bot's items since ${fmt(s.canary_since)}; production is ${s.production_ref}.`
+      : `Not deployed; production is ${s.production_ref}.`;
+  if (s.production || !document.getElementById("token")) return words;
+  const promote = async () => {
+    const status = document.getElementById("model-status");
+    try {
+      const r = await act(`/api/models/${d.metadata.name}/${d.metadata.version}/promote?source=${source}`);
+      status.textContent = `Promoted: ${r.production} is now in production.`;
+      model();
+    } catch (e) {
+      status.textContent = `Not promoted: ${e.message}`;
+    }
+  };
+  return [words, " ", el("button", { id: "promote", onclick: promote }, "promote to production")];
 }
 
 async function bot() {
@@ -213,14 +249,9 @@ async function bot() {
 
 function answerButtons(incident) {
   const send = (needsHuman) => async () => {
-    const token = document.getElementById("token");
     const status = document.getElementById("status");
     try {
-      await api(`/api/alerts/incidents/${incident.id}/feedback`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Authorization: `Bearer ${token ? token.value : ""}` },
-        body: JSON.stringify({ needs_human: needsHuman }),
-      });
+      await act(`/api/alerts/incidents/${incident.id}/feedback`, { needs_human: needsHuman });
       status.textContent = `Recorded: incident ${incident.id} ${needsHuman ? "needed" : "did not need"} a human.`;
       alerts();
     } catch (e) {
@@ -269,105 +300,6 @@ async function alerts() {
       { key: "last_at", title: "last seen" },
     ], data.templates, "No log lines yet."));
   }
-}
-
-function issueLink(row) {
-  return row.issue_url ? el("a", { href: row.issue_url, rel: "noopener", class: "issue" }, row.issue) : "–";
-}
-
-const WORST = { "SignificantRegression": "bad", "ExtremeRegression": "bad", "MissingSample": "warn",
-  "ExtremeTriagedRegression": "warn", "SignificantTriagedRegression": "warn",
-  "NotSignificant": "ok", "SignificantImprovement": "good", "MissingBasis": "none", "MissingBasisAndSample": "none" };
-
-function showCell(data, component, column) {
-  const cells = data.cells.filter((c) => c.component === component && c.column === column);
-  const panel = document.getElementById("cell");
-  panel.hidden = false;
-  panel.replaceChildren(el("h2", {}, `${component} × ${column}`), table([
-    { key: "test", title: "test" },
-    { key: "status", title: "status" },
-    { key: "p", title: "p", ratio: true },
-    { key: "explanation", title: "why" },
-    { key: "jobs", title: "runs", render: (c) => el("span", {}, c.jobs.map((j) =>
-        el("a", { href: `/ci/grid?job=${encodeURIComponent(j)}&only=failing`, class: "job" }, j, " "))) },
-    { key: "issue", title: "tracking issue", render: issueLink },
-  ], cells, "Nothing regressed or improved here."));
-}
-
-async function readiness() {
-  let data;
-  try { data = await api("/api/ci/readiness"); } catch (e) { return showError("readiness", e); }
-  fill("readiness-scope", `Sample ${data.sample.start.slice(0, 10)} to ${data.sample.end.slice(0, 10)} against ${data.basis.start.slice(0, 10)} to ${data.basis.end.slice(0, 10)}; ${fmt(data.judged)} cells judged. Click a cell for its tests.`);
-  const components = Object.keys(data.components).sort();
-  if (!components.length) return fill("readiness", el("p", { class: "empty" }, "No CI results to judge yet."));
-  const cols = [...new Set(components.flatMap((k) => Object.keys(data.components[k])))].sort();
-  const head = el("tr", {}, el("th", { scope: "col" }, "component"), cols.map((c) => el("th", { scope: "col" }, c)));
-  const rows = components.map((k) => el("tr", {}, el("th", { scope: "row" }, k), cols.map((c) => {
-    const status = data.components[k][c];
-    if (!status) return el("td", {}, "");
-    return el("td", { class: `ready ${WORST[status] || "none"}`, title: status, "data-component": k, "data-column": c,
-      onclick: () => showCell(data, k, c) }, status.replace(/([a-z])([A-Z])/g, "$1 $2"));
-  })));
-  fill("readiness", el("table", { class: "readiness" }, el("thead", {}, head), el("tbody", {}, rows)));
-}
-
-async function ci() {
-  readiness();
-  let data;
-  try { data = await api("/api/ci/jobs"); } catch (e) { return showError("jobs", e); }
-  fill("jobs", table([
-    { key: "job", title: "job", render: (r) => el("a", { href: `/ci/grid?job=${encodeURIComponent(r.job)}` }, r.job) },
-    { key: "kind", title: "kind" },
-    { key: "variants", title: "variants" },
-    { key: "runs", title: "runs" },
-    { key: "failures", title: "failed" },
-    { key: "pass_rate", ratio: true, title: "pass rate" },
-    { key: "last_run", title: "last run" },
-  ], data.jobs, "No CI results yet: run `kubesift ci import`."));
-  fill("regressions", table([
-    { key: "test", title: "test" },
-    { key: "component", title: "component" },
-    { key: "variants", title: "variants" },
-    { key: "status", title: "status" },
-    { key: "opened_at", title: "opened" },
-    { key: "max_failures", title: "failures" },
-    { key: "issue", title: "tracking issue", render: issueLink },
-  ], data.regressions, "No open regressions."));
-}
-
-const STATUS = { 0: "not run", 1: "pass", 4: "running", 12: "fail", 13: "flaky" };
-
-function showFailure(job, column, row, index) {
-  const panel = document.getElementById("failure");
-  panel.hidden = false;
-  panel.replaceChildren(
-    el("h2", {}, `${row.name}: ${STATUS[row.cells[index]]} in build ${column.build}`),
-    el("p", {}, `${job} · started ${fmt(column.started_at)} · `,
-      column.url ? el("a", { href: column.url, rel: "noopener", class: "run" }, "the run") : "no run link"),
-    el("pre", { class: "message" }, row.messages[index] || "(no failure text recorded)"),
-    el("p", {}, "Tracking issue: ", issueLink(row)));
-}
-
-async function grid() {
-  const query = params();
-  const job = query.get("job") || "";
-  let data;
-  try { data = await api(`/api/ci/grid?${query}`); } catch (e) { return showError("grid", e); }
-  document.querySelector("h1").textContent = `CI grid: ${job}`;
-  const head = el("tr", {}, el("th", { scope: "col" }, "test"),
-    data.columns.map((c) => el("th", { scope: "col", class: "build", title: c.started_at || "" },
-      c.url ? el("a", { href: c.url, rel: "noopener" }, c.build.slice(-4)) : c.build.slice(-4))));
-  const rows = data.rows.map((row) => el("tr", { class: row.alert ? "alerting" : null },
-    el("th", { scope: "row", title: row.suite }, row.name, row.alert ? el("span", { class: "badge" }, ` failing ×${row.alert.fail_count}`) : null),
-    row.cells.map((status, i) => el("td", {
-      class: `cell s${status}`,
-      title: `${STATUS[status]}${row.messages[i] ? `: ${row.messages[i]}` : ""}`,
-      "data-status": STATUS[status],
-      onclick: () => showFailure(job, data.columns[i], row, i),
-    }))));
-  fill("grid", data.columns.length
-    ? el("table", { class: "testgrid" }, el("thead", {}, head), el("tbody", {}, rows))
-    : el("p", { class: "empty" }, "No runs of this job yet."));
 }
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -447,8 +379,6 @@ async function project() {
     el("h2", {}, a.title), a.note ? el("p", { class: "note" }, a.note) : null, ...chartOf(a))));
 }
 
-const PAGES = { overview, project, models, model, bot, ci, grid, alerts };
-
 function rememberToken() {
   const token = document.getElementById("token");
   if (!token) return;
@@ -459,7 +389,9 @@ function rememberToken() {
 document.addEventListener("DOMContentLoaded", () => {
   rememberToken();
   const page = document.getElementById("app").dataset.page;
-  const load = PAGES[page];
+  // ci and grid live in ci.js, loaded after this file.
+  const pages = { overview, project, models, model, bot, ci, grid, alerts };
+  const load = pages[page];
   if (load) {
     bindFilters(load);
     load();

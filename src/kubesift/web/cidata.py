@@ -1,0 +1,247 @@
+"""The CI page's data: jobs, the TestGrid-like grid, Component Readiness, flakes, failure
+search and clusters, each as plain JSON-able data through the same library functions as
+``kubesift ci …`` (nothing here calls the CLI)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.engine import Connection
+
+from kubesift.ci import clusters as clusters_mod
+from kubesift.ci import flakes as flakes_mod
+from kubesift.ci import grid, issues, queries, regressions
+from kubesift.ci import search as search_mod
+from kubesift.errors import UserError
+from kubesift.store.schema import ci_jobs, ci_regressions, ci_results, ci_runs, ci_tests
+from kubesift.web.data import MAX_PAGE, NotFound, _since
+
+#: Failure search and clusters look this far back unless asked otherwise.
+SEARCH_DAYS = 14.0
+#: The longest window the page may ask for: a search reads every failure text in it.
+MAX_DAYS = 90.0
+
+
+def check_days(days: float) -> float:
+    if not 0 < days <= MAX_DAYS:
+        raise UserError(f"days must be more than 0 and at most {MAX_DAYS:g}")
+    return days
+
+
+# -- CI -----------------------------------------------------------------------------------------
+
+
+def job_table(conn: Connection, days: float = 7.0) -> list[dict[str, Any]]:
+    """Each job's runs over ``days``: count, failures, pass rate, the newest start."""
+    j, r = ci_jobs.c, ci_runs.c
+    since = _since(days)
+    failed = func.sum(case((r.state.in_(("failure", "error", "aborted")), 1), else_=0))
+    query = (
+        select(j.name, j.kind, j.variants, func.count(r.id), failed, func.max(r.started_at))
+        .select_from(ci_jobs.outerjoin(ci_runs, and_(r.job_id == j.id, r.started_at >= since)))
+        .group_by(j.id, j.name, j.kind, j.variants)
+        .order_by(j.name)
+    )
+    out = []
+    for name, kind, variants, runs, failures, newest in conn.execute(query):
+        runs, failures = int(runs or 0), int(failures or 0)
+        out.append(
+            {
+                "job": name,
+                "kind": kind,
+                "variants": variants,
+                "runs": runs,
+                "failures": failures,
+                "pass_rate": round(1 - failures / runs, 4) if runs else None,
+                "last_run": newest,
+            }
+        )
+    return out
+
+
+def open_regressions(conn: Connection) -> list[dict[str, Any]]:
+    """Open regressions, newest first, with their tracking issue's URL when triaged."""
+    rows = regressions.listed(conn)
+    for r in rows:
+        r["issue_url"] = issue_url(r.get("issue"))
+    return rows
+
+
+def issue_url(ref: str | None) -> str | None:
+    """``owner/name#12`` → its GitHub URL."""
+    if not ref or "#" not in ref:
+        return None
+    repo, number = ref.split("#", 1)
+    return f"https://github.com/{repo}/issues/{number}"
+
+
+def ci_grid(conn: Connection, job: str, runs: int = 30, only: str | None = None) -> dict[str, Any]:
+    """TestGrid's view of ``job`` (:func:`kubesift.ci.grid.grid`), each row with the
+    tracking issue of its open regression, when there is one."""
+    if only not in (None, "failing", "flaky"):
+        raise UserError(f"only must be failing or flaky, not {only!r}")
+    if not 1 <= runs <= MAX_PAGE:
+        raise UserError(f"runs must be between 1 and {MAX_PAGE}")
+    _job_exists(conn, job)
+    found = grid.grid(conn, job, runs, only).as_dict()
+    tracked = {r["test"]: r for r in regressions.listed(conn)}
+    for row in found["rows"]:
+        regression = tracked.get(row["name"])
+        row["issue"] = regression.get("issue") if regression else None
+        row["issue_url"] = issue_url(row["issue"])
+    return found
+
+
+# -- Component Readiness ------------------------------------------------------------------------
+
+
+def ci_version(conn: Connection) -> tuple[Any, ...]:
+    """Changes whenever CI runs are imported or a regression is triaged."""
+    runs = conn.execute(select(func.count(), func.max(ci_runs.c.started_at))).one()[:]
+    triaged = conn.execute(select(func.max(ci_regressions.c.triaged_at))).scalar()
+    return (*runs, triaged)
+
+
+def readiness(conn: Connection, columns: list[str]) -> dict[str, Any]:
+    """Sippy's Component Readiness: components × variant columns, the worst status per
+    cell, and the cells that regressed or improved (judged, not recorded)."""
+    report = regressions.report(conn, columns, record=False)
+    tracked = {(r["test"], r["variants"]): r.get("issue") for r in regressions.listed(conn)}
+    jobs = conn.execute(select(ci_jobs.c.name, ci_jobs.c.variants)).all()
+    cells = []
+    for cell in report.regressed + report.improved:
+        row = cell.as_dict()
+        row["issue"] = row["issue"] or tracked.get((cell.test, cell.variants))
+        row["issue_url"] = issue_url(row["issue"])
+        wanted = set(cell.variants.split(","))
+        row["jobs"] = [name for name, v in jobs if wanted <= set(str(v).split(","))]
+        cells.append(row)
+    return {
+        "columns": report.columns,
+        "components": report.grid,
+        "cells": cells,
+        "sample": asdict(report.sample),
+        "basis": asdict(report.basis),
+        "judged": report.cells_judged,
+    }
+
+
+# -- flakes, search, clusters -------------------------------------------------------------------
+
+
+def flakes(conn: Connection, days: float = 7.0, job: str | None = None) -> dict[str, Any]:
+    """Flaky test × job pairs (Sippy's in-run flakes, TestGrid's flips), flakiest first."""
+    if job:
+        _job_exists(conn, job)
+    rows = flakes_mod.flakes(conn, days=check_days(days), job=job or None)
+    return {"days": days, "total": len(rows), "rows": [r.as_dict() for r in rows[:MAX_PAGE]]}
+
+
+def search(conn: Connection, pattern: str, days: float = SEARCH_DAYS) -> dict[str, Any]:
+    """``kubesift ci search``: the runs whose failures or log tails match ``pattern``, per
+    job, with the "when did it start" histogram and the issues that mention it."""
+    if not pattern.strip():
+        raise UserError("give ?q=REGEX, e.g. ?q=timed out")
+    if len(pattern) > 500:
+        raise UserError("a search pattern is at most 500 characters")
+    found = search_mod.search(conn, pattern, days=check_days(days)).as_dict()
+    found["examples"] = found["examples"][:20]
+    return found
+
+
+def cluster_index(conn: Connection, days: float = SEARCH_DAYS) -> dict[str, Any]:
+    """Every failure cluster in the window (Triage's), and which cluster each failure
+    (run, test) fell in. Matching an issue costs a full-text search, so only the largest
+    clusters get theirs here; :func:`failure` matches the one it shows."""
+    found = clusters_mod.clusters(conn, days=check_days(days), limit=10**9, match_issues=False)
+    shown = []
+    for row in found[:30]:
+        names, counts = [n for n, _ in row.tests], [float(k) for _, k in row.tests]
+        best = issues.match(conn, names, row.text, limit=1, weights=counts)
+        row.issue = best[0] if best else None
+        shown.append(_cluster_dict(row))
+    return {
+        "days": days,
+        "total": len(found),
+        "failures": sum(r.failures for r in found),
+        "rows": shown,
+        "member": {m: r for r in found for m in r.members},
+    }
+
+
+def _cluster_dict(row: clusters_mod.ClusterRow) -> dict[str, Any]:
+    out = row.as_dict()
+    out["text"] = out["text"][:400]
+    out["issue_url"] = row.issue.url if row.issue else None
+    return out
+
+
+def public_clusters(index: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in index.items() if k != "member"}
+
+
+def failure(
+    conn: Connection, index: dict[str, Any], job: str, build: str, suite: str, test: str
+) -> dict[str, Any]:
+    """One failing cell, whole: its text, its run, the cluster it fell in and the issue
+    that tracks it (the regression's triaged issue first, else the best match)."""
+    jid = _job_exists(conn, job)
+    run = conn.execute(
+        select(ci_runs.c.id, ci_runs.c.url, ci_runs.c.started_at, ci_runs.c.state)
+        .where(ci_runs.c.job_id == jid, ci_runs.c.build == build)
+        .order_by(ci_runs.c.started_at.desc())
+    ).first()
+    if run is None:
+        raise NotFound(f"no build {build!r} of {job!r}")
+    result = conn.execute(
+        select(ci_results.c.test_id, ci_results.c.status, ci_results.c.text_id)
+        .join(ci_tests, ci_tests.c.id == ci_results.c.test_id)
+        .where(ci_results.c.run_id == run.id, ci_tests.c.name == test, ci_tests.c.suite == suite)
+    ).first()
+    if result is None:
+        raise NotFound(f"{test!r} did not fail or flake in build {build} of {job}")
+    body = queries.texts(conn, [result.text_id]).get(result.text_id, "") if result.text_id else ""
+    home = index["member"].get((int(run.id), int(result.test_id)))
+    cluster = _cluster_with_issue(conn, home) if home is not None else None
+    tracked = [r for r in regressions.listed(conn) if r["test"] == test and r.get("issue")]
+    issue = None
+    if tracked:
+        ref = tracked[0]["issue"]
+        issue = {"ref": ref, "url": issue_url(ref), "why": "triaged for its regression"}
+    else:  # the cluster's issue; a flake (no cluster: it passed on retry) is matched alone
+        best = cluster["issue"] if cluster else _match(conn, test, body)
+        if best:
+            ref = f"{best['repo']}#{best['number']}"
+            issue = {"ref": ref, "url": best["url"], "why": best["why"]}
+    return {
+        "job": job,
+        "build": build,
+        "test": test,
+        "status": int(result.status),
+        "run": {"url": run.url, "started_at": run.started_at, "state": run.state},
+        "text": body,
+        "cluster": cluster,
+        "issue": issue,
+    }
+
+
+def _match(conn: Connection, test: str, body: str) -> dict[str, Any] | None:
+    best = issues.match(conn, [test], body, limit=1)
+    return best[0].as_dict() if best else None
+
+
+def _cluster_with_issue(conn: Connection, row: clusters_mod.ClusterRow) -> dict[str, Any]:
+    if row.issue is None:
+        names, counts = [n for n, _ in row.tests], [float(k) for _, k in row.tests]
+        best = issues.match(conn, names, row.text, limit=1, weights=counts)
+        row.issue = best[0] if best else None
+    return _cluster_dict(row)
+
+
+def _job_exists(conn: Connection, job: str) -> int:
+    found = conn.execute(select(ci_jobs.c.id).where(ci_jobs.c.name == job)).scalar()
+    if found is None:
+        raise NotFound(f"no CI job named {job!r}; GET /api/ci/jobs lists them")
+    return int(found)

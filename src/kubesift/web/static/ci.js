@@ -1,0 +1,251 @@
+// kubesift dashboard, the CI pages: Component Readiness, jobs, regressions, flakes,
+// clusters, failure search, and the TestGrid-like grid. Helpers come from app.js.
+"use strict";
+
+function issueLink(row) {
+  return row.issue_url ? el("a", { href: row.issue_url, rel: "noopener", class: "issue" }, row.issue) : "–";
+}
+
+const WORST = { "SignificantRegression": "bad", "ExtremeRegression": "bad", "MissingSample": "warn",
+  "ExtremeTriagedRegression": "warn", "SignificantTriagedRegression": "warn",
+  "NotSignificant": "ok", "SignificantImprovement": "good", "MissingBasis": "none", "MissingBasisAndSample": "none" };
+
+function showCell(data, component, column) {
+  const cells = data.cells.filter((c) => c.component === component && c.column === column);
+  const panel = document.getElementById("cell");
+  panel.hidden = false;
+  panel.replaceChildren(el("h2", {}, `${component} × ${column}`), table([
+    { key: "test", title: "test" },
+    { key: "status", title: "status" },
+    { key: "p", title: "p", ratio: true },
+    { key: "explanation", title: "why" },
+    { key: "jobs", title: "runs", render: (c) => el("span", {}, c.jobs.map((j) =>
+        el("a", { href: `/ci/grid?job=${encodeURIComponent(j)}&only=failing`, class: "job" }, j, " "))) },
+    { key: "issue", title: "tracking issue", render: issueLink },
+  ], cells, "Nothing regressed or improved here."));
+}
+
+async function readiness() {
+  let data;
+  try { data = await api("/api/ci/readiness"); } catch (e) { return showError("readiness", e); }
+  fill("readiness-scope", `Sample ${data.sample.start.slice(0, 10)} to ${data.sample.end.slice(0, 10)} against ${data.basis.start.slice(0, 10)} to ${data.basis.end.slice(0, 10)}; ${fmt(data.judged)} cells judged. Click a cell for its tests.`);
+  const components = Object.keys(data.components).sort();
+  if (!components.length) return fill("readiness", el("p", { class: "empty" }, "No CI results to judge yet."));
+  const cols = [...new Set(components.flatMap((k) => Object.keys(data.components[k])))].sort();
+  const head = el("tr", {}, el("th", { scope: "col" }, "component"), cols.map((c) => el("th", { scope: "col" }, c)));
+  const rows = components.map((k) => el("tr", {}, el("th", { scope: "row" }, k), cols.map((c) => {
+    const status = data.components[k][c];
+    if (!status) return el("td", {}, "");
+    return el("td", { class: `ready ${WORST[status] || "none"}`, title: status, "data-component": k, "data-column": c,
+      onclick: () => showCell(data, k, c) }, status.replace(/([a-z])([A-Z])/g, "$1 $2"));
+  })));
+  fill("readiness", el("table", { class: "readiness" }, el("thead", {}, head), el("tbody", {}, rows)));
+}
+
+async function ci() {
+  readiness();
+  flakeTable();
+  clusterTable();
+  if (!ci.bound) { bindSearch(); ci.bound = true; }
+  searchFailures();
+  let data;
+  try { data = await api("/api/ci/jobs"); } catch (e) { return showError("jobs", e); }
+  fill("jobs", table([
+    { key: "job", title: "job", render: (r) => el("a", { href: `/ci/grid?job=${encodeURIComponent(r.job)}` }, r.job) },
+    { key: "kind", title: "kind" },
+    { key: "variants", title: "variants" },
+    { key: "runs", title: "runs" },
+    { key: "failures", title: "failed" },
+    { key: "pass_rate", ratio: true, title: "pass rate" },
+    { key: "last_run", title: "last run" },
+  ], data.jobs, "No CI results yet: run `kubesift ci import`."));
+  fill("regressions", table([
+    { key: "test", title: "test" },
+    { key: "component", title: "component" },
+    { key: "variants", title: "variants" },
+    { key: "status", title: "status" },
+    { key: "opened_at", title: "opened" },
+    { key: "max_failures", title: "failures" },
+    { key: "issue", title: "tracking issue", render: issueLink },
+    { key: "id", title: "", render: triageForm },
+  ], data.regressions, "No open regressions."));
+}
+
+const STATUS = { 0: "not run", 1: "pass", 4: "running", 12: "fail", 13: "flaky" };
+
+// The run as a whole: its failing and flaky tests, each opening its own failure.
+function overallDetail(job, column, index) {
+  const rows = (gridData.rows || []).filter((r) => r.name !== "Overall" && [12, 13].includes(r.cells[index]));
+  document.querySelector("#failure pre.message").textContent =
+    `${column.state}: ${fmt(column.failures)} failed, ${fmt(column.flakes)} flaked in this run.`;
+  fill("failure-detail", rows.length ? el("ul", {}, rows.map((r) => el("li", {},
+    el("a", { href: "#failure", onclick: () => showFailure(job, column, r, index) }, r.name), ` (${STATUS[r.cells[index]]})`)))
+    : el("p", {}, "No test failed: the run itself did (setup, infrastructure or a timeout)."));
+}
+
+let gridData = {};
+
+function showFailure(job, column, row, index) {
+  const panel = document.getElementById("failure");
+  panel.hidden = false;
+  panel.replaceChildren(
+    el("h2", {}, `${row.name}: ${STATUS[row.cells[index]]} in build ${column.build}`),
+    el("p", {}, `${job} · started ${fmt(column.started_at)} · `,
+      column.url ? el("a", { href: column.url, rel: "noopener", class: "run" }, "the run") : "no run link"),
+    el("pre", { class: "message" }, row.messages[index] || "(no failure text recorded)"),
+    el("div", { id: "failure-detail" }));
+  if (row.name === "Overall") return overallDetail(job, column, index);
+  if (row.cells[index] !== 12 && row.cells[index] !== 13) return;
+  const query = new URLSearchParams({ job, build: column.build, suite: row.suite, test: row.name });
+  api(`/api/ci/failure?${query}`).then((f) => {
+    panel.querySelector("pre.message").textContent = f.text || "(no failure text recorded)";
+    fill("failure-detail", clusterLine(f.cluster),
+      el("p", {}, "Tracking issue: ", f.issue
+        ? [el("a", { href: f.issue.url, rel: "noopener", class: "issue" }, f.issue.ref), ` (${f.issue.why})`]
+        : ["none found: ", el("a", { href: `/ci?q=${encodeURIComponent(firstLine(f.text))}#search` }, "search for this failure")]));
+  }).catch((e) => showError("failure-detail", e));
+}
+
+function firstLine(text) {
+  const line = (text || "").split("\n").find((l) => l.trim()) || "";
+  return line.trim().slice(0, 80).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+function clusterLine(c) {
+  if (!c) return el("p", {}, "Cluster: none (outside the clustering window).");
+  return el("p", { class: "cluster" }, "Cluster ",
+    el("a", { href: `/ci#cluster-${c.id}` }, c.id.slice(0, 8)),
+    `: ${fmt(c.failures)} failures of ${fmt(c.tests.length)} tests in ${fmt(c.jobs.length)} jobs since ${fmt(c.first_seen)}, owned by ${c.owner}.`);
+}
+
+async function grid() {
+  const query = params();
+  const job = query.get("job") || "";
+  let data;
+  try { data = await api(`/api/ci/grid?${query}`); } catch (e) { return showError("grid", e); }
+  gridData = data;
+  document.querySelector("h1").textContent = `CI grid: ${job}`;
+  const head = el("tr", {}, el("th", { scope: "col" }, "test"),
+    data.columns.map((c) => el("th", { scope: "col", class: "build", title: c.started_at || "" },
+      c.url ? el("a", { href: c.url, rel: "noopener" }, c.build.slice(-4)) : c.build.slice(-4))));
+  const rows = data.rows.map((row) => el("tr", { class: row.alert ? "alerting" : null },
+    el("th", { scope: "row", title: row.suite }, row.name, row.alert ? el("span", { class: "badge" }, ` failing ×${row.alert.fail_count}`) : null),
+    row.cells.map((status, i) => el("td", {
+      class: `cell s${status}`,
+      title: `${STATUS[status]}${row.messages[i] ? `: ${row.messages[i]}` : ""}`,
+      "data-status": STATUS[status],
+      onclick: () => showFailure(job, data.columns[i], row, i),
+    }))));
+  fill("grid", data.columns.length
+    ? el("table", { class: "testgrid" }, el("thead", {}, head), el("tbody", {}, rows))
+    : el("p", { class: "empty" }, "No runs of this job yet."));
+}
+
+
+function triageForm(regression) {
+  if (!document.getElementById("token")) return "";
+  const input = el("input", { type: "text", placeholder: "owner/name#123", size: 16, "aria-label": "tracking issue" });
+  const send = async (event) => {
+    event.preventDefault();
+    const status = document.getElementById("ci-status");
+    try {
+      await act(`/api/ci/regressions/${regression.id}/triage`, { issue: input.value });
+      status.textContent = `Regression ${regression.id} is tracked by ${input.value}.`;
+      ci();
+    } catch (e) {
+      status.textContent = `Not triaged: ${e.message}`;
+    }
+  };
+  return el("form", { class: "triage", onsubmit: send }, input, el("button", { type: "submit" }, "triage"));
+}
+
+async function flakeTable() {
+  let data;
+  try { data = await api("/api/ci/flakes"); } catch (e) { return showError("flakes", e); }
+  fill("flakes", table([
+    { key: "test", title: "test" },
+    { key: "job", title: "job", render: (r) => el("a", { href: `/ci/grid?job=${encodeURIComponent(r.job)}&only=flaky` }, r.job) },
+    { key: "runs", title: "runs" },
+    { key: "flakes", title: "flaked (passed on retry)" },
+    { key: "flake_pct", title: "flake %", render: (r) => r.flake_pct.toFixed(1) },
+    { key: "flip_flakiness", title: "flips %", render: (r) => r.flip_flakiness.toFixed(1) },
+    { key: "working_pct", title: "working %", render: (r) => r.working_pct.toFixed(1) },
+  ], data.rows.slice(0, 50), "No flaky test in the last 7 days."));
+}
+
+async function clusterTable() {
+  let data;
+  try { data = await api("/api/ci/clusters"); } catch (e) { return showError("clusters", e); }
+  fill("clusters-scope", `${fmt(data.failures)} failures in ${fmt(data.total)} clusters over ${fmt(data.days)} days; the largest ${fmt(data.rows.length)}:`);
+  fill("clusters", table([
+    { key: "id", title: "cluster", render: (r) => el("span", { id: `cluster-${r.id}` }, r.id.slice(0, 8)) },
+    { key: "failures", title: "failures" },
+    { key: "text", title: "failure text", render: (r) => el("code", { title: r.text }, r.text.slice(0, 140)) },
+    { key: "tests", title: "tests", render: (r) => r.tests.slice(0, 3).map((t) => t.name).join(", ") },
+    { key: "jobs", title: "jobs", render: (r) => fmt(r.jobs.length) },
+    { key: "first_seen", title: "since" },
+    { key: "owner", title: "owner" },
+    { key: "issue", title: "tracking issue", render: (r) => (r.issue ? el("a", { href: r.issue.url, rel: "noopener", class: "issue", title: r.issue.why }, `${r.issue.repo}#${r.issue.number}`) : "–") },
+  ], data.rows, "No failures to cluster."));
+  if (window.location.hash.startsWith("#cluster-")) {
+    const target = document.getElementById(window.location.hash.slice(1));
+    if (target) target.closest("tr").classList.add("focus");
+  }
+}
+
+// "When did it start": matching runs per hour or day, one bar each, with a tooltip.
+function histogram(h) {
+  const counts = h.counts;
+  if (!counts.length) return el("p", { class: "empty" }, "No run matched.");
+  const W = 640, H = 120, B = 20;
+  const max = Math.max(1, ...counts.map((c) => c.runs));
+  const w = (W - 8) / counts.length;
+  const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart histogram", role: "img", "aria-label": "matching runs over time" });
+  counts.forEach((c, i) => {
+    const h2 = (c.runs / max) * (H - B - 8);
+    chart.append(svg("rect", { x: 4 + i * w, y: H - B - h2, width: Math.max(w - 1, 1), height: Math.max(h2, c.runs ? 1 : 0), class: "bar" },
+      tip(`${c.at}: ${fmt(c.runs)} runs`)));
+  });
+  const first = counts.find((c) => c.runs);
+  chart.append(svg("text", { x: 4, y: H - 4, class: "tick" }, counts[0].at));
+  chart.append(svg("text", { x: W - 130, y: H - 4, class: "tick" }, counts[counts.length - 1].at));
+  return [chart, el("p", { class: "note" }, first ? `First seen in this window: ${first.at} (per ${h.bucket}).` : "")];
+}
+
+async function searchFailures() {
+  const q = params().get("q");
+  const form = document.getElementById("search");
+  if (q) form.elements.q.value = q;
+  if (!q) return;
+  fill("search-results", el("p", { class: "loading" }, "Searching…"));
+  let r;
+  try { r = await api(`/api/ci/search?q=${encodeURIComponent(q)}`); } catch (e) { return showError("search-results", e); }
+  fill("search-results",
+    el("p", {}, `${fmt(r.matching_runs)} of ${fmt(r.runs)} runs (${r.pct_of_runs.toFixed(2)} %) matched since ${r.window.start.slice(0, 10)}.`),
+    ...histogram(r.histogram),
+    table([
+      { key: "job", title: "job", render: (j) => el("a", { href: `/ci/grid?job=${encodeURIComponent(j.job)}&only=failing` }, j.job) },
+      { key: "matching_runs", title: "runs matched" },
+      { key: "pct_of_runs", title: "% of runs", render: (j) => j.pct_of_runs.toFixed(1) },
+      { key: "pct_of_failures", title: "% of failures", render: (j) => j.pct_of_failures.toFixed(1) },
+      { key: "first_seen", title: "first" },
+      { key: "last_seen", title: "last" },
+    ], r.jobs, "No job matched."),
+    el("h3", {}, "Issues that mention it"),
+    table([
+      { key: "ref", title: "issue", render: (i) => el("a", { href: i.url, rel: "noopener", class: "issue" }, `${i.repo}#${i.number}`) },
+      { key: "title", title: "title" },
+      { key: "state", title: "state" },
+    ], r.issues, "No issue mentions it: file one."));
+}
+
+function bindSearch() {
+  const form = document.getElementById("search");
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const next = params();
+    next.set("q", form.elements.q.value);
+    history.replaceState(null, "", `?${next}#search`);
+    searchFailures();
+  });
+}
