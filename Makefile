@@ -56,9 +56,10 @@ test-postgres: $(PG_STAMP)
 docs: install
 	$(BIN)/python -m kubesift.cli.docs > docs/cli.md
 
-# The README's dashboard picture, taken by the browser test (needs /usr/bin/chromium).
+# The README's pictures of the dashboard (the demo's and the test store's), taken by the
+# browser tests (needs /usr/bin/chromium).
 screenshots: install
-	KUBESIFT_SCREENSHOTS=$(CURDIR)/docs $(BIN)/python -m pytest -q tests/web/test_browser.py
+	KUBESIFT_SCREENSHOTS=$(CURDIR)/docs $(BIN)/python -m pytest -q tests/web/test_browser.py tests/test_demo.py
 
 bench: install
 	$(BIN)/python bench/export.py --quick

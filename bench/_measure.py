@@ -111,3 +111,19 @@ def print_figures(figures: Mapping[str, float], json_path: Path | None) -> None:
         print(f"{key:<{width}}  {value:,}")
     if json_path:
         json_path.write_text(json.dumps(dict(figures), indent=2) + "\n")
+
+
+def wait_healthy(proc: Any, url: str, what: str, seconds: float = 60.0) -> None:
+    """Return once ``url/healthz`` answers 200; a service that does not within ``seconds``
+    is killed and the benchmark stops saying which one."""
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit(f"{what} did not start at {url}")

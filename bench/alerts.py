@@ -30,9 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
-from _measure import print_figures
+from _measure import print_figures, wait_healthy
 from e2e_events import label
 
 from kubesift.alerts.templates import grouping_accuracy, mine
@@ -202,7 +201,7 @@ def intake(quick: bool) -> dict[str, Any]:
              "--port", str(port), "--digest-every", "0"], env=env,
         )  # fmt: skip
         try:
-            _wait(f"http://127.0.0.1:{port}")
+            wait_healthy(server, f"http://127.0.0.1:{port}", "the alert receiver")
             path = "/v1/alerts/alertmanager"
             asyncio.run(_load("127.0.0.1", port, path, payloads[:500], 1.0, 16))
             sent, lat, errors = asyncio.run(
@@ -221,17 +220,6 @@ def intake(quick: bool) -> dict[str, Any]:
         "intake_errors": errors,
         "intake_concurrency": CONCURRENCY,
     }
-
-
-def _wait(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    sys.exit("the receiver did not start")
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _measure import wait_healthy
 from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -199,15 +200,8 @@ def start_bot(home: Path, github: str, token_file: Path) -> tuple[subprocess.Pop
         )
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("the bot did not start")
+    wait_healthy(proc, url, "the bot")
+    return proc, url
 
 
 def _count(engine: Any, table: Any) -> int:

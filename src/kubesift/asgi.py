@@ -1,5 +1,6 @@
-"""What the HTTP receivers share: a capped body read, the listening socket, the server run.
-(The bot, the alert receivers; the model server has the KServe SDK's own.)"""
+"""What the HTTP services share: a capped body read, the response status for metrics, the
+listening socket, the server run. (The bot, the alert receivers and the dashboard; the
+model server has the KServe SDK's own server.)"""
 
 from __future__ import annotations
 
@@ -8,6 +9,21 @@ import socket
 from typing import Any
 
 from starlette.requests import Request
+from starlette.types import Message, Send
+
+
+class StatusOf:
+    """``send``, remembering the response's status (500 until one starts): what request
+    metrics count a request under."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.status = 500
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = int(message["status"])
+        await self.send(message)
 
 
 class BodyTooLarge(Exception):
@@ -39,12 +55,13 @@ def bind(port: int, host: str = "0.0.0.0") -> socket.socket:
     return sock
 
 
-def run(app: Any, port: int, host: str = "0.0.0.0") -> None:
-    """Serve ``app`` until interrupted (uvicorn, one process, no access log)."""
+def run(app: Any, port: int, host: str = "0.0.0.0", lifespan: str = "off") -> None:
+    """Serve ``app`` until interrupted (uvicorn, one process, no access log); ``lifespan``
+    "on" runs the app's startup and shutdown (the dashboard warms its caches there)."""
     import uvicorn
 
     sock = bind(port, host)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan=lifespan)
     # Everything loaded so far lives as long as the process: keep it out of the cyclic
     # collector, whose full passes over it otherwise show up as ack-latency spikes.
     gc.collect()

@@ -58,6 +58,11 @@ def test_production_fit_on_every_note_with_forward_thresholds(engine: Engine, ho
     production = run_cli(*args, "--split", "release:1.29", "--production")
     assert evaluation.returncode == 0 and production.returncode == 0, production.stderr
     assert "production fit" in production.stdout and "promises precision" in production.stdout
+    # Progress on standard error, a line per step with the time left; stdout stays JSON.
+    steps = [line for line in production.stderr.splitlines() if "s left" in line]
+    assert any(line.startswith("evaluation run on ") for line in steps), production.stderr
+    assert any("production fit on 240 items: forward block 5/5 (7/7)" in ln for ln in steps)
+    assert "evaluation run on" in evaluation.stderr
     ev = json.loads(evaluation.stdout)
     versions = sorted((home / "models" / "sift-linear").iterdir())
     meta = json.loads((versions[-1] / "metadata.json").read_text())

@@ -170,28 +170,32 @@ def _serve(home: Path, web_model: Trained, ci_tree: CIHistory) -> Iterator[Web]:
     seed(engine, ref)
     seed_ci(engine, ci_tree)
     export_generated(engine, 400, seed=9, use_release_notes=False)
-    port = free_port()
-    env = {**os.environ, "KUBESIFT_WEB_TOKEN": TOKEN}
-    log = (home.parent / "web.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kubesift", "web", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        raise AssertionError((home.parent / "web.log").read_text())
+    proc, url = start_web(home, {"KUBESIFT_WEB_TOKEN": TOKEN})
     try:
         yield Web(url, home, engine, ref, proc, ci_tree)
     finally:
         proc.terminate()
         proc.wait(10)
-        log.close()
         engine.dispose()
+
+
+def start_web(home: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """``kubesift web`` on ``home``'s store as its own process, once it answers; its output
+    goes to ``web.log`` beside ``home``."""
+    port = free_port()
+    full = {**os.environ, "KUBESIFT_HOME": str(home), **env}
+    with (home.parent / "web.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kubesift", "web", "--port", str(port)],
+            env=full, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise AssertionError((home.parent / "web.log").read_text())

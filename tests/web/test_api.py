@@ -116,6 +116,13 @@ def test_pages_render_and_never_show_the_token(web: Web) -> None:
     assert 'route="/healthz",status="200"' in metrics
 
 
+def test_slow_views_are_warmed_at_startup(web: Web) -> None:
+    deadline = time.monotonic() + 60
+    while not get(web, "/healthz").json()["warm"]:
+        assert time.monotonic() < deadline, "the caches were never warmed"
+        time.sleep(0.1)
+
+
 def test_ci_jobs_regressions_and_grid(web: Web) -> None:
     data = get(web, "/api/ci/jobs").json()
     assert len(data["jobs"]) == 3 and all(j["runs"] > 0 for j in data["jobs"])
@@ -235,6 +242,8 @@ def test_triage_and_promote_need_the_token(web: Web) -> None:
     url = f"{web.url}/api/ci/regressions/{regression['id']}/triage"
     assert httpx.post(url, json={"issue": "o/n#1"}).status_code == 401
     assert httpx.post(url, json={"issue": "not an issue"}, headers=AUTH).status_code == 400
+    huge = httpx.post(url, json={"issue": "o/n#1", "pad": "x" * 20_000}, headers=AUTH)
+    assert huge.status_code == 413 and "at most" in huge.json()["error"]
     missing = httpx.post(f"{web.url}/api/ci/regressions/9999/triage", json={"issue": "o/n#1"},
                          headers=AUTH)  # fmt: skip
     assert missing.status_code == 400 and "no regression" in missing.json()["error"]

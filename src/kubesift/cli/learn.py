@@ -92,6 +92,7 @@ def train_command(
       kubesift train --source items --family kind --split created:2025-06-01 --production
       kubesift train --family sig --tune --budget 300
     """
+    from kubesift.learn import progress
     from kubesift.learn.dataset import load_dataset
     from kubesift.learn.models import DEFAULT_MODEL
     from kubesift.learn.service import train_and_save
@@ -107,13 +108,14 @@ def train_command(
     dataset = load_dataset(store(cfg), source)
     if spec.split is None:
         spec = replace(spec, split=default_split(dataset))
-    version = train_and_save(
-        cfg.models_dir_for(source),
-        dataset,
-        spec,
-        budget=budget if tune else None,
-        production=production,
-    )
+    with progress.reporting(lambda line: click.echo(line, err=True)):
+        version = train_and_save(
+            cfg.models_dir_for(source),
+            dataset,
+            spec,
+            budget=budget if tune else None,
+            production=production,
+        )
     show_trained(version, as_json)
 
 

@@ -65,4 +65,4 @@ def web_command(host: str, port: int, token_file: Path | None) -> None:
     app = create_app(store(cfg), models, token, cfg.ci_variants)
     actions = "actions need the token" if token else "read-only (no KUBESIFT_WEB_TOKEN)"
     click.echo(f"kubesift web on http://{host}:{port}/ ({actions})", err=True)
-    asgi.run(app, port, host)
+    asgi.run(app, port, host, lifespan="on")

@@ -12,7 +12,7 @@ never reaches the target abstains: it is never acted on.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -108,8 +108,10 @@ def forward_scores(
     Y: np.ndarray,
     known: np.ndarray,
     blocks: np.ndarray,
+    on_block: Callable[[int], None] | None = None,
 ) -> np.ndarray:
-    """Scores of each forward block from a model fitted on every older item (NaN elsewhere).
+    """Scores of each forward block from a model fitted on every older item (NaN elsewhere);
+    ``on_block(b)`` is called as each block is scored.
 
     The whole model (featurizer included) is refitted per block: vocabulary drift is
     part of what the next release brings.
@@ -120,6 +122,8 @@ def forward_scores(
         test = np.flatnonzero(blocks == b)
         fitted = clone(model).fit([X[int(i)] for i in train], Y[train], known[train])
         out[test] = fitted.predict_proba([X[int(i)] for i in test])
+        if on_block is not None:
+            on_block(b)
     return out
 
 

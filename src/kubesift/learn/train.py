@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from kubesift.errors import UserError
+from kubesift.learn import progress
 from kubesift.learn.calibrate import (
     F1_CAPS,
     FAMILY_LIMITS,
@@ -131,8 +132,9 @@ def train(dataset: Dataset, spec: TrainSpec) -> Trained:
     return evaluation_run(dataset, spec) if spec.split else production_fit(dataset, spec)
 
 
-def fit_and_calibrate(train_set: Dataset, spec: TrainSpec) -> Fitted:
-    """Fit on ``train_set``; acting thresholds per ``spec.calibration``, best-F1 out of fold."""
+def fit_and_calibrate(train_set: Dataset, spec: TrainSpec, what: str = "fit") -> Fitted:
+    """Fit on ``train_set``; acting thresholds per ``spec.calibration``, best-F1 out of fold.
+    Each step is reported (:mod:`kubesift.learn.progress`) under ``what``."""
     if not spec.labels and not spec.families:
         raise UserError("nothing to train: give --label or --family")
     if spec.calibration not in CALIBRATIONS:
@@ -141,10 +143,16 @@ def fit_and_calibrate(train_set: Dataset, spec: TrainSpec) -> Fitted:
     X = train_set.inputs()
     start = time.perf_counter()
     n_tasks = len(dict.fromkeys(spec.labels))
-    model = make_model(spec.model, n_tasks, **spec.params).fit(X, tr.y, tr.known)
-    oof = out_of_fold(model, X, tr.y, tr.known, fold_ids(train_set, spec.folds))
     blocks = forward_blocks(train_set, spec.folds)
-    fwd = forward_scores(model, X, tr.y, tr.known, blocks)
+    n_blocks = len([b for b in np.unique(blocks) if b > 0])
+    steps = progress.Steps(f"{what} on {len(train_set):,} items", 2 + n_blocks)
+    model = make_model(spec.model, n_tasks, **spec.params).fit(X, tr.y, tr.known)
+    steps.step("fitted")
+    oof = out_of_fold(model, X, tr.y, tr.known, fold_ids(train_set, spec.folds))
+    steps.step(f"{spec.folds} out-of-fold scores")
+    fwd = forward_scores(
+        model, X, tr.y, tr.known, blocks, lambda b: steps.step(f"forward block {b}/{n_blocks}")
+    )
     act, cal = acting_thresholds(spec, tr, oof, fwd, blocks, spec.target_precision)
     by_kind = per_kind(spec, tr, fwd, blocks, [e.kind for e in train_set.examples])
     best = thresholds_for(tr.y, tr.known, oof, spec.target_precision)[1]
@@ -215,7 +223,7 @@ def evaluation_run(dataset: Dataset, spec: TrainSpec) -> Trained:
     if not spec.split:
         raise UserError("an evaluation run needs a split (release:… or created:…)")
     train_set, test_set = temporal_split(dataset, spec.split)
-    fitted = fit_and_calibrate(train_set, spec)
+    fitted = fit_and_calibrate(train_set, spec, "evaluation run")
     tr, model, act, best, caps = fitted.tr, fitted.model, fitted.act, fitted.best, fitted.caps
     te = align(targets(test_set, tr.labels), test_set, spec)
     scores = model.predict_proba(test_set.inputs())
@@ -236,6 +244,7 @@ def evaluation_run(dataset: Dataset, spec: TrainSpec) -> Trained:
     }
     for other in spec.compare:
         if other != spec.model:
+            progress.say(f"evaluation run: comparing with {other}")
             metrics["models"][other] = _compare(other, spec, train_set, test_set, tr, te)
     curves = {
         name: (te.y[te.known[:, j], j], scores[te.known[:, j], j])
@@ -258,7 +267,7 @@ def evaluation_run(dataset: Dataset, spec: TrainSpec) -> Trained:
 def production_fit(dataset: Dataset, spec: TrainSpec, evaluation: Trained | None = None) -> Trained:
     """The deployed model: every labelled example, thresholds from forward folds over all
     of it. ``evaluation`` (the same recipe's :func:`evaluation_run`) supplies the figures."""
-    fitted = fit_and_calibrate(dataset, spec)
+    fitted = fit_and_calibrate(dataset, spec, "production fit")
     base = dict(evaluation.metrics) if evaluation is not None else {"models": {}}
     metrics = {
         **base,

@@ -21,6 +21,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from kubesift.asgi import StatusOf
 from kubesift.errors import UserError
 from kubesift.serve.metrics import ServeMetrics, endpoint
 
@@ -49,13 +50,7 @@ class GuardMiddleware:
             return
         start = time.perf_counter()
         name = endpoint(scope["path"])
-        status = [500]
-
-        async def counted_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
-            await send(message)
-
+        counted_send = StatusOf(send)
         try:
             body = await self._read_capped(scope, receive)
             if body is None:
@@ -65,7 +60,7 @@ class GuardMiddleware:
                 scope = _json_content_type(scope)
             await self.app(scope, _replay(body, receive), counted_send)
         finally:
-            self.metrics.requests.labels(name, str(status[0])).inc()
+            self.metrics.requests.labels(name, str(counted_send.status)).inc()
             self.metrics.latency.labels(name).observe(time.perf_counter() - start)
 
     async def _read_capped(self, scope: Scope, receive: Receive) -> bytes | None:

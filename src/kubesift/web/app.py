@@ -16,7 +16,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,10 +31,11 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kubesift.alerts import feedback
 from kubesift.analyze import Filters
+from kubesift.asgi import BodyTooLarge, StatusOf, read_capped
 from kubesift.ci import regressions, variants
 from kubesift.errors import KubesiftError, UserError
 from kubesift.learn import registry
@@ -51,6 +53,7 @@ PAGES = (
     ("/alerts", "alerts", "Alerts"),
 )
 CARD_FILES = ("card.html", "pr-curves.png")
+MAX_ACTION_BODY = 16 * 1024
 
 
 class Metrics:
@@ -83,6 +86,7 @@ class Dashboard:
         self.metrics = Metrics()
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.cache = data.Cache()
+        self.warmed = threading.Event()
 
     # -- pages --------------------------------------------------------------------------------
 
@@ -152,8 +156,7 @@ class Dashboard:
             with self.engine.connect() as conn:
                 return data.decisions(
                     conn,
-                    page=_int(q.get("page"), 1),
-                    per_page=_int(q.get("per_page"), 50),
+                    **_paging(q),
                     repo=q.get("repo") or None,
                     label=q.get("label") or None,
                     action=q.get("action") or None,
@@ -166,12 +169,7 @@ class Dashboard:
 
         def read() -> dict[str, Any]:
             with self.engine.connect() as conn:
-                return data.alert_inbox(
-                    conn,
-                    page=_int(q.get("page"), 1),
-                    per_page=_int(q.get("per_page"), 50),
-                    decision=q.get("decision") or None,
-                )
+                return data.alert_inbox(conn, **_paging(q), decision=q.get("decision") or None)
 
         return _json(read)
 
@@ -189,7 +187,7 @@ class Dashboard:
     def _readiness(self) -> dict[str, Any]:
         columns = list(variants.load(self.variants_file).columns)
         with self.engine.connect() as conn:
-            key = ("readiness", tuple(columns), cidata.ci_version(conn))
+            key = ("readiness", tuple(columns), cidata.ci_version(conn), _today())
             return self.cache.get(key, lambda: cidata.readiness(conn, columns))
 
     def api_ci_grid(self, request: Request) -> Response:
@@ -207,11 +205,12 @@ class Dashboard:
     def api_ci_flakes(self, request: Request) -> Response:
         q = request.query_params
 
-        def read() -> dict[str, Any]:
-            with self.engine.connect() as conn:
-                return cidata.flakes(conn, _float(q.get("days"), 7.0), q.get("job") or None)
+        return _json(lambda: self._flakes(_float(q.get("days"), 7.0), q.get("job") or None))
 
-        return _json(read)
+    def _flakes(self, days: float, job: str | None) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            key = ("flakes", days, job, cidata.ci_version(conn), _today())
+            return self.cache.get(key, lambda: cidata.flakes(conn, days, job))
 
     def api_ci_search(self, request: Request) -> Response:
         q = request.query_params
@@ -243,7 +242,7 @@ class Dashboard:
 
     def _clusters(self) -> dict[str, Any]:
         with self.engine.connect() as conn:
-            key = ("clusters", cidata.SEARCH_DAYS, cidata.ci_version(conn))
+            key = ("clusters", cidata.SEARCH_DAYS, cidata.ci_version(conn), _today())
             return self.cache.get(key, lambda: cidata.cluster_index(conn))
 
     async def api_feedback(self, request: Request) -> Response:
@@ -291,7 +290,10 @@ class Dashboard:
         refused = self._refuse(request)
         if refused is not None:
             return refused
-        raw = await request.body()
+        try:
+            raw = await read_capped(request, MAX_ACTION_BODY)
+        except BodyTooLarge:
+            return _error(413, f"an action's body is at most {MAX_ACTION_BODY:,} bytes")
         try:
             body = json.loads(raw) if raw.strip() else {}
         except ValueError:
@@ -318,12 +320,13 @@ class Dashboard:
     def warm(self) -> None:
         """Compute what the first visitor would otherwise wait for (on a big store the
         charts take seconds): the overview, the unfiltered charts, Component Readiness and
-        the failure clusters, each into the cache."""
+        the failure clusters and the week's flakes, each into the cache."""
         steps: list[tuple[str, Callable[[], Any]]] = [
             ("overview", lambda: data.overview(self.engine, self.models, self.cache)),
             ("project", lambda: self._project(data.project_filters(None, None, None, None))),
             ("readiness", self._readiness),
             ("clusters", self._clusters),
+            ("flakes", lambda: self._flakes(7.0, None)),
         ]
         for name, step in steps:
             started = time.perf_counter()
@@ -333,13 +336,14 @@ class Dashboard:
                 LOG.warning("warming %s failed: %s", name, exc)
                 continue
             LOG.info("warmed %s in %.2f s", name, time.perf_counter() - started)
+        self.warmed.set()
 
     # -- service ----------------------------------------------------------------------------
 
     def healthz(self, request: Request) -> Response:
         with self.engine.connect() as conn:
             conn.exec_driver_sql("select 1")
-        return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "ok", "warm": self.warmed.is_set()})
 
     def metrics_text(self, request: Request) -> Response:
         return Response(generate_latest(self.metrics.registry), media_type="text/plain")
@@ -352,6 +356,16 @@ def _int(value: str | None, default: int) -> int:
         return int(value)
     except ValueError as exc:
         raise UserError(f"{value!r} is not a whole number") from exc
+
+
+def _today() -> str:
+    """Part of the key of a cached view whose window ends today (it moves at midnight)."""
+    return datetime.now(UTC).date().isoformat()
+
+
+def _paging(q: Mapping[str, str]) -> dict[str, int]:
+    """``page`` (from 1) and ``per_page`` (default 50) of a list's query."""
+    return {"page": _int(q.get("page"), 1), "per_page": _int(q.get("per_page"), 50)}
 
 
 def _float(value: str | None, default: float) -> float:
@@ -402,6 +416,8 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if warm:
             threading.Thread(target=d.warm, name="kubesift-web-warm", daemon=True).start()
+        else:
+            d.warmed.set()
         yield
 
     routes: list[BaseRoute] = [Route(path, d.page(name, title)) for path, name, title in PAGES]
@@ -445,16 +461,10 @@ class Measured:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        status = [500]
-
-        async def sending(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = int(message["status"])
-            await send(message)
-
+        sending = StatusOf(send)
         try:
             await self.app(scope, receive, sending)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.requests.labels(route, str(status[0])).inc()
+            self.metrics.requests.labels(route, str(sending.status)).inc()
             self.metrics.seconds.labels(route).observe(time.perf_counter() - start)

@@ -412,22 +412,35 @@ def store_version(conn: Connection) -> tuple[Any, ...]:
 class Cache:
     """Results kept until the data they read changes (the key holds a version of it):
     the charts read every item and Component Readiness judges every cell, so each is
-    done once per change of the store, not once per request."""
+    done once per change of the store, not once per request. Callers asking for a key
+    being computed wait for that computation instead of starting their own."""
 
     def __init__(self, size: int = 16) -> None:
         self.size = size
         self.entries: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.computing: dict[tuple[Any, ...], threading.Lock] = {}
         self.lock = threading.Lock()
 
     def get(self, key: tuple[Any, ...], compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         with self.lock:
             if key in self.entries:
                 return self.entries[key]
-        result = compute()
-        with self.lock:
-            self.entries[key] = result
-            while len(self.entries) > self.size:
-                self.entries.pop(next(iter(self.entries)))
+            busy = self.computing.setdefault(key, threading.Lock())
+        with busy:  # one computation per key; the others wait for it
+            with self.lock:
+                if key in self.entries:
+                    return self.entries[key]
+            try:
+                result = compute()
+            except BaseException:
+                with self.lock:
+                    self.computing.pop(key, None)
+                raise
+            with self.lock:
+                self.entries[key] = result
+                self.computing.pop(key, None)
+                while len(self.entries) > self.size:
+                    self.entries.pop(next(iter(self.entries)))
         return result
 
 
