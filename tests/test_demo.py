@@ -11,7 +11,7 @@ from pathlib import Path
 import psutil
 from sqlalchemy import func, select
 
-from kubesift.config import load_settings
+from kubesift.config import find_datasets, load_settings
 from kubesift.store import open_store
 from kubesift.store.schema import alert_incidents, bot_jobs, ci_runs, items
 from kubesift.testing.browser import CHROMIUM, Browser
@@ -25,8 +25,12 @@ def test_the_demo_runs_the_loop_and_stops_everything(tmp_path: Path) -> None:
     env = {**os.environ, "KUBESIFT_HOME": str(home)}
     env.pop("KUBESIFT_DATABASE_URL", None)
     ports = [str(free_port()) for _ in range(3)]
+    # `make demo`'s own path (release notes from the shared datasets) when they are here.
+    datasets = find_datasets()
+    notes = datasets is not None and (datasets / "k8s-release-notes").is_dir()
     done = subprocess.run(
-        [sys.executable, "-m", "kubesift.demo", "--items", "600", "--no-notes", "--no-hold",
+        [sys.executable, "-m", "kubesift.demo", "--items", "600", "--no-hold",
+         *([] if notes else ["--no-notes"]),
          "--web-port", ports[0], "--bot-port", ports[1], "--serve-port", ports[2]],
         env=env, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
@@ -53,20 +57,24 @@ def test_the_demo_runs_the_loop_and_stops_everything(tmp_path: Path) -> None:
     ]
     assert not left, [p.info["cmdline"] for p in left]
     assert not (home / "demo.pid").exists()
-    dashboard_on_the_demo_data(home, tmp_path)
+    pages = dict(DEMO_PAGES)
+    if notes:  # the release-note model labels the three new PRs, and the feed shows it
+        assert "→ labels ['kind/bug'" in out, out[-2000:]
+        pages |= {"/models": "sift-linear@", "/bot": "kubernetes/kubernetes#"}
+    else:  # trained on 600 generated items, the model abstains: nothing is labelled
+        pages |= {"/models?source=items": "sift-linear@", "/bot": "Bot"}
+    dashboard_on_the_demo_data(home, tmp_path, pages)
 
 
 DEMO_PAGES = {
     "/": "production model",
     "/project": "Issues and pull requests created",
-    "/models": "sift-linear@",
-    "/bot": "kubernetes/kubernetes#",
     "/ci": "Component Readiness",
     "/alerts": "paged",
 }
 
 
-def dashboard_on_the_demo_data(home: Path, tmp_path: Path) -> None:
+def dashboard_on_the_demo_data(home: Path, tmp_path: Path, pages: dict[str, str]) -> None:
     """Every page of the dashboard the demo left behind renders non-empty in Chromium; the
     README's picture is this overview (``make screenshots`` copies it to docs/)."""
     if not CHROMIUM.exists():
@@ -74,10 +82,10 @@ def dashboard_on_the_demo_data(home: Path, tmp_path: Path) -> None:
     proc, url = start_web(home, {})
     try:
         with Browser() as b:
-            for path, expected in DEMO_PAGES.items():
+            for path, expected in pages.items():
                 check_page(b, url, path, expected)
                 rows = b.js("document.querySelectorAll('#app tbody tr, #app svg').length")
-                assert rows > 0, f"{path} shows no table row or chart on the demo data"
+                assert rows > 0 or path == "/bot", f"{path} shows no table row or chart"
             assert b.errors == []
             b.open(f"{url}/")
             shot = tmp_path / "demo-overview.png"

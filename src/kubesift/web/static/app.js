@@ -127,7 +127,7 @@ async function overview() {
     card("production model", notes.production || "none", "/models", notes.canary ? `canary ${notes.canary}` : `${fmt(notes.versions)} versions`),
     card("items model", items.production || "none", "/models?source=items"),
     card("bot labels added (7 days)", bot.added || 0, "/bot", `${fmt(data.bot.corrections)} human corrections`),
-    card("CI runs (7 days)", Object.values(data.ci.runs).reduce((a, b) => a + b, 0), null, `${fmt(data.ci.runs.failure || 0)} failed · ${fmt(data.ci.open_regressions)} open regressions`),
+    card("CI runs (7 days)", Object.values(data.ci.runs).reduce((a, b) => a + b, 0), "/ci", `${fmt(data.ci.runs.failure || 0)} failed · ${fmt(data.ci.open_regressions)} open regressions`),
     card("alerts paged", alerts.page || 0, "/alerts?decision=page", `${fmt(held)} held back`));
   fill("repositories", table([
     { key: "full_name", title: "repository" },
