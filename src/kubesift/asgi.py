@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gc
 import socket
-from typing import Any
+from typing import Any, Literal
 
 from starlette.requests import Request
 from starlette.types import Message, Send
@@ -55,7 +55,9 @@ def bind(port: int, host: str = "0.0.0.0") -> socket.socket:
     return sock
 
 
-def run(app: Any, port: int, host: str = "0.0.0.0", lifespan: str = "off") -> None:
+def run(
+    app: Any, port: int, host: str = "0.0.0.0", lifespan: Literal["on", "off"] = "off"
+) -> None:
     """Serve ``app`` until interrupted (uvicorn, one process, no access log); ``lifespan``
     "on" runs the app's startup and shutdown (the dashboard warms its caches there)."""
     import uvicorn

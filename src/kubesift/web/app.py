@@ -350,12 +350,22 @@ class Dashboard:
 
 
 def _int(value: str | None, default: int) -> int:
+    return int(_number(value, default, "a whole number"))
+
+
+def _float(value: str | None, default: float) -> float:
+    return float(_number(value, default, "a number"))
+
+
+def _number(value: str | None, default: float, what: str) -> float:
+    """A query parameter as a number (``default`` when absent); a whole one unless ``what``
+    says otherwise."""
     if value is None or value == "":
         return default
     try:
-        return int(value)
+        return int(value) if what == "a whole number" else float(value)
     except ValueError as exc:
-        raise UserError(f"{value!r} is not a whole number") from exc
+        raise UserError(f"{value!r} is not {what}") from exc
 
 
 def _today() -> str:
@@ -366,15 +376,6 @@ def _today() -> str:
 def _paging(q: Mapping[str, str]) -> dict[str, int]:
     """``page`` (from 1) and ``per_page`` (default 50) of a list's query."""
     return {"page": _int(q.get("page"), 1), "per_page": _int(q.get("per_page"), 50)}
-
-
-def _float(value: str | None, default: float) -> float:
-    if value is None or value == "":
-        return default
-    try:
-        return float(value)
-    except ValueError as exc:
-        raise UserError(f"{value!r} is not a number") from exc
 
 
 def _error(status: int, message: str) -> JSONResponse:
