@@ -55,9 +55,7 @@ def bind(port: int, host: str = "0.0.0.0") -> socket.socket:
     return sock
 
 
-def run(
-    app: Any, port: int, host: str = "0.0.0.0", lifespan: Literal["on", "off"] = "off"
-) -> None:
+def run(app: Any, port: int, host: str = "0.0.0.0", lifespan: Literal["on", "off"] = "off") -> None:
     """Serve ``app`` until interrupted (uvicorn, one process, no access log); ``lifespan``
     "on" runs the app's startup and shutdown (the dashboard warms its caches there)."""
     import uvicorn

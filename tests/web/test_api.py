@@ -8,6 +8,7 @@ import httpx
 
 from kubesift.learn.service import save_trained
 from kubesift.learn.train import Trained
+from kubesift.reconcile.controllers.rollback import _promoted_at
 from tests.web.conftest import ISSUES_REPO, REPO, TOKEN, Web
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -259,19 +260,32 @@ def test_triage_and_promote_need_the_token(web: Web) -> None:
 def test_promote_needs_the_token_and_refuses_a_damaged_version(
     web: Web, web_model: Trained
 ) -> None:
+    name, version = web.model_ref.split("@")
+    pin = httpx.post(f"{web.url}/api/models/{name}/{version}/promote", headers=AUTH)
+    assert pin.status_code == 200  # pinned: a newer version does not replace it by itself
     newer = save_trained(web.home / "models", web_model)
+    assert get(web, "/api/overview").json()["models"]["release-notes"]["production"] == (
+        web.model_ref
+    )
     promote = f"{web.url}/api/models/{newer.name}/{newer.version}/promote"
     assert httpx.post(promote).status_code == 401
     gone = httpx.post(f"{web.url}/api/models/{newer.name}/19990101T000000000000Z/promote",
                       headers=AUTH)  # fmt: skip
     assert gone.status_code == 404
-    name, version = web.model_ref.split("@")
     try:
         done = httpx.post(promote, headers=AUTH)
         assert done.status_code == 200, done.text
         assert done.json() == {"production": f"{newer.name}@{newer.version}"}
         overview = get(web, "/api/overview").json()
         assert overview["models"]["release-notes"]["production"] == done.json()["production"]
+        # Recorded as the reconciler records its own (its rollback watches it the same way).
+        page = get(web, f"/api/models/{newer.name}/{newer.version}").json()
+        assert page["reconciler"], {k: page[k] for k in ("ref", "reconciler")}
+        [made] = page["reconciler"]
+        assert (made["step"], made["action"]) == ("manual", "promoted")
+        assert made["reason"] == f"promoted by hand (the dashboard); production was {web.model_ref}"
+        at, previous = _promoted_at(web.engine, newer)  # what the rollback step reads
+        assert at and previous == web.model_ref
     finally:
         back = httpx.post(f"{web.url}/api/models/{name}/{version}/promote", headers=AUTH)
         assert back.status_code == 200

@@ -321,8 +321,11 @@ def models_show(name: str | None, version: str | None, source: str) -> None:
 @click.argument("version")
 @source_option
 def models_promote(name: str, version: str, source: str) -> None:
-    """Make NAME/VERSION the production model."""
-    from kubesift.learn import registry
+    """Make NAME/VERSION the production model, once its files match their checksums. The
+    promotion is recorded, and the reconciler's rollback watches it as its own."""
+    from kubesift.reconcile.manual import promote_by_hand
 
-    found = registry.promote(settings().models_dir_for(source), name, version)
+    cfg = settings()
+    models_dir = cfg.models_dir_for(source)
+    found = promote_by_hand(store(cfg), models_dir, name, version, via="kubesift models promote")
     click.echo(f"Promoted {found.name}/{found.version} to production.")

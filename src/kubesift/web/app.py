@@ -40,6 +40,7 @@ from kubesift.ci import regressions, variants
 from kubesift.errors import KubesiftError, UserError
 from kubesift.learn import registry
 from kubesift.learn.registry import ModelError
+from kubesift.reconcile import manual
 from kubesift.web import cidata, data
 
 LOG = logging.getLogger("kubesift.web")
@@ -274,12 +275,10 @@ class Dashboard:
         models_dir = self._models_dir(request)
 
         def promote(body: dict[str, Any]) -> dict[str, Any]:
-            found = data.find_version(models_dir, p["name"], p["version"])
-            try:
-                registry.verify(found)
-            except ModelError as exc:  # a damaged version is refused, not deployed
-                raise UserError(f"not promoted: {exc}") from exc
-            chosen = registry.promote(models_dir, found.name, found.version)
+            data.find_version(models_dir, p["name"], p["version"])  # 404 when unknown
+            chosen = manual.promote_by_hand(
+                self.engine, models_dir, p["name"], p["version"], via="the dashboard"
+            )
             return {"production": registry.ref(chosen)}
 
         return await self._act(request, promote)

@@ -196,9 +196,7 @@ def model_detail(engine: Engine, models_dir: Path, name: str, version: str) -> d
         "by_kind": {k: v.get("abstains", []) for k, v in (cal.get("by_kind") or {}).items()},
         "online": stats,
         "card": f"/models/{found.name}/{found.version}/card.html",
-        "reconciler": [
-            d for d in reconciler_decisions(engine, 20) if d["subject"] == registry.ref(found)
-        ],
+        "reconciler": decisions_about(engine, registry.ref(found)),
     }
 
 
@@ -349,6 +347,22 @@ def alert_inbox(
         "quality": {k: v for k, v in quality.items() if isinstance(v, int | float)},
         "templates": alert_templates(conn, 10) if page == 1 else [],
     }
+
+
+def decisions_about(engine: Engine, ref: str) -> list[dict[str, Any]]:
+    """Every decision recorded about one version, the reconciler's and promotions by hand,
+    newest first, in :func:`reconciler_decisions`' shape."""
+    return [
+        {
+            "run": d.get("run_id"),
+            "started_at": d.get("created_at"),
+            "step": d.get("controller"),
+            "action": d.get("action"),
+            "subject": d.get("subject"),
+            "reason": d.get("reason"),
+        }
+        for d in records.decisions_about(engine, ref)
+    ]
 
 
 def reconciler_decisions(engine: Engine, runs: int = 5) -> list[dict[str, Any]]:
