@@ -49,8 +49,14 @@ def test_decisions_paginate_filter_and_show_corrections(web: Web) -> None:
 
 
 def test_models_list_detail_card_and_online_precision(web: Web) -> None:
-    rows = get(web, "/api/models").json()["rows"]
-    [row] = [r for r in rows if r["ref"] == web.model_ref]
+    listed = get(web, "/api/models").json()
+    [row] = [r for r in listed["rows"] if r["ref"] == web.model_ref]
+    weekly = listed["online_weekly"]
+    column = f"production {web.model_ref}"
+    assert weekly["columns"] == ["week", column]  # no canary
+    values = [r[column] for r in weekly["rows"]]
+    assert values and all(0 < v <= 1 for v in values)
+    assert min(values) < 1  # the week of #1001, whose label a human removed
     assert row["ref"] == web.model_ref and row["production"] and row["fit"] == "evaluation"
     assert row["calibration"] == "forward"
     name, version = row["name"], row["version"]

@@ -64,6 +64,7 @@ def test_click_paths_models_bot_and_alerts(web: Web, tmp_path: Path) -> None:
         b.open(f"{web.url}/")
         b.click('a.card[href="/models"]')
         assert b.js("location.pathname") == "/models"
+        assert b.js("document.querySelectorAll('#deployed-weekly svg circle').length") >= 1
         b.click('#versions a[href^="/models/"]')
         assert b.js("location.pathname") == f"/models/{web.model_ref.replace('@', '/')}"
         assert "kind/bug" in b.js("document.getElementById('promises').innerText")

@@ -141,6 +141,7 @@ class Dashboard:
         return _json(
             lambda: {
                 "rows": data.model_list(models_dir),
+                "online_weekly": data.deployed_weekly(self.engine, models_dir),
                 "reconciler": data.reconciler_decisions(self.engine, 3),
             }
         )

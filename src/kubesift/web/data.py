@@ -200,6 +200,28 @@ def model_detail(engine: Engine, models_dir: Path, name: str, version: str) -> d
     }
 
 
+def deployed_weekly(engine: Engine, models_dir: Path) -> dict[str, Any]:
+    """Online precision per week of the production version and of the canary beside it
+    (all labels together, as the canary and rollback steps compare them): chart-ready."""
+    versions = registry.list_versions(models_dir) if models_dir.exists() else []
+    if not versions:
+        return {"columns": ["week"], "rows": []}
+    canary = registry.read_canary(models_dir) or {}
+    deployed = [("production", registry.ref(registry.production(models_dir, versions)))]
+    if canary.get("name"):
+        deployed.append(("canary", f"{canary['name']}@{canary['version']}"))
+    rows: dict[str, dict[str, Any]] = {}
+    with engine.connect() as conn:
+        for role, ref in deployed:
+            for week, stats in online.label_stats_by_week(conn, model=ref, since=_since(182)):
+                p = online.overall(stats).precision
+                rows.setdefault(week, {"week": week})[f"{role} {ref}"] = (
+                    round(p, 4) if p is not None else None
+                )
+    columns = ["week", *(f"{role} {ref}" for role, ref in deployed)]
+    return {"columns": columns, "rows": [rows[w] for w in sorted(rows)]}
+
+
 def version_state(models_dir: Path, found: registry.ModelVersion) -> dict[str, Any]:
     """Production, canary (with its share and start) or neither."""
     ref = registry.ref(found)

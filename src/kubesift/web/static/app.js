@@ -154,6 +154,10 @@ async function models() {
     { key: "labels", title: "labels" },
     { key: "abstains", title: "abstain" },
   ], data.rows, "No models yet: run `kubesift train`."));
+  const w = data.online_weekly;
+  fill("deployed-weekly", ...(w.rows.length
+    ? lineChart({ title: "online precision per week", columns: w.columns, rows: w.rows })
+    : [el("p", { class: "empty" }, "The deployed versions have no judged decisions yet.")]));
   fill("reconciler", reconcilerTable(data.reconciler, "The reconciler has not run yet: `kubesift reconcile --once`."));
 }
 
