@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import gc
 import socket
+from collections.abc import Callable
 from typing import Any, Literal
 
 from starlette.requests import Request
 from starlette.types import Message, Send
+
+from kubesift.errors import UserError
 
 
 class StatusOf:
@@ -50,17 +53,33 @@ def bind(port: int, host: str = "0.0.0.0") -> socket.socket:
     """A listening socket, created with IPPROTO_TCP (uvicorn then sets TCP_NODELAY)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UserError(
+            f"cannot listen on {host}:{port}: {exc.strerror}; give another --port, or stop "
+            "what is using it"
+        ) from exc
     sock.listen(2048)
     return sock
 
 
-def run(app: Any, port: int, host: str = "0.0.0.0", lifespan: Literal["on", "off"] = "off") -> None:
+def run(
+    app: Any,
+    port: int,
+    host: str = "0.0.0.0",
+    lifespan: Literal["on", "off"] = "off",
+    listening: Callable[[], None] | None = None,
+) -> None:
     """Serve ``app`` until interrupted (uvicorn, one process, no access log); ``lifespan``
-    "on" runs the app's startup and shutdown (the dashboard warms its caches there)."""
+    "on" runs the app's startup and shutdown (the dashboard warms its caches there);
+    ``listening`` is called once the port is bound (to announce it only then)."""
     import uvicorn
 
     sock = bind(port, host)
+    if listening is not None:
+        listening()
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan=lifespan)
     # Everything loaded so far lives as long as the process: keep it out of the cyclic
     # collector, whose full passes over it otherwise show up as ack-latency spikes.

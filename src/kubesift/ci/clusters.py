@@ -102,8 +102,15 @@ def clusters(
             members=sorted((int(m["run_id"]), int(m["test_id"])) for m in members),
         )
         if match_issues:
-            names_, counts_ = [n for n, _ in row.tests], [float(k) for _, k in row.tests]
-            best = issues.match(conn, names_, c.key, limit=1, weights=counts_)
-            row.issue = best[0] if best else None
+            match_issue(conn, row)
         out.append(row)
     return out
+
+
+def match_issue(conn: Connection, row: ClusterRow) -> issues.IssueMatch | None:
+    """Set (and return) the issue that most likely tracks ``row``: the one naming the
+    tests most of its failures come from, and holding its text's words."""
+    names, counts = [n for n, _ in row.tests], [float(k) for _, k in row.tests]
+    best = issues.match(conn, names, row.text, limit=1, weights=counts)
+    row.issue = best[0] if best else None
+    return row.issue

@@ -63,6 +63,6 @@ def web_command(host: str, port: int, token_file: Path | None) -> None:
     token = web_token(os.environ, token_file)
     models = {source: cfg.models_dir_for(source) for source in ("release-notes", "items")}
     app = create_app(store(cfg), models, token, cfg.ci_variants)
-    actions = "actions need the token" if token else "read-only (no KUBESIFT_WEB_TOKEN)"
-    click.echo(f"kubesift web on http://{host}:{port}/ ({actions})", err=True)
-    asgi.run(app, port, host, lifespan="on")
+    actions = "actions need the token" if token else "read-only: no KUBESIFT_WEB_TOKEN"
+    line = f"kubesift web on http://{host}:{port}/ ({actions})"
+    asgi.run(app, port, host, lifespan="on", listening=lambda: click.echo(line, err=True))

@@ -19,7 +19,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -44,6 +44,7 @@ from kubesift.reconcile import manual
 from kubesift.web import cidata, data
 
 LOG = logging.getLogger("kubesift.web")
+N = TypeVar("N", int, float)
 HERE = Path(__file__).parent
 PAGES = (
     ("/", "overview", "Overview"),
@@ -350,22 +351,7 @@ class Dashboard:
 
 
 def _int(value: str | None, default: int) -> int:
-    return int(_number(value, default, "a whole number"))
-
-
-def _float(value: str | None, default: float) -> float:
-    return float(_number(value, default, "a number"))
-
-
-def _number(value: str | None, default: float, what: str) -> float:
-    """A query parameter as a number (``default`` when absent); a whole one unless ``what``
-    says otherwise."""
-    if value is None or value == "":
-        return default
-    try:
-        return int(value) if what == "a whole number" else float(value)
-    except ValueError as exc:
-        raise UserError(f"{value!r} is not {what}") from exc
+    return _number(value, default, int, "a whole number")
 
 
 def _today() -> str:
@@ -376,6 +362,20 @@ def _today() -> str:
 def _paging(q: Mapping[str, str]) -> dict[str, int]:
     """``page`` (from 1) and ``per_page`` (default 50) of a list's query."""
     return {"page": _int(q.get("page"), 1), "per_page": _int(q.get("per_page"), 50)}
+
+
+def _float(value: str | None, default: float) -> float:
+    return _number(value, default, float, "a number")
+
+
+def _number(value: str | None, default: N, cast: Callable[[str], N], what: str) -> N:
+    """A query parameter as a number, ``default`` when absent."""
+    if value is None or value == "":
+        return default
+    try:
+        return cast(value)
+    except ValueError as exc:
+        raise UserError(f"{value!r} is not {what}") from exc
 
 
 def _error(status: int, message: str) -> JSONResponse:

@@ -158,9 +158,7 @@ def cluster_index(conn: Connection, days: float = SEARCH_DAYS) -> dict[str, Any]
     found = clusters_mod.clusters(conn, days=check_days(days), limit=10**9, match_issues=False)
     shown = []
     for row in found[:30]:
-        names, counts = [n for n, _ in row.tests], [float(k) for _, k in row.tests]
-        best = issues.match(conn, names, row.text, limit=1, weights=counts)
-        row.issue = best[0] if best else None
+        clusters_mod.match_issue(conn, row)
         shown.append(_cluster_dict(row))
     return {
         "days": days,
@@ -234,9 +232,7 @@ def _match(conn: Connection, test: str, body: str) -> dict[str, Any] | None:
 
 def _cluster_with_issue(conn: Connection, row: clusters_mod.ClusterRow) -> dict[str, Any]:
     if row.issue is None:
-        names, counts = [n for n, _ in row.tests], [float(k) for _, k in row.tests]
-        best = issues.match(conn, names, row.text, limit=1, weights=counts)
-        row.issue = best[0] if best else None
+        clusters_mod.match_issue(conn, row)
     return _cluster_dict(row)
 
 
