@@ -243,6 +243,18 @@ def vectors(ci_fixtures: Path) -> dict[str, Any]:
     return data
 
 
+def vector_cases(vectors: dict[str, Any], *path: str, at_least: int = 1) -> list[Any]:
+    """The test vectors at ``path`` in vectors.json, asserted to be there: a loop over an
+    empty or renamed list would pass without checking anything."""
+    found: Any = vectors
+    for key in path:
+        found = found[key]
+    assert isinstance(found, list) and len(found) >= at_least, (
+        f"vectors.json: expected at least {at_least} cases at {'/'.join(path)}"
+    )
+    return found
+
+
 @pytest.fixture(scope="session")
 def alert_fixtures() -> Path:
     """Real Alertmanager v4 payloads, both Event APIs, a watch envelope, kube-prometheus rules."""

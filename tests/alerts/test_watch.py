@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kubernetes import client
 
 from kubesift.alerts.ingest import Triage
 from kubesift.alerts.service import ingest
@@ -16,6 +15,10 @@ from kubesift.alerts.watch import watch_events
 from kubesift.cli.common import store
 from kubesift.testing.fakek8s import FakeKubernetes
 from tests.alerts.helpers import load, wait_for
+
+client = pytest.importorskip(
+    "kubernetes.client", reason="the kubernetes client (the serve extra) is not installed"
+)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from kubesift.ci.readiness import (
     Settings,
     assess,
 )
+from tests.conftest import vector_cases
 
 
 def _counts(d: dict[str, int]) -> Counts:
@@ -21,7 +22,9 @@ def _counts(d: dict[str, int]) -> Counts:
 
 
 def test_fisher_vectors(vectors: dict[str, Any]) -> None:
-    for case in vectors["sippy_fisher"]["cases"]:
+    cases = vector_cases(vectors, "sippy_fisher", "cases", at_least=3)
+    assert {c["status@95"] for c in cases} >= {"ExtremeRegression", "SignificantRegression"}
+    for case in cases:
         got = assess(_counts(case["sample"]), _counts(case["base"]))
         assert got.name == case["status@95"]
         if "status@90" in case:
@@ -33,14 +36,14 @@ def test_fisher_vectors(vectors: dict[str, Any]) -> None:
 
 
 def test_test_details_vectors(vectors: dict[str, Any]) -> None:
-    for case in vectors["sippy_fisher"]["test_details_cases"]:
+    for case in vector_cases(vectors, "sippy_fisher", "test_details_cases", at_least=3):
         got = assess(_counts(case["sample"]), _counts(case["base"]))
         assert got.p == pytest.approx(case["p"], rel=1e-3)
         assert got.name == case["status"]
 
 
 def test_pass_rate_vectors(vectors: dict[str, Any]) -> None:
-    for case in vectors["sippy_fisher"]["pass_rate_mode"]["cases"]:
+    for case in vector_cases(vectors, "sippy_fisher", "pass_rate_mode", "cases", at_least=8):
         sample = Counts(success=case["success"], failure=case["total"] - case["success"])
         all_tests = case.get("mode") == "all tests"
         # These cases predate the failure minimum in pass-rate mode, except where one is given.

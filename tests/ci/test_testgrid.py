@@ -8,10 +8,11 @@ import pytest
 
 from kubesift.ci.junit import ABSENT, FAIL, FLAKY, PASS
 from kubesift.ci.testgrid import alert_row, flip_flakiness, naive_flakiness, parse_seq
+from tests.conftest import vector_cases
 
 
 def test_flip_flakiness_vectors(vectors: dict[str, Any]) -> None:
-    for seq, expected in vectors["testgrid_flip_flakiness"]["cases"]:
+    for seq, expected in vector_cases(vectors, "testgrid_flip_flakiness", "cases", at_least=6):
         assert flip_flakiness(parse_seq(seq)) == pytest.approx(expected), seq
 
 

@@ -85,8 +85,14 @@ def test_production_fit_on_every_note_with_forward_thresholds(engine: Engine, ho
 
 
 def test_user_mistakes_exit_2(engine: Engine) -> None:
-    assert run_cli("predict", "x").returncode == 2  # nothing trained yet
-    assert run_cli("train", "--split", "random").returncode == 2
+    """kubesift's own one-line errors (not click's usage errors, which also exit 2)."""
+    untrained = run_cli("predict", "x")
+    assert untrained.returncode == 2
+    assert "no trained model" in untrained.stderr and "Usage:" not in untrained.stderr
+    bad_split = run_cli("train", "--split", "random")
+    assert bad_split.returncode == 2
+    assert "random" in bad_split.stderr and "Usage:" not in bad_split.stderr
+    assert len(bad_split.stderr.strip().splitlines()) == 1, bad_split.stderr
 
 
 def test_original_test_texts_go_the_right_way(home: Path, datasets: Path) -> None:

@@ -31,6 +31,7 @@ def _server_model(models: Path) -> object:
 
 
 def test_bot_and_server_follow_the_same_pointers(tmp_path: Path, trained: Trained) -> None:
+    pytest.importorskip("kserve", reason="the KServe SDK (the serve extra) is not installed")
     models = tmp_path / "models"
     v1 = save_trained(models, trained)
     registry.promote(models, v1.name, v1.version)

@@ -80,13 +80,17 @@ def seed(engine: Engine, model_ref: str, decisions: int = 120) -> None:
     )
     ingest(engine, Triage(), from_alertmanager(payload, now="2026-12-01T10:00:05Z"))
     now = datetime.now(UTC)
+    # Rows go back 0-3 days (so on a Monday this week holds today's only). Which rows are
+    # held back (i % 5) is independent of their day (i % 4): every day, and so every week
+    # on any weekday, has labels added, whose online precision the tests read.
     rows = [
         {"repo": REPO, "number": 1000 + i, "kind": "issue" if i % 3 else "pr",
          "label": "kind/bug" if i % 2 else "sig/node", "score": 0.5 + (i % 50) / 100,
-         "action": "added" if i % 4 else "held_back", "dry_run": False, "model": model_ref,
-         "created_at": stamp(now - timedelta(days=i % 4, minutes=120 - i))}
+         "action": "held_back" if i % 5 == 0 else "added", "dry_run": False,
+         "model": model_ref, "created_at": stamp(now - timedelta(days=i % 4, minutes=120 - i))}
         for i in range(decisions)
     ]  # fmt: skip
+    assert all(any(r["action"] == "added" for r in rows[d::4]) for d in range(4))
     with engine.begin() as conn:
         run = conn.execute(
             reconcile_runs.insert().values(holder="test", steps="train,evaluate", status="ok",

@@ -24,7 +24,7 @@ def test_overview_counts_models_bot_and_alerts(web: Web) -> None:
     assert data["models"]["items"] == {
         "versions": 0, "production": None, "canary": None, "canary_share": None,
     }  # fmt: skip
-    assert data["bot"]["decisions"] == {"added": 90, "held_back": 30}
+    assert data["bot"]["decisions"] == {"added": 96, "held_back": 24}
     assert data["bot"]["corrections"] == 1
     assert sum(data["alerts"]["incidents"].values()) == 3
     assert data["alerts"]["incidents"]["page"] >= 1  # the critical one always pages
