@@ -143,7 +143,7 @@ def test_bad_sources_are_one_line_errors(home: Path, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     for args, message in [
         ((str(tmp_path / "empty"),), "no Prow runs found (expected logs/<job>/<build>/"),
-        ((str(tmp_path / "empty"), "--job", "(["), "--job is not a valid regular expression"),
+        ((str(tmp_path / "empty"), "--job", "(["), "--job '([' is not a valid regular expression"),
         ((str(tmp_path / "nope"),), "not a directory"),
         (("s3://bucket/x",), "give a local directory or gs://BUCKET/PREFIX"),
         (("gs://",), "a bucket looks like gs://BUCKET[/PREFIX]"),

@@ -54,20 +54,3 @@ def test_the_same_failure_on_other_pods_clusters_together() -> None:
     clusters = text.cluster(texts)
     assert sorted(sorted(c.members) for c in clusters) == [[0, 1], [2, 3], [4]]
     assert clusters[0].id == text.ngram_digest(clusters[0].key)
-
-
-def test_required_literal_narrows_only_when_every_match_holds_it() -> None:
-    import re
-
-    from kubesift.ci.search import required_literal
-
-    def lit(p: str, flags: int = re.I) -> str | None:
-        return required_literal(re.compile(p, flags))
-
-    assert lit("i/o timeout") == "i/o timeout"
-    assert lit(r"exited with code 13[0-9]") == "exited with code 13"
-    assert lit(r"\d+ pods failed") == " pods failed"
-    assert lit("a|bcdef") is None  # an alternative need not contain either side
-    assert lit("ab") is None  # too short to narrow
-    assert lit("échec total") is None  # SQLite's LIKE folds ASCII case only
-    assert lit("échec total", 0) == "échec total"

@@ -27,8 +27,11 @@ from kubesift.alerts.intake import Intake
 from kubesift.alerts.metrics import AlertMetrics
 from kubesift.asgi import BodyTooLarge, read_capped
 from kubesift.errors import AlertInputError, UserError
+from kubesift.store.queries import row_id
 
 MAX_BODY = 16 * 1024 * 1024
+#: Slack's interaction payloads (the message and the action) are a few kilobytes.
+MAX_SLACK_BODY = 1024 * 1024
 Parser = Callable[[Any], list[signals.Signal]]
 
 
@@ -36,11 +39,19 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status)
 
 
+class TooLarge(AlertInputError):
+    """A body over the cap: 413, refused before the rest of it is read."""
+
+
+def _refused(exc: AlertInputError) -> JSONResponse:
+    return _error(413 if isinstance(exc, TooLarge) else 400, exc.message)
+
+
 async def _json_body(request: Request) -> Any:
     try:
         body = await read_capped(request, MAX_BODY)
     except BodyTooLarge:
-        raise AlertInputError(f"the body is over {MAX_BODY:,} bytes") from None
+        raise TooLarge(f"the body is over {MAX_BODY:,} bytes") from None
     if not body.strip():
         raise AlertInputError("the body is empty (JSON expected)")
     try:
@@ -68,7 +79,7 @@ class Receivers:
                 found = parse(await _json_body(request))
             except AlertInputError as exc:
                 self.metrics.rejected.labels(source).inc()
-                return _error(400, exc.message)
+                return _refused(exc)
             try:
                 out = await self.intake.submit(found)
             except Exception as exc:  # nothing of it was stored: the sender retries
@@ -91,7 +102,7 @@ class Receivers:
                 lambda conn: [feedback.apply_silence(conn, s) for s in given]
             )
         except AlertInputError as exc:
-            return _error(400, exc.message)
+            return _refused(exc)
         return JSONResponse({"incidents": sorted({i for ids in hit for i in ids})})
 
     async def answer(self, request: Request) -> Response:
@@ -104,13 +115,19 @@ class Receivers:
             made = await self.intake.call(lambda conn: _feedback(conn, body, "http"))
         except feedback.UnknownIncident as exc:
             return _error(404, exc.message)
+        except TooLarge as exc:
+            return _refused(exc)
         except UserError as exc:
             return _error(400, exc.message)
         self.metrics.feedback.labels("http", str(made["needs_human"]).lower()).inc()
         return JSONResponse(made)
 
     async def slack(self, request: Request) -> Response:
-        body = await request.body()
+        # Capped before the signature is checked: a forged 1 GiB body costs one chunk.
+        try:
+            body = await read_capped(request, MAX_SLACK_BODY)
+        except BodyTooLarge:
+            return _error(413, f"a Slack action is at most {MAX_SLACK_BODY:,} bytes")
         why = slack_verified(self.auth.slack_secret, request.headers, body, self.clock())
         if why:
             return _error(401, why)
@@ -182,6 +199,7 @@ def _feedback(conn: Any, body: dict[str, Any], via: str) -> dict[str, Any]:
         incident = feedback.incident_for_key(conn, str(body["alert_key"]))
     if not isinstance(incident, int) or isinstance(incident, bool):
         raise AlertInputError("feedback needs 'incident' (an id) or 'alert_key' (a fingerprint)")
+    row_id(incident, "'incident'")
     made = feedback.record(
         conn, incident, answer, via=via, user=str(body.get("user") or ""),
         note=str(body.get("note") or ""),
@@ -198,7 +216,7 @@ def _slack_action(body: bytes) -> dict[str, Any]:
         incident, _, label = str(action["value"]).partition(":")
         user = payload.get("user") or {}
         return {
-            "incident": int(incident),
+            "incident": row_id(int(incident), "the action's incident"),
             "label": label,
             "user": f"slack:{user.get('username') or user.get('id') or ''}",
         }

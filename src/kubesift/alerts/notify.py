@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from kubesift.alerts import queries
+from kubesift.escape import slack_link, slack_text
 from kubesift.store.schema import alert_incidents, alert_outbox
 from kubesift.timeutil import utcnow_iso
 
@@ -44,28 +45,33 @@ class Target:
 
 def page_blocks(incident: dict[str, Any], related: dict[str, list[str]]) -> dict[str, Any]:
     """A Slack Block Kit message: what, why, related Events and log lines, runbook, and the
-    buttons whose callback is the feedback."""
+    buttons whose callback is the feedback. Every text from the alert, Event or log is
+    escaped for Slack (no mention, ping or link can come from data); the one link is built
+    here, and only to an http(s) runbook."""
     why = incident["why"]
-    reasons = ", ".join(f"{k} ({w:+.2f})" for k, w in why.get("weights", [])) or "-"
-    where = "/".join(p for p in (incident["namespace"], incident["workload"]) if p) or "cluster"
+    esc = slack_text
+    reasons = ", ".join(f"{esc(k)} ({w:+.2f})" for k, w in why.get("weights", [])) or "-"
+    where = esc(_where(incident))
     lines = [
-        f"*{incident['name']}* ({incident['severity']}) in `{where}`",
-        incident["text"],
-        f"*Why:* {why.get('reason', '')}; score {incident['score']:.2f}. Weighed most: {reasons}",
+        f"*{esc(incident['name'])}* ({esc(incident['severity'])}) in `{where}`",
+        esc(incident["text"]),
+        f"*Why:* {esc(why.get('reason', ''))}; score {incident['score']:.2f}. "
+        f"Weighed most: {reasons}",
     ]
     if related.get("events"):
-        lines.append("*Events:*\n" + "\n".join(f"• {e[:200]}" for e in related["events"]))
+        lines.append("*Events:*\n" + "\n".join(f"• {esc(e[:200])}" for e in related["events"]))
     if related.get("logs"):
-        lines.append("*Logs:*\n" + "\n".join(f"• `{e[:200]}`" for e in related["logs"]))
-    if incident.get("runbook"):
-        lines.append(f"<{incident['runbook']}|Runbook>")
+        lines.append("*Logs:*\n" + "\n".join(f"• `{esc(e[:200])}`" for e in related["logs"]))
+    runbook = slack_link(incident.get("runbook"), "Runbook")
+    if runbook:
+        lines.append(runbook)
     buttons = [
         ("Important", "important", "primary"),
         ("Not important", "not-important", "danger"),
         ("Ack", "ack", None),
     ]
     return {
-        "text": f"{incident['name']} in {where}: {incident['text']}",
+        "text": f"{esc(incident['name'])} in {where}: {esc(incident['text'])}",
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}},
             {
@@ -82,6 +88,10 @@ def page_blocks(incident: dict[str, Any], related: dict[str, list[str]]) -> dict
     }  # fmt: skip
 
 
+def _where(incident: dict[str, Any]) -> str:
+    return "/".join(p for p in (incident["namespace"], incident["workload"]) if p) or "cluster"
+
+
 def page_json(incident: dict[str, Any], related: dict[str, list[str]]) -> dict[str, Any]:
     return {"kind": "page", "incident": incident, "related": related}
 
@@ -89,16 +99,19 @@ def page_json(incident: dict[str, Any], related: dict[str, list[str]]) -> dict[s
 def resolved_message(incident: dict[str, Any], slack: bool) -> dict[str, Any]:
     """The follow-up to a page: the incident is over (incoming webhooks cannot edit the
     page itself, so it is a reply in the same channel)."""
-    where = "/".join(p for p in (incident["namespace"], incident["workload"]) if p) or "cluster"
-    text = (f"Resolved: {incident['name']} in {where} (#{incident['id']}, paged "
-            f"{incident['opened_at']}, over {incident['closed_at']})")  # fmt: skip
+    esc = slack_text if slack else str
+    text = (f"Resolved: {esc(incident['name'])} in {esc(_where(incident))} (#{incident['id']}, "
+            f"paged {incident['opened_at']}, over {incident['closed_at']})")  # fmt: skip
     return {"text": text} if slack else {"kind": "resolved", "incident": incident}
 
 
-def digest_text(incidents: list[dict[str, Any]]) -> str:
+def digest_text(incidents: list[dict[str, Any]], slack: bool = False) -> str:
+    """The digest's lines; ``slack``: names and places escaped for Slack."""
+    esc = slack_text if slack else str
     head = f"kubesift digest: {len(incidents)} incident(s) held back from paging"
     rows = [
-        f"• #{i['id']} {i['name']} {i['namespace']}/{i['workload']} score {i['score']:.2f}"
+        f"• #{i['id']} {esc(i['name'])} {esc(i['namespace'])}/{esc(i['workload'])} "
+        f"score {i['score']:.2f}"
         for i in incidents[:DIGEST_LINES]
     ]
     more = len(incidents) - DIGEST_LINES
@@ -181,8 +194,9 @@ class Notifier:
             held = [i for i in (queries.incident(conn, n) for n in ids) if i is not None]
         if not held or self.target is None:
             return 0
-        text = digest_text(held)
-        body = {"text": text} if self.target.kind == "slack" else {"kind": "digest", "text": text,
+        slack = self.target.kind == "slack"
+        text = digest_text(held, slack)
+        body = {"text": text} if slack else {"kind": "digest", "text": text,
                                                                    "incidents": held}  # fmt: skip
         if self._post(body, f"kubesift-digest-{ids[0]}-{ids[-1]}") is not None:
             return 0

@@ -98,11 +98,16 @@ def workload_of(labels: Mapping[str, str], pod: str = "") -> str:
 
 
 def _mapping(value: Any, what: str) -> dict[str, str]:
+    """Labels or annotations: an object of strings, as Alertmanager sends them. Any other
+    value is refused, never turned into text (a list nested 1,000 deep included)."""
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise AlertInputError(f"{what} must be an object of strings")
-    return {str(k): "" if v is None else str(v) for k, v in value.items()}
+    for k, v in value.items():
+        if not isinstance(v, str):
+            raise AlertInputError(f"{what}.{k[:100]} must be a string, not {type(v).__name__}")
+    return dict(value)
 
 
 def _object(payload: Any, what: str) -> dict[str, Any]:

@@ -6,7 +6,6 @@ Items that are gone (deleted, transferred, inaccessible) are never loaded.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -18,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from kubesift.errors import UserError
 from kubesift.store.queries import repository_id
 from kubesift.store.schema import item_labels, items, label_events, labels, release_notes
+from kubesift.userregex import UserRegex, compile_user
 
 ITEM_COLUMNS = [
     "id",
@@ -54,6 +54,10 @@ class Frames:
         return self.items.empty
 
 
+#: The dates a filter may name (pandas' timestamps end in 2262; GitHub began in 2008).
+EARLIEST, LATEST = date(1970, 1, 1), date(2200, 12, 31)
+
+
 @dataclass(frozen=True)
 class Filters:
     """What subset of the store an analysis looks at."""
@@ -64,6 +68,14 @@ class Filters:
     until: date | None = None
     include: tuple[str, ...] = field(default_factory=tuple)
     exclude: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None and not EARLIEST <= value <= LATEST:
+                raise UserError(
+                    f"{name} {value} is outside {EARLIEST.isoformat()} to {LATEST.isoformat()}"
+                )
 
 
 def _frame(conn: Connection, stmt: Select[tuple[object, ...]], columns: list[str]) -> pd.DataFrame:
@@ -121,20 +133,15 @@ def load_frames(conn: Connection, repo: str | None = None) -> Frames:
     )
 
 
-def _compile(patterns: tuple[str, ...], option: str) -> list[re.Pattern[str]]:
-    out = []
-    for p in patterns:
-        try:
-            out.append(re.compile(p))
-        except re.error as exc:
-            raise UserError(f"{option} {p!r} is not a valid regular expression: {exc}") from None
-    return out
+def _compile(patterns: tuple[str, ...], option: str) -> list[UserRegex]:
+    return [compile_user(p, f"{option} {p!r}", smart_case=False) for p in patterns]
 
 
-def _matching_items(label_frame: pd.DataFrame, patterns: list[re.Pattern[str]]) -> pd.Series:
+def _matching_items(label_frame: pd.DataFrame, patterns: list[UserRegex]) -> pd.Series:
+    labels = label_frame["label"].astype(str).tolist()
     hit = pd.Series(False, index=label_frame.index)
     for p in patterns:
-        hit |= label_frame["label"].str.contains(p, regex=True)
+        hit |= pd.Series([p.search(label) for label in labels], index=label_frame.index)
     return label_frame.loc[hit, "item_id"]
 
 

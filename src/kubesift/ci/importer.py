@@ -9,7 +9,7 @@ they finish.
 
 from __future__ import annotations
 
-import re
+import os
 import time
 import zlib
 from collections.abc import Iterator
@@ -24,14 +24,20 @@ from sqlalchemy.engine import Engine
 from kubesift.ci import prow
 from kubesift.ci.run import ParsedRun, parse_run
 from kubesift.ci.save import save_runs
-from kubesift.ci.sources import LocalSource, Source
+from kubesift.ci.sources import LocalSource, Source, TooBig
 from kubesift.ci.variants import Rules
 from kubesift.collect.progress import Progress, SilentProgress
 from kubesift.errors import CIInputError
 from kubesift.store.schema import ci_runs
+from kubesift.userregex import UserRegex, compile_user
 
 DEFAULT_LOG_TAIL = 256 * 1024
 BATCH = 200
+#: The largest JUnit file read (``--max-junit-mb``): parsing streams, so a worker holds
+#: the file's bytes and one record per distinct test in it.
+DEFAULT_MAX_JUNIT = 32 * 1024 * 1024
+#: The largest started/finished/prowjob/podinfo JSON read (real ones are kilobytes).
+MAX_METADATA = 4 * 1024 * 1024
 
 
 @dataclass
@@ -46,6 +52,8 @@ class ImportReport:
     failures: int = 0
     flakes: int = 0
     errors: list[str] = field(default_factory=list)
+    files_skipped: int = 0  # bad files (each named in errors); the rest of their runs kept
+    runs_skipped: int = 0  # runs that could not be read at all (named in errors)
     seconds: float = 0.0
     #: (repo, PR, run path) of each presubmit run imported failed, newest last
     failed_prs: list[tuple[str, int, str]] = field(default_factory=list)
@@ -62,8 +70,12 @@ class ImportReport:
             f"({self.failures:,} failures, {self.flakes:,} flakes) in {self.seconds:.1f} s"
             f" ({rate:,.0f} runs/s)"
         )
+        if self.files_skipped or self.runs_skipped:
+            text += f"; {self.files_skipped:,} bad files skipped"
+            if self.runs_skipped:
+                text += f" and {self.runs_skipped:,} unreadable runs"
         if self.errors:
-            text += f"; {len(self.errors)} unreadable files (first: {self.errors[0]})"
+            text += f" (first problem: {self.errors[0]})"
         return text
 
 
@@ -72,10 +84,11 @@ class ReadOptions:
     key_tests: tuple[str, ...] = ()
     log_tail: int = DEFAULT_LOG_TAIL
     now: str | None = None
+    max_junit: int = DEFAULT_MAX_JUNIT
 
 
 def discover(
-    source: Source, job: re.Pattern[str] | None = None, latest: int | None = None
+    source: Source, job: UserRegex | None = None, latest: int | None = None
 ) -> Iterator[prow.RunPath]:
     """Every run under the source's ``logs/`` and ``pr-logs/pull/``, oldest build first;
     only jobs matching ``job``, and only each job's ``latest`` builds when given."""
@@ -107,37 +120,85 @@ def _build_order(build: str) -> tuple[int, str]:
 
 
 def read_run(source: Source, where: prow.RunPath, opts: ReadOptions) -> ParsedRun:
-    """Fetch a run's files and parse them."""
+    """Fetch a run's files and parse them. A file that cannot be read (not a regular file,
+    over its size limit, gone) is named in the run's errors and skipped; the rest of the
+    run is read."""
     meta: dict[str, bytes] = {}
     units: dict[str, bytes] = {}
+    problems: list[str] = []
     log: prow.FileLog | None = None
     for f in source.files(where.path):
         rel = f.path[len(where.path) + 1 :]
-        if rel in prow.METADATA:
-            meta[rel] = source.read(f.path)
-        elif prow.is_junit(rel):
-            units[rel] = source.read(f.path)
+        junit = prow.is_junit(rel)
+        if rel not in prow.METADATA and not junit and rel != prow.BUILD_LOG:
+            continue
+        if not f.regular:
+            problems.append(f"{f.path}: not a regular file; file skipped")
         elif rel == prow.BUILD_LOG:
             log = prow.FileLog(f.path, f.size)
+        else:
+            limit = opts.max_junit if junit else MAX_METADATA
+            try:
+                if f.size > limit:
+                    raise TooBig(f"{f.path}: {f.size:,} bytes, over the {limit:,}-byte limit")
+                (units if junit else meta)[rel] = source.read(f.path, limit=limit)
+            except CIInputError as exc:
+                problems.append(f"{exc.message}; file skipped")
     run = parse_run(where, meta, units, opts.key_tests, opts.now)
+    run.errors[:0] = problems
+    run.files_skipped += len(problems)
     if log is not None and run.meta.state in ("failure", "error") and opts.log_tail > 0:
-        run.log_size = log.size
-        run.log_tail = zlib.compress(source.read(log.path, tail=opts.log_tail), 6)
+        try:
+            tail = source.read(log.path, tail=opts.log_tail)
+        except CIInputError as exc:
+            run.errors.append(f"{exc.message}; build log not kept")
+        else:
+            run.log_size = log.size
+            run.log_tail = zlib.compress(tail, 6)
     return run
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A run that could not be read at all: skipped, named, tried again next import."""
+
+    where: prow.RunPath
+    message: str
 
 
 _WORKER: dict[str, Any] = {}
 
 
-def _read_in_worker(where: prow.RunPath) -> ParsedRun:
-    return read_run(_WORKER["source"], where, _WORKER["opts"])
+def _read_in_worker(where: prow.RunPath) -> ParsedRun | Unreadable:
+    try:
+        return read_run(_WORKER["source"], where, _WORKER["opts"])
+    except (CIInputError, RecursionError, MemoryError, OverflowError, ValueError) as exc:
+        # one run must not stop the batch; what broke it is named instead
+        return Unreadable(where, f"{where.path}: {type(exc).__name__}: {str(exc)[:300]}")
+
+
+def _die_with_parent() -> None:
+    """In a reader process: be killed when the importer dies (even by kill -9), rather than
+    live on as an orphan. Linux's PR_SET_PDEATHSIG; elsewhere nothing."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != _WORKER.get("parent"):  # the parent died before prctl took hold
+        os._exit(1)
 
 
 def _executor(source: Source, opts: ReadOptions, workers: int) -> Executor:
-    _WORKER.update(source=source, opts=opts)
+    _WORKER.update(source=source, opts=opts, parent=os.getpid())
     if isinstance(source, LocalSource) and workers > 1:
         # forked readers inherit the source; parsing is CPU-bound
-        return ProcessPoolExecutor(workers, mp_context=get_context("fork"))
+        return ProcessPoolExecutor(
+            workers, mp_context=get_context("fork"), initializer=_die_with_parent
+        )
     return ThreadPoolExecutor(max(1, workers))
 
 
@@ -152,10 +213,13 @@ def import_runs(
     batch_size: int = BATCH,
     job: str | None = None,
     latest: int | None = None,
+    max_junit: int = DEFAULT_MAX_JUNIT,
 ) -> ImportReport:
     """Import every run of ``source`` not stored yet (and pending ones again).
 
-    ``batch_size`` runs are committed per transaction (whole runs only)."""
+    ``batch_size`` runs are committed per transaction (whole runs only). A bad file is
+    skipped and named; a run that cannot be read at all is skipped and named; neither
+    stops the rest of the batch."""
     progress = progress or SilentProgress()
     start = time.monotonic()
     report = ImportReport(source=source.name)
@@ -177,10 +241,15 @@ def import_runs(
             + " (expected logs/<job>/<build>/ or pr-logs/pull/<org>_<repo>/<pr>/<job>/<build>/)"
         )
     progress.phase("importing runs", len(todo))
-    opts = ReadOptions(key_tests=rules.key_tests, log_tail=log_tail, now=now)
+    opts = ReadOptions(key_tests=rules.key_tests, log_tail=log_tail, now=now, max_junit=max_junit)
     with _executor(source, opts, workers) as pool:
         batch: list[ParsedRun] = []
         for run in pool.map(_read_in_worker, todo, chunksize=8):
+            if isinstance(run, Unreadable):
+                report.runs_skipped += 1
+                report.errors.append(run.message)
+                progress.advance(1, None)
+                continue
             batch.append(run)
             if len(batch) >= batch_size:
                 _save(engine, source.name, batch, rules, stored, report, progress)
@@ -190,13 +259,8 @@ def import_runs(
     return report
 
 
-def _job_pattern(job: str | None) -> re.Pattern[str] | None:
-    if not job:
-        return None
-    try:
-        return re.compile(job)
-    except re.error as exc:
-        raise CIInputError(f"--job is not a valid regular expression {job!r}: {exc}") from exc
+def _job_pattern(job: str | None) -> UserRegex | None:
+    return compile_user(job, "--job", smart_case=False) if job else None
 
 
 def _stored_states(engine: Engine, source: str) -> dict[str, str]:
@@ -231,6 +295,7 @@ def _save(
         report.failures += run.failures
         report.flakes += run.flakes
         report.errors += run.errors
+        report.files_skipped += run.files_skipped
         stored[run.where.path] = run.meta.state
         if run.meta.state in ("failure", "error") and run.meta.repo and run.meta.pr is not None:
             report.failed_prs.append((run.meta.repo, run.meta.pr, run.where.path))

@@ -1,12 +1,17 @@
 """JUnit XML into test cases, and one outcome per test per run.
 
-Pure: bytes in, plain records out. Parsing refuses entity declarations (billion laughs,
-external entities) via defusedxml; a file that is not XML raises :class:`CIInputError`
-naming the problem, so the importer can record it and keep the rest of the run.
+Pure: bytes in, plain records out. Parsing streams (``iterparse``): each ``<testcase>``
+is read, tallied and dropped, so a file's memory is its bytes and one record per
+distinct test, never its whole element tree. Entity declarations are refused (billion
+laughs, external entities) via defusedxml, nesting deeper than :data:`MAX_DEPTH` is
+refused, and a file that is not XML raises :class:`CIInputError` naming the problem,
+so the importer can record it and keep the rest of the run.
 """
 
 from __future__ import annotations
 
+import io
+import math
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -21,9 +26,12 @@ ABSENT, PASS, RUNNING, FAIL, FLAKY = 0, 1, 4, 12, 13
 #: The longest failure text kept (TestGrid's cap; head and tail are kept).
 MAX_TEXT = 10_000
 UNSPECIFIED = "<unspecified>"
+#: The deepest element nesting read (real JUnit nests suites three or four deep).
+MAX_DEPTH = 64
+_SUITES = ("testsuite", "testsuites")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Case:
     """One ``<testcase>`` element as written."""
 
@@ -37,7 +45,7 @@ class Case:
     under_suites: bool  # the file's root is <testsuites>
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """A test's one outcome in one run (Sippy's rule): a pass and a fail make a flake."""
 
@@ -52,31 +60,51 @@ class Outcome:
 
 def parse(data: bytes, source: str = "junit.xml") -> list[Case]:
     """Every test case in a JUnit file; both roots, nested suites, Ginkgo v1/v2."""
-    root = _root(data, source)
-    if root.tag == "testcase":
-        return [_case(root, "", False)]
-    if root.tag not in ("testsuite", "testsuites"):
-        raise CIInputError(f"{source}: not a JUnit file (root element <{root.tag}>)")
-    under = root.tag == "testsuites"
-    return list(_walk(root, root.get("name", "") if not under else "", under))
+    return list(iter_cases(data, source))
 
 
-def _root(data: bytes, source: str) -> ET.Element:
+def iter_cases(data: bytes, source: str = "junit.xml") -> Iterator[Case]:
+    """The file's test cases as they are read (see :func:`parse`).
+
+    A ``<testcase>`` counts when it is the root or a child of the root ``<testsuite>`` /
+    ``<testsuites>`` or of a ``<testsuite>`` that itself counts (Kettle's walk); it is
+    named by its innermost suite, except directly under a ``<testsuites>`` root."""
+    # (element, its suite name, whether testcases below it count)
+    stack: list[tuple[ET.Element, str, bool]] = []
+    under = False
     try:
-        root: ET.Element = SafeET.fromstring(data, forbid_dtd=False)
+        for event, node in SafeET.iterparse(
+            io.BytesIO(data), events=("start", "end"), forbid_dtd=False
+        ):
+            if event == "start":
+                if len(stack) >= MAX_DEPTH:
+                    raise CIInputError(f"{source}: elements nested deeper than {MAX_DEPTH}")
+                if not stack:
+                    if node.tag not in (*_SUITES, "testcase"):
+                        raise CIInputError(
+                            f"{source}: not a JUnit file (root element <{node.tag}>)"
+                        )
+                    under = node.tag == "testsuites"
+                    stack.append((node, "" if under else node.get("name", ""), True))
+                    continue
+                parent, suite, walked = stack[-1]
+                walk = walked and node.tag == "testsuite" and parent.tag in _SUITES
+                stack.append((node, node.get("name", "") if walk else suite, walk))
+                continue
+            stack.pop()
+            if not stack:
+                if node.tag == "testcase":
+                    yield _case(node, "", under)
+                continue
+            parent, suite, walked = stack[-1]
+            if node.tag == "testcase" and walked:
+                yield _case(node, suite, under)
+            if parent.tag != "testcase" and len(parent):
+                del parent[-1]  # read: drop it (a testcase keeps its children until it ends)
     except DefusedXmlException as exc:
         raise CIInputError(f"{source}: refused hostile XML ({type(exc).__name__})") from exc
     except ET.ParseError as exc:
         raise CIInputError(f"{source}: malformed XML ({exc})") from exc
-    return root
-
-
-def _walk(node: ET.Element, suite: str, under: bool) -> Iterator[Case]:
-    for child in node:
-        if child.tag == "testcase":
-            yield _case(child, suite, under)
-        elif child.tag == "testsuite":
-            yield from _walk(child, child.get("name", ""), under)
 
 
 def _case(node: ET.Element, suite: str, under: bool) -> Case:
@@ -115,10 +143,13 @@ def _failure_text(node: ET.Element) -> str:
 
 
 def _seconds(raw: str | None) -> float:
+    """A case's ``time`` in seconds; one that is not a finite, non-negative number (absent,
+    ``NaN``, ``1e400``, ``-3``) counts as unknown, 0, as Kettle reads it."""
     try:
-        return float(raw or 0)
+        value = float(raw or 0)
     except ValueError:
         return 0.0
+    return value if math.isfinite(value) and value >= 0 else 0.0
 
 
 def clip(text: str, limit: int = MAX_TEXT) -> str:
@@ -144,32 +175,71 @@ def kettle_rows(cases: Iterable[Case]) -> list[dict[str, object]]:
     return rows
 
 
-def outcomes(cases: Iterable[Case]) -> tuple[list[Outcome], int]:
-    """One outcome per ``(suite, name)`` in a run, and how many cases were skipped.
+@dataclass(slots=True)
+class _Record:
+    """What one run says of one test so far."""
 
-    Sippy's rule: a key seen failing and passing in the same run is a flake (its
-    failure text kept); only failures is a failure; skipped cases are not judged.
-    """
-    seen: dict[tuple[str, str], list[Case]] = {}
-    skipped = 0
-    for c in cases:
+    tries: int
+    fails: int
+    text: str  # the first failure's text
+    time: float  # the longest try
+    lifecycle: str  # the first try's
+
+
+class Tally:
+    """One run's outcomes, built case by case with one small record per distinct test
+    (not every case kept): Sippy's rule, a key seen failing and passing in the same run is
+    a flake (its first failure text kept); only failures is a failure; skipped cases are
+    not judged."""
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[str, str], _Record] = {}
+        self.skipped = 0
+        self._suites: dict[str, str] = {}  # one copy of each suite name
+
+    def add(self, c: Case) -> None:
         if c.skipped:
-            skipped += 1
-            continue
-        seen.setdefault((c.suite, c.name), []).append(c)
-    out = []
-    for (suite, name), tries in seen.items():
-        fails = [c for c in tries if c.failed]
-        status = PASS if not fails else FLAKY if len(fails) < len(tries) else FAIL
-        out.append(
+            self.skipped += 1
+            return
+        key = (self._suites.setdefault(c.suite, c.suite), c.name)
+        self._add(key, _Record(1, int(c.failed), c.text if c.failed else "", c.time, c.lifecycle))
+
+    def merge(self, other: Tally) -> None:
+        """Add another file's tally (files are read one at a time, then merged)."""
+        self.skipped += other.skipped
+        for key, record in other.seen.items():
+            self._add(key, record)
+
+    def _add(self, key: tuple[str, str], new: _Record) -> None:
+        mine = self.seen.get(key)
+        if mine is None:
+            self.seen[key] = new
+            return
+        if new.fails and not mine.fails:
+            mine.text = new.text
+        mine.tries += new.tries
+        mine.fails += new.fails
+        mine.time = max(mine.time, new.time)
+
+    def outcomes(self) -> list[Outcome]:
+        return [
             Outcome(
                 suite=suite,
                 name=name,
-                status=status,
-                text=fails[0].text if fails else "",
-                time=max(c.time for c in tries),
-                attempts=len(tries),
-                lifecycle=tries[0].lifecycle,
+                status=PASS if not r.fails else FLAKY if r.fails < r.tries else FAIL,
+                text=r.text,
+                time=r.time,
+                attempts=r.tries,
+                lifecycle=r.lifecycle,
             )
-        )
-    return out, skipped
+            for (suite, name), r in self.seen.items()
+        ]
+
+
+def outcomes(cases: Iterable[Case]) -> tuple[list[Outcome], int]:
+    """One outcome per ``(suite, name)`` in a run, and how many cases were skipped
+    (see :class:`Tally`)."""
+    tally = Tally()
+    for c in cases:
+        tally.add(c)
+    return tally.outcomes(), tally.skipped

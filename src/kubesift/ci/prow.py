@@ -9,11 +9,13 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from kubesift.escape import http_url
 from kubesift.timeutil import to_iso
 
 METADATA = ("started.json", "finished.json", "prowjob.json", "podinfo.json")
@@ -74,20 +76,123 @@ class RunMeta:
     pr_sha: str | None
 
 
+#: A run's times must fall in these years (epoch seconds): a timestamp of 1e300, NaN,
+#: -1e18 or one in milliseconds is a bad file, not a date in the year 5138.
+EARLIEST, LATEST = 946_684_800, 4_102_444_800  # 2000-01-01, 2100-01-01
+_NUMBER = (int, float)
+#: The fields kubesift reads from each file, with the JSON types each may have (absent
+#: and null are fine). A field of another type makes the file bad: it is skipped, never
+#: read with its type coerced ("passed": "false" is not a pass).
+FIELDS: dict[str, tuple[tuple[tuple[str, ...], tuple[type, ...]], ...]] = {
+    "started.json": ((("timestamp",), _NUMBER), (("repo-commit",), (str,))),
+    "finished.json": (
+        (("timestamp",), _NUMBER),
+        (("passed",), (bool,)),
+        (("result",), (str,)),
+        (("job-version",), (str,)),
+        (("revision",), (str,)),
+        (("metadata",), (dict,)),
+        (("metadata", "job-version"), (str,)),
+        (("metadata", "revision"), (str,)),
+    ),
+    "prowjob.json": (
+        (("spec",), (dict,)),
+        (("spec", "type"), (str,)),
+        (("spec", "refs"), (dict,)),
+        (("spec", "refs", "org"), (str,)),
+        (("spec", "refs", "repo"), (str,)),
+        (("spec", "refs", "pulls"), (list,)),
+        (("status",), (dict,)),
+        (("status", "state"), (str,)),
+        (("status", "url"), (str,)),
+        (("status", "startTime"), (str,)),
+        (("status", "completionTime"), (str,)),
+    ),
+    "podinfo.json": (),
+}
+_PULL = (("number", (int,)), ("author", (str,)), ("sha", (str,)))
+
+
 def read_meta(where: RunPath, files: dict[str, bytes]) -> tuple[RunMeta, list[str]]:
-    """The run's metadata from whichever JSON files exist, and an error per bad file."""
+    """The run's metadata from whichever JSON files are good, and one line per bad file
+    (malformed, not an object, a field of the wrong type, a time out of range): a bad
+    file is skipped whole, the others are read."""
     errors: list[str] = []
     docs: dict[str, dict[str, Any]] = {}
     for name in METADATA:
         if name in files:
             try:
-                doc = json.loads(files[name])
-                docs[name] = doc if isinstance(doc, dict) else {}
-                if not isinstance(doc, dict):
-                    errors.append(f"{where.path}/{name}: not a JSON object")
-            except (ValueError, UnicodeDecodeError) as exc:
-                errors.append(f"{where.path}/{name}: malformed JSON ({exc})")
+                docs[name] = check_doc(name, files[name])
+            except ValueError as exc:
+                errors.append(f"{where.path}/{name}: {exc}; file skipped")
     return _meta(where, docs), errors
+
+
+def check_doc(name: str, raw: bytes) -> dict[str, Any]:
+    """One metadata file, parsed and checked against :data:`FIELDS`; ValueError says what
+    is wrong with it."""
+    try:
+        doc = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise ValueError(f"malformed JSON ({str(exc)[:200]})") from None
+    if not isinstance(doc, dict):
+        raise ValueError("not a JSON object")
+    for path, types in FIELDS[name]:
+        value = _at(doc, path)
+        if value is not None and (isinstance(value, bool) is not (bool in types)
+                                  or not isinstance(value, types)):  # fmt: skip
+            raise ValueError(f"{'.'.join(path)} is {_kind(value)}, not {_kinds(types)}")
+    for key in ("timestamp",):
+        if doc.get(key) is not None:
+            _epoch(doc[key], key)
+    status = doc.get("status") or {}
+    for key in ("startTime", "completionTime"):
+        if isinstance(status, dict) and status.get(key) is not None:
+            _rfc3339(status[key], f"status.{key}")
+    for n, pull in enumerate(_at(doc, ("spec", "refs", "pulls")) or []):
+        if not isinstance(pull, dict):
+            raise ValueError(f"spec.refs.pulls[{n}] is {_kind(pull)}, not an object")
+        for key, types in _PULL:
+            value = pull.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
+                raise ValueError(f"spec.refs.pulls[{n}].{key} is {_kind(value)}")
+    return doc
+
+
+def _at(doc: dict[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = doc
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _kind(value: Any) -> str:
+    text = json.dumps(value)[:40] if isinstance(value, str | int | float | bool) else ""
+    return f"{type(value).__name__} {text}".strip()
+
+
+def _kinds(types: tuple[type, ...]) -> str:
+    return " or ".join("a number" if t in _NUMBER else f"a {t.__name__}" for t in types[:1])
+
+
+def _epoch(value: Any, what: str) -> float:
+    if not math.isfinite(value) or not EARLIEST <= value < LATEST:
+        raise ValueError(f"{what} {value!r} is not a time between 2000 and 2100 (epoch seconds)")
+    return float(value)
+
+
+def _rfc3339(value: str, what: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{what} {value[:40]!r} is not an RFC 3339 time") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    if not EARLIEST <= parsed.timestamp() < LATEST:
+        raise ValueError(f"{what} {value[:40]!r} is not a time between 2000 and 2100")
+    return parsed
 
 
 def _meta(where: RunPath, docs: dict[str, dict[str, Any]]) -> RunMeta:
@@ -106,7 +211,7 @@ def _meta(where: RunPath, docs: dict[str, dict[str, Any]]) -> RunMeta:
         finished_at=_time(finished.get("timestamp")) or _iso(status.get("completionTime")),
         passed=finished.get("passed") if isinstance(finished.get("passed"), bool) else None,
         version=_version(finished, started),
-        url=status.get("url") if isinstance(status.get("url"), str) else None,
+        url=http_url(status.get("url")),  # a link on every page: http(s) only
         repo=repo,
         pr=pr,
         pr_author=pull.get("author") if isinstance(pull.get("author"), str) else None,

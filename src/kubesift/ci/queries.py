@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,13 +34,27 @@ class Window:
         return self.end[:10]
 
 
+#: The longest window any CI figure may span: two years (a search or a cluster reads
+#: every failure text in it; Sippy's longest basis is four weeks).
+MAX_WINDOW_DAYS = 731.0
+
+
+def check_days(days: float, limit: float = MAX_WINDOW_DAYS, what: str = "days") -> float:
+    """``days`` when it is a finite number in ``(0, limit]``; else a one-line error."""
+    if not math.isfinite(days) or not 0 < days <= limit:
+        raise UserError(f"{what} must be more than 0 and at most {limit:g}, not {days:g}")
+    return days
+
+
 def window(days: float, end: str | None = None) -> Window:
     """The ``days`` before ``end`` (default: now), whole days at UTC midnight."""
-    if days <= 0:
-        raise UserError(f"a window needs a positive number of days, not {days}")
+    check_days(days)
     stop = _parse(end) if end else datetime.now(UTC)
-    stop = (stop + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    start = stop - timedelta(days=days)
+    try:
+        stop = (stop + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        start = stop - timedelta(days=days)
+    except OverflowError:
+        raise UserError(f"the window ending {end} is outside the calendar") from None
     return Window(_iso(start), _iso(stop))
 
 

@@ -28,6 +28,8 @@ class ParsedRun:
     skipped: int = 0
     junit_files: int = 0
     errors: list[str] = field(default_factory=list)
+    #: how many of the run's files were bad and skipped (each named in ``errors``)
+    files_skipped: int = 0
     log_size: int | None = None
     log_tail: bytes | None = None
 
@@ -54,14 +56,23 @@ def parse_run(
     """The run's record from its JSON metadata and JUnit files (name → bytes)."""
     now = now or utcnow_iso()
     meta, errors = read_meta(where, meta_files)
-    run = ParsedRun(where=where, meta=meta, errors=errors, junit_files=len(junit_files))
-    cases: list[junit.Case] = []
+    run = ParsedRun(
+        where=where, meta=meta, errors=errors, junit_files=len(junit_files),
+        files_skipped=len(errors),
+    )  # fmt: skip
+    tally = junit.Tally()
     for name, data in sorted(junit_files.items()):
+        # each file whole or not at all: a malformed one adds nothing of what it held
+        one = junit.Tally()
         try:
-            cases += junit.parse(data, f"{where.path}/{name}")
+            for case in junit.iter_cases(data, f"{where.path}/{name}"):
+                one.add(case)
         except CIInputError as exc:
-            run.errors.append(exc.message)
-    run.outcomes, run.skipped = junit.outcomes(cases)
+            run.errors.append(f"{exc.message}; file skipped")
+            run.files_skipped += 1
+            continue
+        tally.merge(one)
+    run.outcomes, run.skipped = tally.outcomes(), tally.skipped
     run.masked = _masked(run.outcomes, key_tests)
     if run.meta.state == "pending":
         run.meta = replace(run.meta, state=_unfinished_state(run, now))

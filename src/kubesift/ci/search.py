@@ -9,7 +9,6 @@ a pattern with no capital letter ignores case.
 
 from __future__ import annotations
 
-import bisect
 import re
 import zlib
 from collections import defaultdict
@@ -44,8 +43,11 @@ from kubesift.store.schema import (
     items,
     repositories,
 )
+from kubesift.userregex import UserRegex, compile_user
 
 KINDS = ("failures", "logs")
+#: The most histogram buckets a search draws (a year by day; a month by hour is 744).
+MAX_BUCKETS = 2_000
 
 
 @dataclass
@@ -91,12 +93,9 @@ class SearchResult:
         }
 
 
-def compile_pattern(pattern: str) -> re.Pattern[str]:
-    flags = re.MULTILINE | (0 if any(c.isupper() for c in pattern) else re.IGNORECASE)
-    try:
-        return re.compile(pattern, flags)
-    except re.error as exc:
-        raise UserError(f"not a valid regular expression {pattern!r}: {exc}") from exc
+def compile_pattern(pattern: str, what: str = "the search pattern") -> UserRegex:
+    """A search pattern (RE2, smart case, multi-line): see :mod:`kubesift.userregex`."""
+    return compile_user(pattern, what)
 
 
 def search(
@@ -110,9 +109,10 @@ def search(
 ) -> SearchResult:
     """Runs whose failures (or kept log tails) match ``pattern`` in the window."""
     regex = compile_pattern(pattern)
-    job_re = compile_pattern(job) if job else None
+    job_re = compile_pattern(job, "--job") if job else None
     w = queries.window(days, end)
     bucket = bucket or ("hour" if days <= 3 else "day")
+    check_buckets(days, bucket)
     out = SearchResult(pattern=pattern, window=w, bucket=bucket)
     jobs = {
         int(i): str(n)
@@ -141,6 +141,17 @@ def search(
     return out
 
 
+def check_buckets(days: float, bucket: str) -> None:
+    """Refuse a histogram of more than :data:`MAX_BUCKETS` buckets (``--days 365000 --by
+    hour`` would be 8.8 million of them)."""
+    buckets = days * (24 if bucket == "hour" else 1)
+    if buckets > MAX_BUCKETS:
+        raise UserError(
+            f"{days:g} days by {bucket} is {buckets:,.0f} buckets; at most {MAX_BUCKETS:,}: "
+            "give fewer --days or --by day"
+        )
+
+
 def _temp(meta: MetaData, name: str, *columns: Column[Any]) -> Table:
     return Table(name, meta, *columns, prefixes=["TEMPORARY"])
 
@@ -149,7 +160,7 @@ def _failure_hits(
     conn: Connection,
     meta: MetaData,
     hits: Table,
-    regex: re.Pattern[str],
+    regex: UserRegex,
     w: queries.Window,
     job_ids: list[int] | None,
     in_window: Any,
@@ -174,14 +185,14 @@ def _failure_hits(
 
 
 def _failure_hits_sqlite(
-    conn: Connection, regex: re.Pattern[str], w: queries.Window, job_ids: list[int] | None
+    conn: Connection, regex: UserRegex, w: queries.Window, job_ids: list[int] | None
 ) -> None:
     # CROSS JOIN fixes SQLite's join order: from the few matching texts to their results,
     # not from every result in the window to its text (10x slower on a week of failures).
     conn.connection.driver_connection.create_function(  # type: ignore[union-attr]
         "kubesift_regexp", 2, _regexp, deterministic=True
     )
-    literal = required_literal(regex)
+    literal = regex.literal()
     params: dict[str, Any] = {"pattern": regex.pattern, "start": w.start, "end": w.end}
     where = ["kubesift_regexp(:pattern, t.text)"]
     if literal:
@@ -199,21 +210,16 @@ def _failure_hits_sqlite(
     conn.execute(text(sql), params)
 
 
-_COMPILED: dict[str, re.Pattern[str]] = {}
-
-
 def _regexp(pattern: str, value: str | None) -> bool:
-    """SQLite's side of the search: the pattern as :func:`compile_pattern` reads it."""
-    regex = _COMPILED.get(pattern)
-    if regex is None:
-        regex = _COMPILED[pattern] = compile_pattern(pattern)
-    return value is not None and regex.search(value) is not None
+    """SQLite's side of the search: the pattern as :func:`compile_pattern` reads it (the
+    compiled pattern is cached)."""
+    return compile_pattern(pattern).search(value)
 
 
-def _like(conn: Connection, regex: re.Pattern[str]) -> list[Any]:
+def _like(conn: Connection, regex: UserRegex) -> list[Any]:
     """A ``LIKE`` every matching text passes (a superset: it ignores ASCII case), when the
     pattern has a literal every match contains; the database scans it in C."""
-    literal = required_literal(regex)
+    literal = regex.literal()
     if not literal:
         return []
     pattern = _like_pattern(literal)
@@ -227,10 +233,10 @@ def _like_pattern(literal: str) -> str:
     return "%" + re.sub(r"([\\%_])", r"\\\1", literal) + "%"
 
 
-def _text_hits(conn: Connection, regex: re.Pattern[str]) -> list[int]:
+def _text_hits(conn: Connection, regex: UserRegex) -> list[int]:
     """Ids of the distinct failure texts the regex matches (narrowed by :func:`_like`)."""
     rows = conn.execute(select(ci_texts.c.id, ci_texts.c.text).where(*_like(conn, regex))).all()
-    return [int(rows[i][0]) for i in _scan(regex, [r[1] for r in rows])]
+    return [int(rows[i][0]) for i in regex.scan([r[1] for r in rows])]
 
 
 def _insert_ids(conn: Connection, table: Table, ids: list[int]) -> None:
@@ -238,60 +244,7 @@ def _insert_ids(conn: Connection, table: Table, ids: list[int]) -> None:
         conn.execute(table.insert(), [{"id": i} for i in ids[k : k + 10_000]])
 
 
-def required_literal(regex: re.Pattern[str], shortest: int = 3) -> str | None:
-    """The longest run of plain characters at the top level of the pattern (every match
-    contains it), or None when there is none of ``shortest`` characters."""
-    from re import _parser  # type: ignore[attr-defined]
-
-    try:
-        parsed = _parser.parse(regex.pattern, regex.flags)
-    except re.error:
-        return None
-    best, run = "", []
-    for op, arg in [*parsed, (None, None)]:
-        if op is _parser.LITERAL:
-            run.append(chr(arg))
-            continue
-        if len(run) > len(best):
-            best = "".join(run)
-        run = []
-    if len(best) < shortest or "\x00" in best:
-        return None
-    # SQLite's LIKE folds ASCII case only: a non-ASCII literal may not narrow a caseless search
-    if regex.flags & re.IGNORECASE and not best.isascii():
-        return None
-    return best
-
-
-def _scan(regex: re.Pattern[str], bodies: list[str]) -> list[int]:
-    """Indexes of the bodies the regex matches, in one pass over their concatenation.
-
-    A match may not cross from one body into the next: each hit is kept only if it lies
-    inside one body (NUL separates them; a pattern matching NUL is refused)."""
-    if "\x00" in regex.pattern:
-        raise UserError("a search pattern cannot contain NUL")
-    starts, pos = [], 0
-    for b in bodies:
-        starts.append(pos)
-        pos += len(b) + 1
-    blob = "\x00".join(bodies)
-    found: list[int] = []
-    i = 0
-    while True:
-        m = regex.search(blob, i)
-        if m is None:
-            return found
-        k = bisect.bisect_right(starts, m.start()) - 1
-        end_of_body = starts[k] + len(bodies[k])
-        if m.end() <= end_of_body and (not found or found[-1] != k):
-            found.append(k)
-        # continue from the next body: one hit per body is enough
-        i = end_of_body + 1 if m.end() <= end_of_body else m.start() + 1
-        if i >= len(blob):
-            return found
-
-
-def _log_hits(conn: Connection, hits: Table, regex: re.Pattern[str], in_window: Any) -> None:
+def _log_hits(conn: Connection, hits: Table, regex: UserRegex, in_window: Any) -> None:
     rows = conn.execute(
         select(ci_logs.c.tail, ci_runs.c.id, ci_runs.c.job_id, ci_runs.c.started_at)
         .join(ci_runs, ci_runs.c.id == ci_logs.c.run_id)
@@ -422,7 +375,7 @@ def _histogram(counts: dict[str, int], w: queries.Window, bucket: str) -> list[t
 
 
 def issues_matching(
-    conn: Connection, regex: re.Pattern[str], pattern: str, limit: int = 20
+    conn: Connection, regex: UserRegex, pattern: str, limit: int = 20
 ) -> list[dict[str, Any]]:
     """Issues and PRs whose title or body the regex matches: full-text candidates from the
     pattern's literal words, confirmed by the regex itself."""

@@ -9,6 +9,7 @@ given; its transport is injected, so tests run it against the fake in process.
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,12 +23,19 @@ from kubesift import __version__
 from kubesift.errors import CIError, CIInputError
 
 GCS_API = "https://storage.googleapis.com"
+#: The most pages one listing may take (1,000 names a page: ten million objects).
+MAX_PAGES = 10_000
 
 
 @dataclass(frozen=True)
 class FileInfo:
     path: str  # relative to the source root
     size: int
+    regular: bool = True  # False: a pipe, socket or device (never opened)
+
+
+class TooBig(CIInputError):
+    """A file over the size a reader accepts."""
 
 
 class Source(Protocol):
@@ -39,8 +47,9 @@ class Source(Protocol):
     def files(self, prefix: str) -> list[FileInfo]:
         """Every file below ``prefix``, recursively."""
 
-    def read(self, path: str, tail: int | None = None) -> bytes:
-        """The file's bytes, or only its last ``tail`` bytes."""
+    def read(self, path: str, tail: int | None = None, limit: int | None = None) -> bytes:
+        """The file's bytes, or only its last ``tail`` bytes; :class:`TooBig` when it holds
+        more than ``limit`` bytes (never read past them)."""
 
 
 class LocalSource:
@@ -71,17 +80,34 @@ class LocalSource:
         for dirpath, _dirs, names in os.walk(base):
             for n in names:
                 full = Path(dirpath) / n
-                if full.is_symlink():
+                try:
+                    info = full.lstat()
+                except OSError:
+                    continue  # gone since the listing
+                if stat.S_ISLNK(info.st_mode):
                     continue  # a link could point outside the tree
-                out.append(FileInfo(str(full.relative_to(self.root)), full.stat().st_size))
+                rel = str(full.relative_to(self.root))
+                out.append(FileInfo(rel, info.st_size, regular=stat.S_ISREG(info.st_mode)))
         return sorted(out, key=lambda f: f.path)
 
-    def read(self, path: str, tail: int | None = None) -> bytes:
-        with open(self._path(path), "rb") as fh:
+    def read(self, path: str, tail: int | None = None, limit: int | None = None) -> bytes:
+        # O_NONBLOCK: a named pipe put where a file was listed never blocks the open;
+        # O_NOFOLLOW: nor does a link swapped in after the listing lead outside the tree.
+        try:
+            fd = os.open(self._path(path), os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+        except OSError as exc:
+            raise CIInputError(f"{path}: cannot open ({exc.strerror})") from None
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise CIInputError(f"{path}: not a regular file")
             if tail is not None:
                 size = fh.seek(0, os.SEEK_END)
                 fh.seek(max(0, size - tail))
-            return fh.read()
+                return fh.read(tail)
+            data = fh.read(limit + 1 if limit is not None else -1)
+        if limit is not None and len(data) > limit:
+            raise TooBig(f"{path}: over {limit:,} bytes")
+        return data
 
 
 class GCSSource:
@@ -128,11 +154,14 @@ class GCSSource:
         raise CIError(f"{self.name}: no answer")  # unreachable: the loop returns or raises
 
     def _list(self, prefix: str, delimiter: str | None) -> tuple[list[dict[str, str]], list[str]]:
+        """Every page of one listing; a page token seen before, or more than
+        :data:`MAX_PAGES` pages, is an error rather than a loop without end."""
         items: list[dict[str, str]] = []
         prefixes: list[str] = []
         params: dict[str, str] = {"prefix": prefix, "maxResults": "1000"}
         if delimiter:
             params["delimiter"] = delimiter
+        tokens: set[str] = set()
         while True:
             data = self._get(f"/storage/v1/b/{quote(self.bucket, safe='')}/o", params=params).json()
             items += data.get("items", [])
@@ -140,6 +169,13 @@ class GCSSource:
             token = data.get("nextPageToken")
             if not token:
                 return items, prefixes
+            if token in tokens:
+                raise CIError(f"{self.name}: the listing of {prefix!r} repeated a page token")
+            if len(tokens) >= MAX_PAGES:
+                raise CIError(
+                    f"{self.name}: the listing of {prefix!r} ran past {MAX_PAGES:,} pages"
+                )
+            tokens.add(token)
             params["pageToken"] = token
 
     def dirs(self, prefix: str) -> list[str]:
@@ -156,11 +192,19 @@ class GCSSource:
             key=lambda f: f.path,
         )
 
-    def read(self, path: str, tail: int | None = None) -> bytes:
+    def read(self, path: str, tail: int | None = None, limit: int | None = None) -> bytes:
         name = quote(self._full(path), safe="")
-        headers = {"Range": f"bytes=-{tail}"} if tail else {}
+        if tail:
+            headers = {"Range": f"bytes=-{tail}"}
+        elif limit is not None:
+            headers = {"Range": f"bytes=0-{limit}"}  # at most one byte past the limit
+        else:
+            headers = {}
         url = f"/storage/v1/b/{quote(self.bucket, safe='')}/o/{name}"
-        return self._get(url, params={"alt": "media"}, headers=headers).content
+        data = self._get(url, params={"alt": "media"}, headers=headers).content
+        if limit is not None and not tail and len(data) > limit:
+            raise TooBig(f"{path}: over {limit:,} bytes")
+        return data
 
     def close(self) -> None:
         self._http.close()

@@ -19,7 +19,7 @@ from kubesift.ci import jobs as jobs_mod
 from kubesift.ci import regressions as regressions_mod
 from kubesift.ci import search as search_mod
 from kubesift.ci import variants
-from kubesift.ci.importer import BATCH, DEFAULT_LOG_TAIL, import_runs
+from kubesift.ci.importer import BATCH, DEFAULT_LOG_TAIL, DEFAULT_MAX_JUNIT, import_runs
 from kubesift.ci.junit import ABSENT, FAIL, FLAKY, PASS
 from kubesift.ci.readiness import Settings
 from kubesift.ci.sources import GCS_API, open_source
@@ -31,6 +31,8 @@ end_option = click.option(
     "--end", metavar="TIME", help="End of the window (a date or ISO time; default now)."
 )
 CELL = {PASS: "[green]■[/]", FAIL: "[red]■[/]", FLAKY: "[magenta]■[/]", ABSENT: "[dim]·[/]"}
+#: Problems an import prints on stderr (every one is in --json).
+SHOWN_PROBLEMS = 20
 
 
 def _echo_json(data: Any) -> None:
@@ -80,6 +82,14 @@ def ci_group() -> None:
 )
 @click.option("--job", "job", metavar="REGEX", help="Only jobs whose name matches.")
 @click.option(
+    "--max-junit-mb",
+    type=click.FloatRange(0.001, 4096),
+    default=DEFAULT_MAX_JUNIT / 2**20,
+    show_default=True,
+    help="Skip (and name) a JUnit file larger than this: parsing streams, but a reader "
+    "holds one file and one record per distinct test in it.",
+)
+@click.option(
     "--latest",
     type=click.IntRange(1),
     help="Only each job's newest N builds (a large bucket holds years of them).",
@@ -99,6 +109,7 @@ def import_command(
     batch: int,
     job: str | None,
     latest: int | None,
+    max_junit_mb: float,
     notify_bot: bool,
     as_json: bool,
 ) -> None:
@@ -108,6 +119,10 @@ def import_command(
     (a path containing "junit" and ending .xml) and the tail of failed runs' build-log.txt.
     Only runs not stored yet are read; runs still going are read again next time. A
     bucket is read anonymously unless KUBESIFT_GCS_TOKEN holds an OAuth token.
+
+    A bad file (malformed, a field of the wrong type, a time outside 2000-2100, nested
+    too deep, too big, not a regular file) is skipped and named on stderr, one line
+    each, and counted; the rest of its run and of the batch is stored.
     """
     rules = _rules(variants_file)
     engine = store()
@@ -125,6 +140,7 @@ def import_command(
             batch_size=batch,
             job=job,
             latest=latest,
+            max_junit=int(max_junit_mb * 2**20),
         )
     if notify_bot:
         from kubesift.bot.ci_update import enqueue
@@ -138,8 +154,11 @@ def import_command(
     else:
         click.echo(report.summary())
     if report.errors and not as_json:
-        for line in report.errors[:10]:
-            click.echo(f"  unreadable: {line}", err=True)
+        for line in report.errors[:SHOWN_PROBLEMS]:
+            click.echo(f"  skipped: {line}", err=True)
+        if len(report.errors) > SHOWN_PROBLEMS:
+            more = len(report.errors) - SHOWN_PROBLEMS
+            click.echo(f"  … and {more:,} more (--json lists every one)", err=True)
 
 
 @ci_group.command("jobs")

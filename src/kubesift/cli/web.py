@@ -39,30 +39,50 @@ def web_token(env: Mapping[str, str], token_file: Path | None) -> str | None:
     help="The token actions need (default: KUBESIFT_WEB_TOKEN_FILE or KUBESIFT_WEB_TOKEN). "
     "Without one the dashboard is read-only.",
 )
-def web_command(host: str, port: int, token_file: Path | None) -> None:
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Another host name the dashboard answers to (repeatable; also KUBESIFT_WEB_HOSTS, "
+    "comma-separated). Loopback names and the --host address always are; `*` allows any.",
+)
+def web_command(
+    host: str, port: int, token_file: Path | None, allow_hosts: tuple[str, ...]
+) -> None:
     """The web dashboard: overview, the project's charts, labels and models, the bot's
     decisions, CI (Component Readiness, TestGrid-like grids, flakes, failure clusters and
     search) and alerts, with the JSON API behind every page (under /api/).
 
     \b
     Reading needs no credentials. Actions (answering an alert, triaging a regression,
-    promoting a model) need the token, sent by the page as `Authorization: Bearer …`
-    (type it in the header's token field). Slow views are computed once at startup
-    and again only when the data changes.
+    promoting a model) need the token (16 characters or more), sent by the page as
+    `Authorization: Bearer …` (type it in the header's token field). Slow views are
+    computed once at startup and again only when the data changes.
+
+    \b
+    The dashboard answers only to its own host names (a page elsewhere cannot reach it
+    through DNS rebinding): loopback, the --host address, this machine's name when it
+    listens on 0.0.0.0, and each --allow-host.
 
     \b
     Examples:
       kubesift web                                   # http://127.0.0.1:8787/
-      KUBESIFT_WEB_TOKEN=s3cret kubesift web --host 0.0.0.0
+      KUBESIFT_WEB_TOKEN=$(openssl rand -hex 24) kubesift web --host 0.0.0.0 \
+          --allow-host dash.example.org
       curl -s localhost:8787/api/overview
     """
     from kubesift import asgi
+    from kubesift.web import guard
     from kubesift.web.app import create_app
 
     cfg = settings()
-    token = web_token(os.environ, token_file)
+    token = guard.check_token(web_token(os.environ, token_file))
+    extra = [*allow_hosts, *os.environ.get("KUBESIFT_WEB_HOSTS", "").split(",")]
+    hosts = guard.allowed_hosts(host, extra)
     models = {source: cfg.models_dir_for(source) for source in ("release-notes", "items")}
-    app = create_app(store(cfg), models, token, cfg.ci_variants)
+    app = create_app(store(cfg), models, token, cfg.ci_variants, hosts=hosts)
     actions = "actions need the token" if token else "read-only: no KUBESIFT_WEB_TOKEN"
-    line = f"kubesift web on http://{host}:{port}/ ({actions})"
+    names = "any host" if "*" in hosts else ", ".join(sorted(hosts))
+    line = f"kubesift web on http://{host}:{port}/ ({actions}; answers to {names})"
     asgi.run(app, port, host, lifespan="on", listening=lambda: click.echo(line, err=True))

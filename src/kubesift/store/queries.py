@@ -7,8 +7,20 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from kubesift.errors import UserError
 from kubesift.store.schema import items, label_events, labels, release_notes, repositories
 from kubesift.store.writes import get_sync_state
+
+#: The largest id a row can have (both stores' 64-bit signed integers).
+MAX_ROW_ID = 2**63 - 1
+
+
+def row_id(value: object, what: str) -> int:
+    """``value`` as a row id: a whole number from 1 to :data:`MAX_ROW_ID` (a 23-digit id
+    is refused here rather than overflowing the database driver)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ROW_ID:
+        raise UserError(f"{what} must be a whole number from 1 to {MAX_ROW_ID}, not {value!r}")
+    return value
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,12 @@ class FakeGCS:
             if not data:
                 return _error(416, "Requested range not satisfiable")
             return 206, {"content-type": "application/octet-stream"}, data[-n:]
+        if rng and rng.startswith("bytes=") and "-" in rng:  # bytes=FIRST-LAST (inclusive)
+            first, _, last = rng[len("bytes=") :].partition("-")
+            if int(first) >= len(data):
+                return _error(416, "Requested range not satisfiable")
+            end = int(last) + 1 if last else len(data)
+            return 206, {"content-type": "application/octet-stream"}, data[int(first) : end]
         return 200, {"content-type": "application/octet-stream"}, data
 
     # -- adapters ------------------------------------------------------------------------------

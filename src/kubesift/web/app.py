@@ -41,7 +41,8 @@ from kubesift.errors import KubesiftError, UserError
 from kubesift.learn import registry
 from kubesift.learn.registry import ModelError
 from kubesift.reconcile import manual
-from kubesift.web import cidata, data
+from kubesift.store.queries import row_id
+from kubesift.web import cidata, data, guard
 
 LOG = logging.getLogger("kubesift.web")
 N = TypeVar("N", int, float)
@@ -249,9 +250,10 @@ class Dashboard:
             return self.cache.get(key, lambda: cidata.cluster_index(conn))
 
     async def api_feedback(self, request: Request) -> Response:
-        incident = int(request.path_params["id"])
+        incident = request.path_params["id"]
 
         def answer(body: dict[str, Any]) -> dict[str, Any]:
+            row_id(incident, "an incident id")
             if not isinstance(body.get("needs_human"), bool):
                 raise UserError('needs_human must be true or false: {"needs_human": true}')
             note = str(body.get("note") or "")
@@ -262,9 +264,10 @@ class Dashboard:
         return await self._act(request, answer)
 
     async def api_triage(self, request: Request) -> Response:
-        regression = int(request.path_params["id"])
+        regression = request.path_params["id"]
 
         def triage(body: dict[str, Any]) -> dict[str, Any]:
+            row_id(regression, "a regression id")
             if not isinstance(body.get("issue"), str):
                 raise UserError('give the issue that tracks it: {"issue": "owner/name#123"}')
             with self.engine.begin() as conn:
@@ -407,11 +410,14 @@ def create_app(
     token: str | None = None,
     variants_file: Path | None = None,
     warm: bool = True,
+    hosts: frozenset[str] | None = None,
 ) -> Starlette:
     """The dashboard; ``models`` maps a source (``release-notes``, ``items``) to its registry;
     ``variants_file`` is the CI variant rules (``[ci] variants``; default: the packaged ones);
-    ``warm`` fills the caches in a background thread at startup."""
-    d = Dashboard(engine, models, token, variants_file)
+    ``warm`` fills the caches in a background thread at startup; ``hosts`` are the host
+    names it answers to (default: loopback names only). A token shorter than
+    :data:`~kubesift.web.guard.MIN_TOKEN` characters is refused."""
+    d = Dashboard(engine, models, guard.check_token(token), variants_file)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -446,7 +452,10 @@ def create_app(
         Route("/metrics", d.metrics_text),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    middleware = [Middleware(Measured, metrics=d.metrics)]
+    middleware = [
+        Middleware(guard.Guard, hosts=hosts or guard.allowed_hosts("127.0.0.1")),
+        Middleware(Measured, metrics=d.metrics),
+    ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
 

@@ -25,9 +25,7 @@ MAX_DAYS = 90.0
 
 
 def check_days(days: float) -> float:
-    if not 0 < days <= MAX_DAYS:
-        raise UserError(f"days must be more than 0 and at most {MAX_DAYS:g}")
-    return days
+    return queries.check_days(days, MAX_DAYS)
 
 
 # -- CI -----------------------------------------------------------------------------------------

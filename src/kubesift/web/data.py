@@ -38,6 +38,8 @@ from kubesift.store.schema import (
 )
 
 MAX_PAGE = 200
+#: The last page any list may ask for (an offset SQLite's 64-bit integers hold).
+MAX_PAGES = 1_000_000
 
 
 class NotFound(UserError):
@@ -53,8 +55,10 @@ def find_version(models_dir: Path, name: str, version: str) -> registry.ModelVer
 
 def page_args(page: int, per_page: int) -> tuple[int, int]:
     """(limit, offset) for a 1-based page; sizes capped so no request loads a table."""
-    if page < 1 or not 1 <= per_page <= MAX_PAGE:
-        raise UserError(f"page must be ≥ 1 and per_page between 1 and {MAX_PAGE}")
+    if not 1 <= page <= MAX_PAGES or not 1 <= per_page <= MAX_PAGE:
+        raise UserError(
+            f"page must be between 1 and {MAX_PAGES:,} and per_page between 1 and {MAX_PAGE}"
+        )
     return per_page, (page - 1) * per_page
 
 

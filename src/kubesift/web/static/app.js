@@ -1,11 +1,30 @@
 // kubesift dashboard: every table is filled from the JSON API under /api/.
 "use strict";
 
+// A link target from data is kept only when it is http(s) or a path of this site: a
+// "javascript:" (or "data:", "vbscript:"...) URL never becomes a link. The page's CSP
+// refuses such URLs too; this keeps the link from being drawn at all.
+function safeHref(value) {
+  const text = String(value).trim();
+  if (text.startsWith("/") && !text.startsWith("//")) return text;
+  if (text.startsWith("#") || text.startsWith("?")) return text;
+  try {
+    const url = new URL(text);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+  } catch (e) {
+    return null;
+  }
+}
+
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === null || v === undefined || v === false) continue;
     if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (k === "href" || k === "src") {
+      const safe = safeHref(v);
+      if (safe !== null) node.setAttribute(k, safe);
+    } else if (k === "style") node.style.cssText = String(v); // CSSOM: allowed by the CSP
     else node.setAttribute(k, v === true ? "" : String(v));
   }
   for (const child of children.flat()) {
