@@ -45,9 +45,10 @@ class Case:
     under_suites: bool  # the file's root is <testsuites>
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Outcome:
-    """A test's one outcome in one run (Sippy's rule): a pass and a fail make a flake."""
+    """A test's one outcome in one run (Sippy's rule): a pass and a fail make a flake.
+    Built try by try (:class:`Tally`), then only read."""
 
     suite: str
     name: str
@@ -56,6 +57,7 @@ class Outcome:
     time: float
     attempts: int
     lifecycle: str
+    fails: int = 0  # how many of the attempts failed
 
 
 def parse(data: bytes, source: str = "junit.xml") -> list[Case]:
@@ -175,25 +177,14 @@ def kettle_rows(cases: Iterable[Case]) -> list[dict[str, object]]:
     return rows
 
 
-@dataclass(slots=True)
-class _Record:
-    """What one run says of one test so far."""
-
-    tries: int
-    fails: int
-    text: str  # the first failure's text
-    time: float  # the longest try
-    lifecycle: str  # the first try's
-
-
 class Tally:
-    """One run's outcomes, built case by case with one small record per distinct test
-    (not every case kept): Sippy's rule, a key seen failing and passing in the same run is
-    a flake (its first failure text kept); only failures is a failure; skipped cases are
-    not judged."""
+    """One run's outcomes, built case by case with one record per distinct test (not every
+    case kept): Sippy's rule, a key seen failing and passing in the same run is a flake
+    (its first failure text kept); only failures is a failure; skipped cases are not
+    judged."""
 
     def __init__(self) -> None:
-        self.seen: dict[tuple[str, str], _Record] = {}
+        self.seen: dict[tuple[str, str], Outcome] = {}
         self.skipped = 0
         self._suites: dict[str, str] = {}  # one copy of each suite name
 
@@ -201,39 +192,36 @@ class Tally:
         if c.skipped:
             self.skipped += 1
             return
-        key = (self._suites.setdefault(c.suite, c.suite), c.name)
-        self._add(key, _Record(1, int(c.failed), c.text if c.failed else "", c.time, c.lifecycle))
+        suite = self._suites.setdefault(c.suite, c.suite)
+        text = c.text if c.failed else ""
+        status = FAIL if c.failed else PASS
+        self._add(Outcome(suite, c.name, status, text, c.time, 1, c.lifecycle, int(c.failed)))
 
     def merge(self, other: Tally) -> None:
         """Add another file's tally (files are read one at a time, then merged)."""
         self.skipped += other.skipped
-        for key, record in other.seen.items():
-            self._add(key, record)
+        for outcome in other.seen.values():
+            self._add(outcome)
+        other.seen.clear()
 
-    def _add(self, key: tuple[str, str], new: _Record) -> None:
+    def _add(self, new: Outcome) -> None:
+        key = (new.suite, new.name)
         mine = self.seen.get(key)
         if mine is None:
             self.seen[key] = new
             return
         if new.fails and not mine.fails:
             mine.text = new.text
-        mine.tries += new.tries
+        mine.attempts += new.attempts
         mine.fails += new.fails
         mine.time = max(mine.time, new.time)
+        mine.status = PASS if not mine.fails else FLAKY if mine.fails < mine.attempts else FAIL
 
     def outcomes(self) -> list[Outcome]:
-        return [
-            Outcome(
-                suite=suite,
-                name=name,
-                status=PASS if not r.fails else FLAKY if r.fails < r.tries else FAIL,
-                text=r.text,
-                time=r.time,
-                attempts=r.tries,
-                lifecycle=r.lifecycle,
-            )
-            for (suite, name), r in self.seen.items()
-        ]
+        """The outcomes in the order tests were first seen (the tally is emptied)."""
+        out = list(self.seen.values())
+        self.seen.clear()
+        return out
 
 
 def outcomes(cases: Iterable[Case]) -> tuple[list[Outcome], int]:

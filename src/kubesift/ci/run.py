@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from kubesift.ci import junit
 from kubesift.ci.prow import RunMeta, RunPath, read_meta
@@ -17,6 +18,9 @@ from kubesift.errors import CIInputError
 from kubesift.timeutil import shift, utcnow_iso
 
 STALE_HOURS = 24
+#: The most distinct tests one run may hold (its JUnit files together): with the per-file
+#: size cap, what bounds a reader's memory (a million tests is about 0.6 GB).
+MAX_RUN_TESTS = 1_500_000
 
 
 @dataclass
@@ -32,6 +36,18 @@ class ParsedRun:
     files_skipped: int = 0
     log_size: int | None = None
     log_tail: bytes | None = None
+
+    def __getstate__(self) -> dict[str, object]:
+        # Sent from a reader process to the importer as columns, not a million pickled
+        # objects: a third smaller, ten times faster, and half the memory to unpickle.
+        state = dict(self.__dict__)
+        fields = ("suite", "name", "status", "text", "time", "attempts", "lifecycle", "fails")
+        state["outcomes"] = tuple([getattr(o, f) for o in self.outcomes] for f in fields)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state["outcomes"] = [junit.Outcome(*row) for row in zip(*state["outcomes"], strict=True)]
+        self.__dict__.update(state)
 
     @property
     def finished(self) -> bool:
@@ -69,6 +85,13 @@ def parse_run(
                 one.add(case)
         except CIInputError as exc:
             run.errors.append(f"{exc.message}; file skipped")
+            run.files_skipped += 1
+            continue
+        if len(tally.seen) + len(one.seen) > MAX_RUN_TESTS:
+            run.errors.append(
+                f"{where.path}/{name}: would take the run past {MAX_RUN_TESTS:,} distinct "
+                "tests; file skipped"
+            )
             run.files_skipped += 1
             continue
         tally.merge(one)

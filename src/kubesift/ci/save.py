@@ -107,22 +107,37 @@ def _ids(conn: Connection, table: Table, key: str, values: Iterable[str]) -> dic
 def _intern_tests(
     conn: Connection, runs: Sequence[ParsedRun], rules: variants.Rules
 ) -> dict[tuple[str, str], int]:
-    rows: dict[str, dict[str, Any]] = {}
-    by_digest: dict[str, tuple[str, str]] = {}
+    """Ids of every test the runs hold, inserting new ones a chunk at a time (a run of a
+    million distinct tests never has a million rows to insert built at once)."""
+    ids: dict[tuple[str, str], int] = {}
+    chunk: dict[str, dict[str, Any]] = {}
+    keys: dict[str, tuple[str, str]] = {}
+
+    def flush() -> None:
+        for d, i in _intern(conn, ci_tests, "digest", chunk).items():
+            ids[keys[d]] = i
+        chunk.clear()
+        keys.clear()
+
     for r in runs:
         for o in r.outcomes:
+            key = (o.suite, o.name)
+            if key in ids:
+                continue
             d = digest(o.suite, o.name)
-            if d not in rows:
-                by_digest[d] = (o.suite, o.name)
-                rows[d] = {
+            if d not in chunk:
+                keys[d] = key
+                chunk[d] = {
                     "suite": o.suite,
                     "name": o.name,
                     "digest": d,
                     "component": rules.component(o.name),
                     "lifecycle": o.lifecycle,
                 }
-    ids = _intern(conn, ci_tests, "digest", rows)
-    return {by_digest[d]: i for d, i in ids.items()}
+                if len(chunk) >= CHUNK:
+                    flush()
+    flush()
+    return ids
 
 
 def _roster(run: ParsedRun, tests: dict[tuple[str, str], int]) -> str:
@@ -197,6 +212,11 @@ def _save_run(
         )
 
 
+#: Outcomes counted before the per-day counts are written (bounds the memory a batch of
+#: runs with a million distinct tests needs).
+DAILY_CHUNK = 200_000
+
+
 def _add_daily(
     conn: Connection,
     runs: Sequence[ParsedRun],
@@ -204,8 +224,9 @@ def _add_daily(
     tests: dict[tuple[str, str], int],
 ) -> None:
     """Add finished runs' outcomes to the per day × job × test counts (masked failures
-    are not counted at all)."""
+    are not counted at all), written every :data:`DAILY_CHUNK` outcomes."""
     counts: dict[tuple[str, int, int], list[int]] = {}
+    held = 0
     for run in runs:
         if not run.finished:
             continue
@@ -217,6 +238,14 @@ def _add_daily(
             c = counts.setdefault((day, job, tests[(o.suite, o.name)]), [0, 0, 0, 0])
             c[0] += 1
             c[1 if o.status == junit.PASS else 2 if o.status == junit.FLAKY else 3] += 1
+            held += 1
+            if held >= DAILY_CHUNK:
+                _write_daily(conn, counts)
+                counts, held = {}, 0
+    _write_daily(conn, counts)
+
+
+def _write_daily(conn: Connection, counts: dict[tuple[str, int, int], list[int]]) -> None:
     if not counts:
         return
     _upsert_counts(conn, ci_daily, "job_id", counts)
@@ -239,17 +268,19 @@ def _upsert_counts(
     conn: Connection, table: Table, middle: str, counts: dict[tuple[Any, Any, int], list[int]]
 ) -> None:
     """Add ``counts`` (day, ``middle``, test) → [runs, passes, flakes, failures] to ``table``."""
-    rows = [
-        {"day": d, middle: m, "test_id": t, **dict(zip(COUNTS, c, strict=True))}
-        for (d, m, t), c in counts.items()
-    ]
     ins = dialect_insert(conn, table)
     stmt = ins.on_conflict_do_update(  # type: ignore[attr-defined]
         index_elements=[table.c.day, table.c[middle], table.c.test_id],
         set_={name: table.c[name] + ins.excluded[name] for name in COUNTS},  # type: ignore[attr-defined]
     )
-    for i in range(0, len(rows), 5000):
-        conn.execute(stmt, rows[i : i + 5000])
+    rows: list[dict[str, Any]] = []  # built 5,000 at a time, not all at once
+    for (d, m, t), c in counts.items():
+        rows.append({"day": d, middle: m, "test_id": t, **dict(zip(COUNTS, c, strict=True))})
+        if len(rows) == 5000:
+            conn.execute(stmt, rows)
+            rows = []
+    if rows:
+        conn.execute(stmt, rows)
 
 
 def _job_facts(conn: Connection, ids: set[int]) -> dict[int, tuple[str, str]]:

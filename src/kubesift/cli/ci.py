@@ -155,7 +155,7 @@ def import_command(
         click.echo(report.summary())
     if report.errors and not as_json:
         for line in report.errors[:SHOWN_PROBLEMS]:
-            click.echo(f"  skipped: {line}", err=True)
+            click.echo(f"  problem: {line}", err=True)
         if len(report.errors) > SHOWN_PROBLEMS:
             more = len(report.errors) - SHOWN_PROBLEMS
             click.echo(f"  … and {more:,} more (--json lists every one)", err=True)
