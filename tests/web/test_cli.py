@@ -22,3 +22,11 @@ def test_a_busy_port_and_a_missing_token_file_are_one_line_errors(home: Path) ->
     missing = run_cli("web", "--token-file", str(home / "nope"))
     assert missing.returncode == 2 and "cannot read the web token file" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_a_short_token_is_refused_at_start(home: Path) -> None:
+    done = run_cli("web", "--port", "0", env={"KUBESIFT_WEB_TOKEN": "s3cret"}, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "Error: the web token has 6 characters; use at least 16 (e.g. `openssl rand -hex 24`)"
+    ]
