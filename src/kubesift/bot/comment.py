@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from kubesift.bot.events import is_self
 from kubesift.bot.policy import Plan
 from kubesift.ci.pr import PRReport
+from kubesift.escape import http_url
 
 if TYPE_CHECKING:
     from kubesift.bot.gh import ItemOps
@@ -60,7 +61,9 @@ def render_ci(report: PRReport, limit: int = 25) -> list[str]:
         "",
     ]
     for f in report.failures[:limit]:
-        job = f"[{_escape(f.job)}]({f.url})" if f.url else f"`{_escape(f.job)}`"
+        url = http_url(f.url)  # a link only to http(s), with nothing that ends it early
+        url = url.replace("(", "%28").replace(")", "%29").replace(" ", "%20") if url else None
+        job = f"[{_escape(f.job)}]({url})" if url else f"`{_escape(f.job)}`"
         lines.append(
             f"- {_VERDICTS[f.verdict]}: `{_escape(f.test)}` in {job} — {_escape(f.detail)}"
         )
