@@ -62,18 +62,22 @@ def load_model(
     model_url: str | None,
     items_dir: Path | None = None,
     items_url: str | None = None,
+    check_every: float = 2.0,
 ) -> Model:
     """The release-note model, plus the items model for issues when one is trained (in
-    ``items_dir``) or served (``items_url``): :class:`ByKind` picks per item."""
+    ``items_dir``) or served (``items_url``): :class:`ByKind` picks per item. Local models
+    look at their registry's pointers every ``check_every`` seconds."""
     items: Model | None = None
     if items_url:
         items = RemoteModel(items_url, source="items")
     elif items_dir is not None and registry.list_versions(items_dir):
-        items = LocalModel(items_dir, source="items")
+        items = LocalModel(items_dir, check_every=check_every, source="items")
     if not model_url and items is not None and not registry.list_versions(models_dir):
         return items  # only an items model is trained: it labels PRs too
     notes: Model = (
-        RemoteModel(model_url, source="release-notes") if model_url else LocalModel(models_dir)
+        RemoteModel(model_url, source="release-notes")
+        if model_url
+        else LocalModel(models_dir, check_every=check_every)
     )
     return ByKind(notes, items) if items is not None else notes
 

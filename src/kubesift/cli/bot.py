@@ -78,6 +78,14 @@ def _worker_options(fn: FC) -> FC:
             type=click.FloatRange(0.01),
             help="First retry delay of a failed job (doubles each attempt).",
         ),
+        click.option(
+            "--model-check-every",
+            default=2.0,
+            show_default=True,
+            type=click.FloatRange(0),
+            help="Seconds between looks at the registry's production and canary pointers "
+            "(a promotion or rollback reaches the bot within this).",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -102,8 +110,9 @@ def _worker(kw: dict[str, Any]) -> Any:
         retry_delay=kw["retry_delay"],
     )
     model = runner.load_model(
-        cfg.models_dir, kw["model_url"], cfg.models_dir_for("items"), kw["items_model_url"]
-    )
+        cfg.models_dir, kw["model_url"], cfg.models_dir_for("items"), kw["items_model_url"],
+        check_every=kw["model_check_every"],
+    )  # fmt: skip
     return Worker(store(cfg), pool, model, options)
 
 
