@@ -188,3 +188,26 @@ def test_the_cli_stops_on_a_looping_bucket_with_one_line(home: Path) -> None:
     assert done.returncode == 1
     assert "repeated a page token" in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_a_huge_junit_file_imports_in_bounded_memory(home: Path, tmp_path: Path) -> None:
+    """300,000 cases in one 7 MB file, imported by a real process: parsing streams and one
+    record is kept per distinct test, so the importer stays well under what holding the
+    element tree and every case twice took (about 0.5 GB for this file before)."""
+    sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
+    from hostile import write_run
+
+    write_run(tmp_path / "tree", 300_000)
+    code = (
+        "import resource, subprocess, sys; "
+        "done = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+        "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+        "print(done.stdout)"
+    )
+    cmd = [sys.executable, "-c", code, sys.executable, "-m", "kubesift", "ci", "import",
+           str(tmp_path / "tree"), "--workers", "1", "--json"]  # fmt: skip
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True).stdout
+    status, peak_kib = out.splitlines()[0].split()
+    report = json.loads("\n".join(out.splitlines()[1:]))
+    assert status == "0" and report["results"] == 300_000 and report["failures"] == 300
+    assert int(peak_kib) < 400 * 1024, f"peak RSS {int(peak_kib) // 1024} MB"
