@@ -68,8 +68,8 @@ def web_command(
     \b
     Examples:
       kubesift web                                   # http://127.0.0.1:8787/
-      KUBESIFT_WEB_TOKEN=$(openssl rand -hex 24) kubesift web --host 0.0.0.0 \
-          --allow-host dash.example.org
+      export KUBESIFT_WEB_TOKEN=$(openssl rand -hex 24)   # actions need it
+      kubesift web --host 0.0.0.0 --allow-host dash.example.org
       curl -s localhost:8787/api/overview
     """
     from kubesift import asgi
