@@ -113,7 +113,8 @@ def test_other_host_names_are_refused(web: Web) -> None:
         refused = httpx.get(f"{web.url}/api/overview", headers={"Host": host}, timeout=30)
         assert refused.status_code == 400, host
         assert "does not answer to host" in refused.json()["error"]
-    for host in (f"localhost:{port}", f"127.0.0.1:{port}", "localhost"):
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", "localhost", f"[::1]:{port}",
+                 f"192.0.2.7:{port}"):  # fmt: skip
         assert httpx.get(f"{web.url}/healthz", headers={"Host": host}).status_code == 200
 
 

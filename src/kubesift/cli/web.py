@@ -63,7 +63,7 @@ def web_command(
     \b
     The dashboard answers only to its own host names (a page elsewhere cannot reach it
     through DNS rebinding): loopback, the --host address, this machine's name when it
-    listens on 0.0.0.0, and each --allow-host.
+    listens on 0.0.0.0, each --allow-host, and any IP address.
 
     \b
     Examples:

@@ -3,8 +3,9 @@ carries a strict Content-Security-Policy and the frame, sniffing and referrer he
 
 - **Host names.** A page on another site can make a browser resolve its own name to
   127.0.0.1 (DNS rebinding) and then read a loopback dashboard as same-origin. The
-  ``Host`` header still names the attacker's domain, so a request for any host not
-  allowed is refused (400) before it reaches a route.
+  ``Host`` header still names the attacker's domain, so a request for any host name not
+  allowed is refused (400) before it reaches a route. An IP address is always answered
+  (no rebinding goes through one).
 - **CSP.** Scripts only from the dashboard's own ``/static/`` files: no inline script, no
   ``javascript:`` URL, no ``eval``; no frames of it anywhere (``frame-ancestors 'none'``).
   A model card (HTML that the model registry wrote) is sandboxed on top: no script at all,
@@ -15,6 +16,7 @@ Pure ASGI, so it wraps every route, static files and errors alike.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import socket
 from collections.abc import Iterable
@@ -74,6 +76,19 @@ def host_name(header: str) -> str:
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
+def allowed(name: str, hosts: frozenset[str]) -> bool:
+    """Whether the dashboard answers to host ``name``: a name in ``hosts`` (``*``: any),
+    or an IP address literal (DNS rebinding needs a name the attacker controls; a page
+    whose origin is this machine's own address is this dashboard)."""
+    if "*" in hosts or name in hosts:
+        return True
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
 class Guard:
     """Refuses requests for other hosts; adds the security headers to every response."""
 
@@ -86,7 +101,7 @@ class Guard:
             await self.app(scope, receive, send)
             return
         host = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
-        if "*" not in self.hosts and host_name(host) not in self.hosts:
+        if not allowed(host_name(host), self.hosts):
             await _refuse(send, host)
             return
         card = scope["path"].startswith("/models/") and scope["path"].count("/") == 4
