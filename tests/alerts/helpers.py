@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -17,8 +19,18 @@ import httpx
 
 from tests.bot.helpers import wait_for
 
-__all__ = ["TOKEN", "PageSink", "Receiver", "free_port", "load", "wait_for"]
+__all__ = [
+    "SLACK_SECRET",
+    "TOKEN",
+    "PageSink",
+    "Receiver",
+    "free_port",
+    "load",
+    "receiving",
+    "wait_for",
+]
 TOKEN = "alert-token-0123456789"
+SLACK_SECRET = "slack-signing-secret-for-tests"
 
 
 def free_port() -> int:
@@ -95,3 +107,17 @@ class Receiver:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.kill()
+
+
+@contextlib.contextmanager
+def receiving(sink_url: str, slack: bool = False) -> Iterator[Receiver]:
+    """A receiver process paging ``sink_url`` (as a Slack incoming webhook when ``slack``),
+    with the token and Slack's signing secret set; stopped on exit."""
+    target = "KUBESIFT_ALERTS_SLACK_WEBHOOK" if slack else "KUBESIFT_ALERTS_WEBHOOK"
+    env = {"KUBESIFT_ALERTS_TOKEN": TOKEN, target: sink_url,
+           "KUBESIFT_SLACK_SIGNING_SECRET": SLACK_SECRET}  # fmt: skip
+    r = Receiver(free_port(), env)
+    try:
+        yield r
+    finally:
+        r.stop()

@@ -17,27 +17,16 @@ import httpx
 import psutil
 import pytest
 
-from tests.alerts.helpers import TOKEN, PageSink, Receiver, free_port, load, wait_for
+from tests.alerts.helpers import TOKEN, PageSink, Receiver, load, receiving, wait_for
 
-SLACK_SECRET = "slack-signing-secret-for-tests"
 PING = "<!channel> look <https://evil.example|runbook> & <@U123>"
-
-
-@pytest.fixture
-def sink() -> Iterator[PageSink]:
-    s = PageSink()
-    yield s
-    s.close()
 
 
 @pytest.fixture
 def receiver(home: Path, sink: PageSink) -> Iterator[Receiver]:
     """Pages go to ``sink`` as Slack messages (its incoming-webhook format)."""
-    env = {"KUBESIFT_ALERTS_TOKEN": TOKEN, "KUBESIFT_ALERTS_SLACK_WEBHOOK": sink.url,
-           "KUBESIFT_SLACK_SIGNING_SECRET": SLACK_SECRET}  # fmt: skip
-    r = Receiver(free_port(), env)
-    yield r
-    r.stop()
+    with receiving(sink.url, slack=True) as r:
+        yield r
 
 
 def _raw(port: int, head: bytes, chunks: Iterator[bytes]) -> tuple[bytes, int]:

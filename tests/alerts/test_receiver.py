@@ -15,26 +15,23 @@ import httpx
 import pytest
 
 from kubesift.alerts.auth import slack_signature
-from tests.alerts.helpers import TOKEN, PageSink, Receiver, free_port, load, wait_for
+from tests.alerts.helpers import (
+    SLACK_SECRET,
+    TOKEN,
+    PageSink,
+    Receiver,
+    free_port,
+    load,
+    receiving,
+    wait_for,
+)
 from tests.conftest import run_cli
-
-SLACK = "slack-signing-secret-for-tests"
-
-
-@pytest.fixture
-def sink() -> Iterator[PageSink]:
-    s = PageSink()
-    yield s
-    s.close()
 
 
 @pytest.fixture
 def receiver(home: Path, sink: PageSink) -> Iterator[Receiver]:
-    env = {"KUBESIFT_ALERTS_TOKEN": TOKEN, "KUBESIFT_ALERTS_WEBHOOK": sink.url,
-           "KUBESIFT_SLACK_SIGNING_SECRET": SLACK}  # fmt: skip
-    r = Receiver(free_port(), env)
-    yield r
-    r.stop()
+    with receiving(sink.url) as r:
+        yield r
 
 
 def test_alertmanager_payloads_are_stored_once_and_paged_once(
@@ -126,7 +123,7 @@ def test_events_logs_watchdog_and_feedback_channels(
     stamp = str(int(time.time()))
     signed = {"X-Slack-Request-Timestamp": stamp,
               "Content-Type": "application/x-www-form-urlencoded",
-              "X-Slack-Signature": slack_signature(SLACK, stamp, body)}  # fmt: skip
+              "X-Slack-Signature": slack_signature(SLACK_SECRET, stamp, body)}  # fmt: skip
     ok = httpx.post(f"{receiver.url}/v1/slack/actions", content=body, headers=signed)
     assert ok.status_code == 200 and "did not need a human" in ok.json()["text"]
     forged = {**signed, "X-Slack-Signature": slack_signature("other", stamp, body)}
