@@ -13,8 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
-from scipy.stats import hypergeom
-
 # Sippy's status values: lower is worse; a cell's status is its worst test's.
 EXTREME = -500
 SIGNIFICANT = -400
@@ -101,6 +99,8 @@ class Assessment:
 def fisher_right(n11: int, n12: int, n21: int, n22: int) -> float:
     """P(X ≥ n11) for the 2×2 table with fixed margins (Sippy's ``rightp``)."""
     total = n11 + n12 + n21 + n22
+    from scipy.stats import hypergeom  # imported where used: `ci --help` stays instant
+
     return float(hypergeom.sf(n11 - 1, total, n11 + n21, n11 + n12))
 
 

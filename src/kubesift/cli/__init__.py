@@ -16,32 +16,50 @@ from kubesift.errors import KubesiftError
 err_console = Console(stderr=True, highlight=False)
 
 
-# name -> "module:attribute"; a command's module (and pandas, scikit-learn...) is imported
-# only when that command runs or help lists it, so `kubesift export` starts fast.
+# name -> ("module:attribute", the line `kubesift --help` lists it with). A command's module
+# (and pandas, scikit-learn...) is imported only when that command runs or shows its own
+# help, so `kubesift --help` and `kubesift export` start fast.
 COMMANDS = {
-    "export": "kubesift.cli.export:export",
-    "status": "kubesift.cli.status:status",
-    "import": "kubesift.cli.imports:import_group",
-    "analyze": "kubesift.cli.analyze:analyze_command",
-    "report": "kubesift.cli.analyze:report_command",
-    "train": "kubesift.cli.learn:train_command",
-    "predict": "kubesift.cli.learn:predict_command",
-    "models": "kubesift.cli.learn:models_group",
-    "dev": "kubesift.cli.dev:dev",
-    "serve": "kubesift.cli.serve:serve_command",
-    "bot": "kubesift.cli.bot:bot_group",
-    "pipeline": "kubesift.cli.pipeline:pipeline_group",
-    "reconcile": "kubesift.cli.reconcile:reconcile_group",
-    "ci": "kubesift.cli.ci:ci_group",
-    "alerts": "kubesift.cli.alerts:alerts_group",
-    "web": "kubesift.cli.web:web_command",
-}
+    "export": ("kubesift.cli.export:export",
+               "Mirror a repository's issues, pull requests and label history into the store."),
+    "status": ("kubesift.cli.status:status", "Show what the store holds for each repository."),
+    "import": ("kubesift.cli.imports:import_group",
+               "Import data that does not come from the GitHub API (release notes)."),
+    "analyze": ("kubesift.cli.analyze:analyze_command",
+                "Chart the store: growth, labels, users, release notes, maintainers' metrics."),
+    "report": ("kubesift.cli.analyze:report_command",
+               "Write one self-contained HTML report with every chart and table."),
+    "train": ("kubesift.cli.learn:train_command",
+              "Train a label model, evaluate it on a temporal split, save a new version."),
+    "predict": ("kubesift.cli.learn:predict_command",
+                "Predict labels with the production model: one text, a JSONL file, --test."),
+    "models": ("kubesift.cli.learn:models_group", "List, show and promote saved model versions."),
+    "dev": ("kubesift.cli.dev:dev",
+            "Developer tools: a fake GitHub to export from and try the bot against."),
+    "serve": ("kubesift.cli.serve:serve_command",
+              "Serve the label model over KServe V1 / Open Inference Protocol V2."),
+    "bot": ("kubesift.cli.bot:bot_group",
+            "The labeling bot: a GitHub App webhook receiver and Prow external plugin."),
+    "pipeline": ("kubesift.cli.pipeline:pipeline_group",
+                 "The retraining loop as a Kubeflow Pipeline (the pipeline extra)."),
+    "reconcile": ("kubesift.cli.reconcile:reconcile_group",
+                  "Export, train, evaluate, promote, canary and roll back towards kubesift.toml."),
+    "ci": ("kubesift.cli.ci:ci_group",
+           "CI results: grids, regressions, flakes, failure search and clusters, issues."),
+    "alerts": ("kubesift.cli.alerts:alerts_group",
+               "Alert triage: alerts, events and logs in; only what needs a human out."),
+    "web": ("kubesift.cli.web:web_command",
+            "The web dashboard over everything, with its JSON API."),
+}  # fmt: skip
 
 
 class LazyGroup(click.Group):
-    """A group whose subcommands are imported on first use (Click's documented pattern)."""
+    """A group whose subcommands are imported on first use (Click's documented pattern);
+    its listing uses each command's line from :data:`COMMANDS` without importing it."""
 
-    def __init__(self, *args: Any, lazy_commands: dict[str, str] | None = None, **kw: Any):
+    def __init__(
+        self, *args: Any, lazy_commands: dict[str, tuple[str, str]] | None = None, **kw: Any
+    ):
         super().__init__(*args, **kw)
         self.lazy_commands = lazy_commands or {}
 
@@ -49,14 +67,21 @@ class LazyGroup(click.Group):
         return sorted({*super().list_commands(ctx), *self.lazy_commands})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = self.lazy_commands.get(cmd_name)
-        if target is None:
+        found = self.lazy_commands.get(cmd_name)
+        if found is None:
             return super().get_command(ctx, cmd_name)
+        target, summary = found
         module_name, attr = target.split(":")
         command = getattr(importlib.import_module(module_name), attr)
         if not isinstance(command, click.Command):
             raise TypeError(f"{target} is not a click command")
+        command.short_help = summary
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, self.lazy_commands[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(

@@ -19,9 +19,9 @@ from sqlalchemy.engine import Engine
 
 from kubesift.config import Settings, load_settings
 from kubesift.errors import UserError
-from kubesift.reconcile.controllers import STEPS, Context
 from kubesift.reconcile.desired import Desired, desired_from, parse_duration
 from kubesift.reconcile.records import Decision
+from kubesift.reconcile.steps import STEPS
 from kubesift.store import open_store
 
 if TYPE_CHECKING:
@@ -164,6 +164,8 @@ def _one_pass(
     from kubesift.reconcile.runner import run_pass
 
     engine = open_store(cfg)
+    from kubesift.reconcile.controllers import Context
+
     ctx = Context(
         engine,
         cfg.models_dir_for(desired.source),

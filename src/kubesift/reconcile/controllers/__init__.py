@@ -21,8 +21,7 @@ from kubesift.reconcile.controllers.promote import promote
 from kubesift.reconcile.controllers.rollback import rollback
 from kubesift.reconcile.controllers.train import train
 from kubesift.reconcile.records import Decision
-
-STEPS = ("export", "train", "evaluate", "promote", "canary", "rollback", "alerts")
+from kubesift.reconcile.steps import STEPS
 
 CONTROLLERS: dict[str, Callable[[Context], list[Decision]]] = {
     "export": export,
