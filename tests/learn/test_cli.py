@@ -38,6 +38,11 @@ def test_train_predict_models(engine: Engine, home: Path, tmp_path: Path) -> Non
     bad.write_text("not json\n")
     refused = run_cli("predict", "--input", str(bad))
     assert refused.returncode == 2 and "bad.jsonl:1" in refused.stderr
+    missing = run_cli("predict", "--input", str(tmp_path / "missing.jsonl"))
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert missing.stderr.strip().splitlines() == [
+        f"Error: cannot read {tmp_path / 'missing.jsonl'}: No such file or directory"
+    ]
 
     listed = run_cli("models", "list")
     assert listed.returncode == 0 and "sift-linear" in listed.stdout

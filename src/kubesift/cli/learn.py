@@ -247,7 +247,13 @@ def _smoke(predictor: Any) -> None:
 
 def _batch(predictor: Any, input_path: Path, output_path: Path | None) -> None:
     rows = []
-    for number, line in enumerate(input_path.read_text().splitlines(), 1):
+    try:
+        lines = input_path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UserError(f"cannot read {input_path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{input_path}: not UTF-8 text (JSON lines expected)") from None
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
