@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from kubesift.ci import clusters, regressions, variants
@@ -265,3 +267,42 @@ def test_informing_tests_are_not_judged(home: Path, tmp_path: Path) -> None:
     assert run_cli("ci", "import", str(tree)).returncode == 0
     report = _cli_json("regressions", "--end", END_ISO)
     assert [r["test"] for r in report["regressions"]] == ["[sig-node] blocking one"]
+
+
+def test_search_shares_are_never_over_100_and_count_what_they_say(
+    history: tuple[Engine, CIHistory],
+) -> None:
+    """An in-run flake fails and then passes in a run that succeeds: its text matches in
+    runs that did not fail. "% of failures" counts only the matching runs that failed
+    (it once divided every matching run by the failed ones: 600 %)."""
+    engine, h = history
+    flake = next(f for f in h.flakes if f.in_run)
+    literal = _template(flake.error).split("{")[0].strip()[:40]
+    res = _cli_json("search", re.escape(literal), "--days", "37", "--end", END_ISO,
+                    "--in", "failures")  # fmt: skip
+    assert res["jobs"], literal
+    caseless = not any(c.isupper() for c in literal)  # smart case, as the search reads it
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "select j.name, u.id, u.state, t.text from ci_runs u "
+                "join ci_jobs j on j.id = u.job_id join ci_results r on r.run_id = u.id "
+                "join ci_texts t on t.id = r.text_id "
+                "where u.started_at >= :start and u.started_at < :end"
+            ),
+            {"start": res["window"]["start"], "end": res["window"]["end"]},
+        ).all()
+    hit: dict[str, set[int]] = {}
+    failed_hit: dict[str, set[int]] = {}
+    for job, run, state, body in rows:
+        if (literal.lower() in body.lower()) if caseless else (literal in body):
+            hit.setdefault(job, set()).add(run)
+            if state != "success":
+                failed_hit.setdefault(job, set()).add(run)
+    assert any(j["matching_runs"] > j["matching_failed_runs"] for j in res["jobs"])
+    for j in res["jobs"]:
+        assert 0 <= j["pct_of_runs"] <= 100 and 0 <= j["pct_of_failures"] <= 100, j
+        assert j["matching_runs"] == len(hit[j["job"]])
+        assert j["matching_failed_runs"] == len(failed_hit.get(j["job"], ())), j
+        share = 100 * j["matching_failed_runs"] / j["failed_runs"] if j["failed_runs"] else 0
+        assert j["pct_of_failures"] == round(share, 2)

@@ -56,6 +56,9 @@ class JobHits:
     runs: int
     failed_runs: int
     matching_runs: int
+    #: matching runs that failed: the share of failures is these over ``failed_runs``
+    #: (a flake can match in a run that passed, so ``matching_runs`` may exceed it)
+    matching_failed_runs: int
     pct_of_runs: float
     pct_of_failures: float
     first_seen: str | None
@@ -277,19 +280,25 @@ def _summarise(
         select(ci_runs.c.job_id, func.count(), failed).where(in_window).group_by(ci_runs.c.job_id)
     ).all()
     runs = func.count(hits.c.run_id.distinct())
+    failed_hit = func.count(
+        case((ci_runs.c.state != "success", hits.c.run_id), else_=None).distinct()
+    )
     matched = {
-        int(j): (int(n), lo, hi)
-        for j, n, lo, hi in conn.execute(
+        int(j): (int(n), int(nf or 0), lo, hi)
+        for j, n, nf, lo, hi in conn.execute(
             select(
-                hits.c.job_id, runs, func.min(hits.c.started_at), func.max(hits.c.started_at)
-            ).group_by(hits.c.job_id)
+                hits.c.job_id, runs, failed_hit,
+                func.min(hits.c.started_at), func.max(hits.c.started_at),
+            )
+            .join(ci_runs, ci_runs.c.id == hits.c.run_id)
+            .group_by(hits.c.job_id)
         )
-    }
+    }  # fmt: skip
     for jid, count, fails in totals:
         out.runs += int(count)
         if int(jid) in matched:
-            n, lo, hi = matched[int(jid)]
-            out.jobs.append(_job_hits(jobs[int(jid)], int(count), int(fails or 0), n, lo, hi))
+            n, nf, lo, hi = matched[int(jid)]
+            out.jobs.append(_job_hits(jobs[int(jid)], int(count), int(fails or 0), n, nf, lo, hi))
     out.matching_runs = int(conn.execute(select(runs)).scalar_one())
     out.jobs.sort(key=lambda j: -j.matching_runs)
     out.tests = _tests_hit(conn, hits)
@@ -345,14 +354,18 @@ def _examples(conn: Connection, hits: Table) -> list[dict[str, Any]]:
     ]
 
 
-def _job_hits(name: str, count: int, failed: int, n: int, lo: str, hi: str) -> JobHits:
+def _job_hits(
+    name: str, count: int, failed: int, n: int, n_failed: int, lo: str, hi: str
+) -> JobHits:
+    """A job's share of runs that match, and of its failed runs that match (both ≤ 100)."""
     return JobHits(
         job=name,
         runs=count,
         failed_runs=failed,
         matching_runs=n,
+        matching_failed_runs=n_failed,
         pct_of_runs=round(100 * n / count, 2),
-        pct_of_failures=round(100 * n / failed, 2) if failed else 0.0,
+        pct_of_failures=round(100 * n_failed / failed, 2) if failed else 0.0,
         first_seen=lo,
         last_seen=hi,
     )
