@@ -52,12 +52,16 @@ def test_hot_switch_under_concurrent_requests(tmp_path: Path, trained: Trained) 
     server = ServeProcess(models.parent, "--poll-interval", "0.1")
     server.wait_ready()
     seen: list[str] = []
+    # (sent, answered, version) of every V2 answer: requests run concurrently, so the
+    # order answers are appended in is not the order the server took them in.
+    timed: list[tuple[float, float, str]] = []
     failures: list[str] = []
     stop = threading.Event()
 
     def client(v2: bool) -> None:
         with httpx.Client(base_url=server.url, timeout=10) as http:
             while not stop.is_set():
+                sent = time.monotonic()
                 try:
                     if v2:
                         response = http.post(INFER, json=V2_BODY)
@@ -69,7 +73,9 @@ def test_hot_switch_under_concurrent_requests(tmp_path: Path, trained: Trained) 
                 if response.status_code != 200:
                     failures.append(f"{response.status_code} {response.text}")
                 elif v2:
-                    seen.append(response.json()["model_version"])
+                    version = response.json()["model_version"]
+                    seen.append(version)
+                    timed.append((sent, time.monotonic(), version))
 
     threads = [threading.Thread(target=client, args=(i % 2 == 0,)) for i in range(8)]
     for thread in threads:
@@ -90,7 +96,9 @@ def test_hot_switch_under_concurrent_requests(tmp_path: Path, trained: Trained) 
     server.stop()
     assert not failures, failures[:5]
     assert seen[0] == first.version and seen[-1] == second.version
-    switched = seen.index(second.version)
-    assert set(seen[switched:]) == {second.version}  # never back to the old version
+    # Never back to the old version: a request sent after an answer came from the new
+    # version is answered by the new version too.
+    first_new = min(done for _, done, v in timed if v == second.version)
+    assert {v for sent, _, v in timed if sent > first_new} == {second.version}
     assert len(seen) > 20
     assert f'version="{second.version}"' in metrics and f'version="{first.version}"' not in metrics
