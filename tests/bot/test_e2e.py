@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import func, select
 
 from kubesift.bot.comment import MARKER
-from kubesift.store.schema import bot_decisions, bot_jobs, label_events
+from kubesift.store.schema import bot_corrections, bot_decisions, bot_jobs, label_events
 from kubesift.testing import Fault
 from tests.bot.conftest import BOT_LOGIN, REPO, Env
 from tests.bot.helpers import deliver, fixture, retarget, signed_headers, wait_done
@@ -65,13 +65,24 @@ def test_labels_then_comment_created_edited_deleted(env: Env) -> None:
 
 
 def test_human_removal_is_respected_and_recorded(env: Env) -> None:
+    """A maintainer's removal is a correction; the lifecycle robot's is not (it once
+    counted as a human "wrong" and fed the canary and rollback decisions)."""
     env.fake.create_item(REPO, title="Crash", body=BUG_BODY, kind="pr", number=8)
+    env.fake.create_item(REPO, title="Crash", body=BUG_BODY, kind="pr", number=12)
     bot = env.start()
     try:
         with httpx.Client(timeout=10) as client:
             _, d1 = deliver(client, bot.url, "pull_request", pr_event("opened", 8, BUG_BODY))
-            wait_done(env.engine, d1)
+            _, d0 = deliver(client, bot.url, "pull_request", pr_event("opened", 12, BUG_BODY))
+            wait_done(env.engine, d1, d0)
             assert "kind/bug" in labels_of(env, 8)
+            robot = retarget(
+                fixture("pull_request/unlabeled.payload.json"), REPO, 12,
+                sender="k8s-triage-robot",
+            )  # fmt: skip
+            robot["label"]["name"] = "kind/bug"
+            _, d4 = deliver(client, bot.url, "pull_request", robot)
+            wait_done(env.engine, d4)
             env.fake.remove_label(REPO, 8, "kind/bug", actor="maintainer")
             unlabeled = retarget(
                 fixture("pull_request/unlabeled.payload.json"), REPO, 8, sender="maintainer"
@@ -95,7 +106,11 @@ def test_human_removal_is_respected_and_recorded(env: Env) -> None:
         out = run_cli("bot", "stats", "--json", env={"KUBESIFT_HOME": str(env.home)})
         assert out.returncode == 0, out.stderr
         rows = {r["label"]: r for r in json.loads(out.stdout)["labels"]}
-        assert rows["kind/bug"]["removed"] == 1 and rows["kind/bug"]["precision"] == 0.0
+        assert rows["kind/bug"]["added"] == 2
+        assert rows["kind/bug"]["removed"] == 1  # the maintainer's, not the robot's
+        with env.engine.connect() as conn:
+            actors = conn.execute(select(bot_corrections.c.actor)).scalars().all()
+        assert actors == ["maintainer"]
     finally:
         bot.stop()
 

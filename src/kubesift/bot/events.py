@@ -6,6 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kubesift.github.actors import is_bot, is_self
+
+__all__ = ["is_self"]  # re-exported: the one rule lives in kubesift.github.actors
+
 ISSUE_ACTIONS = frozenset({"opened", "edited"})
 PR_ACTIONS = frozenset({"opened", "edited", "reopened", "synchronize"})
 LABEL_ACTIONS = frozenset({"labeled", "unlabeled"})
@@ -144,12 +148,6 @@ def _label_change(
         action=action,
         label=name,
         actor=_login(sender),
-        actor_is_bot=isinstance(sender, Mapping) and sender.get("type") == "Bot",
+        actor_is_bot=is_bot(sender) if isinstance(sender, Mapping) else False,
         at=str(item.get("updated_at") or ""),
     )
-
-
-def is_self(login: str, identities: frozenset[str]) -> bool:
-    """Whether ``login`` is the bot itself (``slug`` and ``slug[bot]`` are the same)."""
-    bare = login.removesuffix("[bot]").lower()
-    return bool(login) and any(bare == i.removesuffix("[bot]").lower() for i in identities)

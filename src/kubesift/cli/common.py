@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import os
-import re
 
 import click
 from sqlalchemy.engine import Engine
 
 from kubesift.config import Settings, load_settings
-from kubesift.errors import UserError
+from kubesift.github.names import REPO_RE, check_repo
 from kubesift.store import open_store
 
-REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+__all__ = ["REPO_RE", "check_repo", "settings", "store"]
 
 
 def settings() -> Settings:
@@ -21,12 +20,6 @@ def settings() -> Settings:
 
 def store(cfg: Settings | None = None) -> Engine:
     return open_store(cfg or settings())
-
-
-def check_repo(value: str) -> str:
-    if not REPO_RE.match(value):
-        raise UserError(f"--repo must look like OWNER/NAME, not {value!r}")
-    return value
 
 
 def repo_option(fn: click.decorators.FC) -> click.decorators.FC:

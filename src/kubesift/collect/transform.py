@@ -3,37 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-KNOWN_BOTS = frozenset(
-    {
-        "k8s-ci-robot",
-        "k8s-triage-robot",
-        "k8s-merge-robot",
-        "k8s-bot",
-        "fejta-bot",
-        "k8s-github-robot",
-        "googlebot",
-        "kubernetes-bot",
-        "kubesift-bot",
-    }
-)
+from kubesift.github.actors import KNOWN_BOTS, is_bot
+
+__all__ = ["KNOWN_BOTS", "is_bot"]
 
 JsonObj = Mapping[str, Any]
-
-
-def is_bot(user: JsonObj | None, extra_bots: Iterable[str] = ()) -> bool:
-    """A GitHub account that acts for software: type Bot, a ``[bot]`` login, or a known robot."""
-    if not user:
-        return False
-    login = str(user.get("login") or "")
-    return (
-        user.get("type") == "Bot"
-        or login.endswith("[bot]")
-        or login in KNOWN_BOTS
-        or login in set(extra_bots)
-    )
 
 
 def _login(user: JsonObj | None) -> str | None:

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from kubesift.collect.krel import version_key
 from kubesift.errors import UserError
+from kubesift.github.actors import is_human_verdict
 from kubesift.store.schema import (
     bot_decisions,
     item_labels,
@@ -379,16 +380,23 @@ def provenance(
     """Apply the provenance rules → (positives, negatives, unknown).
 
     A current label whose last ``labeled`` event is by one of ``own_bots`` is unknown.
-    A label absent now whose last ``unlabeled`` event is by someone other than our own
-    bot is a negative (a human said no).
+    A label absent now whose last ``unlabeled`` event is a human verdict (a person, or
+    Prow applying a person's command; not our bot, not other automation) is a negative.
     """
     last_added: dict[str, str] = {}
-    last_removed: dict[str, str] = {}
-    for event, label, actor, _is_bot in events:
-        (last_added if event == "labeled" else last_removed)[label] = actor
+    last_removed: dict[str, tuple[str, bool]] = {}
+    for event, label, actor, is_bot in events:
+        if event == "labeled":
+            last_added[label] = actor
+        else:
+            last_removed[label] = (actor, is_bot)
     now = set(current)
     unknown = {n for n in now if last_added.get(n) in own_bots}
-    negatives = {n for n, actor in last_removed.items() if n not in now and actor not in own_bots}
+    negatives = {
+        n
+        for n, (actor, is_bot) in last_removed.items()
+        if n not in now and actor not in own_bots and is_human_verdict(actor, is_bot)
+    }
     return frozenset(now - unknown), frozenset(negatives), frozenset(unknown)
 
 

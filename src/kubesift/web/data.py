@@ -20,8 +20,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from kubesift.alerts import queries as alert_queries
 from kubesift.analyze import ANALYSES, Filters, analyze, load, rows_of
-from kubesift.cli.common import check_repo
 from kubesift.errors import UserError
+from kubesift.github.names import check_repo
 from kubesift.learn import card, online, registry
 from kubesift.reconcile import records
 from kubesift.store.queries import summarize
