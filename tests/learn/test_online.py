@@ -25,7 +25,10 @@ BUG = "kind/bug"
 # (name, decisions (number, label, action, dry_run), corrections (number, label, action),
 #  expected kind/bug (added, kept, removed, missed))
 CASES = [
-    ("added, no human since", [(1, BUG, "added", False)], [], (1, 1, 0, 0)),
+    # No human has touched the item's labels: no verdict (not "kept": no answers is no 100 %).
+    ("added, no human since", [(1, BUG, "added", False)], [], (1, 0, 0, 0)),
+    ("added, a human changed another label", [(1, BUG, "added", False)],
+     [(1, "priority/important-soon", "labeled")], (1, 1, 0, 0)),
     ("added, human removed", [(1, BUG, "added", False)], [(1, BUG, "unlabeled")], (1, 0, 1, 0)),
     (
         "added, removed then re-added",
@@ -52,7 +55,7 @@ CASES = [
     (
         "shadow then added",
         [(1, BUG, "added", True), (1, BUG, "added", False)],
-        [],
+        [(1, "priority/important-soon", "labeled")],
         (1, 1, 0, 0),
     ),
     # Recall: a label humans added to a decided item that the bot did not suggest.
@@ -133,6 +136,14 @@ def test_bot_stats_and_the_reconciler_read_the_same_numbers(home: Path) -> None:
     assert online_of(ctx, "other@v2", None) == Online(0, 0)
 
 
+def test_no_answer_is_no_feedback_not_100_percent() -> None:
+    """The bot labelled two items and no human has said anything: precision and recall are
+    unknown (the dashboard once showed 100 % / 100 %)."""
+    stats = tally([(R, 1, BUG, "added", False), (R, 2, BUG, "added", False)], [])
+    assert [(s.added, s.judged, s.precision, s.recall) for s in stats] == [(2, 0, None, None)]
+    assert online.overall(stats).describe() == "no judgements"
+
+
 def test_weekly_precision_judges_each_week_by_every_later_correction() -> None:
     decisions = [
         ("2026-W48", ("o/r", 1, "kind/bug", "added", False)),
@@ -140,7 +151,8 @@ def test_weekly_precision_judges_each_week_by_every_later_correction() -> None:
         ("2026-W49", ("o/r", 3, "kind/bug", "added", False)),
         ("2026-W49", ("o/r", 4, "kind/bug", "added", False)),
     ]
-    # #2's label was removed; #3's removed, then put back by a human: it was right.
+    # #2's label was removed; #3's removed, then put back by a human: it was right; no
+    # human touched #1's or #4's labels: not judged yet.
     corrections = [
         ("o/r", 2, "kind/bug", "unlabeled"),
         ("o/r", 3, "kind/bug", "unlabeled"),
@@ -149,7 +161,7 @@ def test_weekly_precision_judges_each_week_by_every_later_correction() -> None:
     weeks = online.weekly(decisions, corrections)
     assert [w for w, _ in weeks] == ["2026-W48", "2026-W49"]
     [w48], [w49] = (stats for _, stats in weeks)
-    assert (w48.kept, w48.removed, w48.precision) == (1, 1, 0.5)
-    assert (w49.kept, w49.removed, w49.precision) == (2, 0, 1.0)
+    assert (w48.kept, w48.removed, w48.precision) == (0, 1, 0.0)
+    assert (w49.kept, w49.removed, w49.precision) == (1, 0, 1.0)
     assert online._week("2026-12-06T02:40:00Z") == "2026-W49"
     assert online._week("2027-01-01T00:00:00Z") == "2026-W53"

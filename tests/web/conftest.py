@@ -102,10 +102,20 @@ def seed(engine: Engine, model_ref: str, decisions: int = 120) -> None:
                 reason="no worse than production on release:1.29", created_at=stamp(now))
         )  # fmt: skip
         conn.execute(bot_decisions.insert(), rows)
+        # A maintainer triaged every fifth decided item (one of each day: i % 5 == 1 meets
+        # every i % 4), so each week's labels are judged; on #1001 they also removed the
+        # bot's kind/bug.
+        triaged = [
+            {"delivery_id": f"t{i}", "repo": REPO, "number": 1000 + i,
+             "label": "triage/accepted", "action": "labeled", "actor": "maintainer",
+             "created_at": stamp(now)}
+            for i in range(decisions) if i % 5 == 1
+        ]  # fmt: skip
         conn.execute(
             bot_corrections.insert(),
             [{"delivery_id": "d1", "repo": REPO, "number": 1001, "label": "kind/bug",
-              "action": "unlabeled", "actor": "maintainer", "created_at": stamp(now)}],
+              "action": "unlabeled", "actor": "maintainer", "created_at": stamp(now)},
+             *triaged],
         )  # fmt: skip
 
 

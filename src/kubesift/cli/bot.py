@@ -251,4 +251,5 @@ def stats_command(repo: str | None, as_json: bool) -> None:
 
 
 def _pct(value: object) -> str:
-    return "—" if value is None else f"{100 * float(value):.0f}%"  # type: ignore[arg-type]
+    """A share, or "no feedback" when no human has judged any (never a made-up 100 %)."""
+    return "no feedback" if value is None else f"{100 * float(value):.0f}%"  # type: ignore[arg-type]

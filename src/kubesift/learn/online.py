@@ -3,8 +3,10 @@
 The one definition that ``kubesift bot stats``, the reconciler's canary and its rollback
 all read (they used to count differently):
 
-* a label the bot **added** is judged by human corrections: *removed* when a human's last
-  change to that label on that item was a removal, else *kept*;
+* a label the bot **added** is judged once a human has changed the item's labels: *removed*
+  when a human's last change to that label on that item was a removal, else *kept*; while
+  no human has touched the item's labels it is not judged (no feedback is not a verdict:
+  with no answers at all, precision and recall are unknown, never 100 %);
 * a **shadow** decision (dry-run: the bot would have added the label) is judged against
   the final human labels: *kept* when a human's last change to that label added it,
   *removed* (wrong) when humans changed the item's labels but did not end up adding this
@@ -94,13 +96,19 @@ def tally(
     for key, shadow in added.items():
         c = counts[key[2]]
         c[0] += 1
-        verdict = _shadow_verdict(key, last, touched) if shadow else last.get(key) != "unlabeled"
+        verdict = (_shadow_verdict if shadow else _added_verdict)(key, last, touched)
         if verdict is not None:
             c[1 if verdict else 2] += 1
     for key, action in last.items():
         if action == "labeled" and key not in added and key[:2] in decided:
             counts[key[2]][3] += 1
     return [LabelStats(label, *c) for label, c in sorted(counts.items())]
+
+
+def _added_verdict(key: Key, last: dict[Key, str], touched: set[tuple[str, int]]) -> bool | None:
+    if last.get(key) == "unlabeled":
+        return False
+    return True if key[:2] in touched else None
 
 
 def _shadow_verdict(key: Key, last: dict[Key, str], touched: set[tuple[str, int]]) -> bool | None:
@@ -148,6 +156,7 @@ def stats_rows(stats: Sequence[LabelStats]) -> list[dict[str, object]]:
             "kept": s.kept,
             "removed": s.removed,
             "missed": s.missed,
+            "judged": s.judged,  # 0: no human feedback yet, and precision is None
             "precision": s.precision,
             "recall": s.recall,
         }

@@ -229,7 +229,7 @@ async function model() {
   fill("online", table([
     { key: "label", title: "label" }, { key: "added", title: "added" },
     { key: "kept", title: "kept" }, { key: "removed", title: "removed by a human" },
-    { key: "precision", ratio: true, title: "online precision" },
+    { key: "precision", title: "online precision", render: (r) => (r.judged ? ratio(r.precision) : "no feedback yet") },
   ], d.online, "No decisions by this version yet."));
   fill("reconciler", reconcilerTable(d.reconciler, "The reconciler has decided nothing about this version."));
 }
