@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from kubesift.ci import text
@@ -54,3 +55,24 @@ def test_the_same_failure_on_other_pods_clusters_together() -> None:
     clusters = text.cluster(texts)
     assert sorted(sorted(c.members) for c in clusters) == [[0, 1], [2, 3], [4]]
     assert clusters[0].id == text.ngram_digest(clusters[0].key)
+
+
+def test_a_search_from_one_failure_keeps_what_its_occurrences_share() -> None:
+    one = 'pod "bxkqm" in namespace "e2e-tests-4821" failed: container "app" exited with code 137'
+    two = 'pod "mnqrs" in namespace "e2e-tests-1102" failed: container "app" exited with code 137'
+    pattern = text.search_pattern(one, [two])
+    assert (
+        pattern
+        == 'pod ".*?" in namespace "e2e-tests-.*?" failed: container "app" exited with code 137'
+    )
+    third = 'pod "zzzzz" in namespace "e2e-tests-7" failed: container "app" exited with code 137'
+    assert all(re.search(pattern, t) for t in (one, two, third))
+    alone = text.search_pattern(
+        'Get "https://10.1.2.3:6443/api": dial tcp 10.1.2.3:6443: i/o timeout'
+    )
+    assert alone == 'Get "https://.*?api": dial tcp .*?: i/o timeout'  # no digits, no IP pieces
+    long = "word " * 100
+    assert len(text.search_pattern(long)) <= text.SEARCH_CHARS + 10
+    assert text.search_pattern(long).endswith("word")  # whole tokens, never cut mid-word
+    assert text.search_pattern("(a) [b]") == r"\(a\) \[b\]"
+    assert text.search_pattern("\n\n") == ""

@@ -302,3 +302,38 @@ def test_promote_needs_the_token_and_refuses_a_damaged_version(
     assert get(web, "/api/overview").json()["models"]["release-notes"]["production"] == (
         web.model_ref
     )
+
+
+def test_search_from_a_red_cell_finds_every_occurrence_and_the_true_first_seen(web: Web) -> None:
+    """The cell's search is built from what its occurrences share, not from one run's pod
+    name: it finds every run that failed this way in the window, from the first."""
+    import re
+
+    from sqlalchemy import select
+
+    from kubesift.ci import queries
+    from kubesift.store.schema import ci_results, ci_runs, ci_texts
+    from kubesift.testing.cihistory import ERRORS
+
+    regression = web.ci.regressions[0]
+    found = get(web, "/api/ci/failure", params=_red_cell(web, regression.test)).json()
+    search = found["search"]
+    assert search["days"] == queries.FAILURE_DAYS and search["q"]
+    hits = get(web, "/api/ci/search", params={"q": search["q"]}).json()
+    # Independently: the runs in the same window with a failure text of the same template.
+    template = re.escape(ERRORS[regression.error]).replace(r"\{", "{").replace(r"\}", "}")
+    shape = re.compile(re.sub(r"\{\w+\}", ".+?", template))
+    start = queries.window(queries.FAILURE_DAYS).start
+    with web.engine.connect() as conn:
+        rows = conn.execute(
+            select(ci_runs.c.id, ci_runs.c.started_at, ci_texts.c.text)
+            .join(ci_results, ci_results.c.run_id == ci_runs.c.id)
+            .join(ci_texts, ci_texts.c.id == ci_results.c.text_id)
+            .where(ci_runs.c.started_at >= start)
+        ).all()
+    failed = {(r.id, r.started_at) for r in rows if shape.search(r.text)}
+    assert len(failed) >= 3
+    assert hits["matching_runs"] >= len(failed)
+    first = min(at for _, at in failed)
+    assert min(j["first_seen"] for j in hits["jobs"]) == first
+    assert f"the {queries.FAILURE_DAYS:g} days" in hits["headline"]

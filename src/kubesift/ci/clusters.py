@@ -73,7 +73,7 @@ def failures(conn: Connection, w: queries.Window, job: str | None = None) -> lis
 
 def clusters(
     conn: Connection,
-    days: float = 14,
+    days: float = queries.FAILURE_DAYS,
     end: str | None = None,
     job: str | None = None,
     limit: int = 50,

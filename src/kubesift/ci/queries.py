@@ -33,6 +33,16 @@ class Window:
     def last_day(self) -> str:  # exclusive end day, as text
         return self.end[:10]
 
+    def describe(self) -> str:
+        """``the 14 days 2026-11-23 – 2026-12-06`` (both days included)."""
+        days = (_parse(self.end) - _parse(self.start)).total_seconds() / 86400
+        last = (_parse(self.end) - timedelta(seconds=1)).date().isoformat()
+        return f"the {days:g} days {self.first_day} – {last}"
+
+
+#: How far back failure search and clusters look unless asked otherwise, in the CLI and
+#: on the dashboard alike (Kubernetes Triage shows two weeks).
+FAILURE_DAYS = 14.0
 
 #: The longest window any CI figure may span: two years (a search or a cluster reads
 #: every failure text in it; Sippy's longest basis is four weeks).

@@ -78,9 +78,18 @@ class SearchResult:
     examples: list[dict[str, Any]] = field(default_factory=list)
     issues: list[dict[str, Any]] = field(default_factory=list)
 
+    def headline(self) -> str:
+        """What the search found and over what: the line the CLI and the page both show."""
+        pct = 100 * self.matching_runs / self.runs if self.runs else 0.0
+        return (
+            f"{self.matching_runs:,} of {self.runs:,} runs ({pct:.2f} %) matched "
+            f"in {self.window.describe()}"
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "pattern": self.pattern,
+            "headline": self.headline(),
             "window": {"start": self.window.start, "end": self.window.end},
             "runs": self.runs,
             "matching_runs": self.matching_runs,
@@ -104,7 +113,7 @@ def compile_pattern(pattern: str, what: str = "the search pattern") -> UserRegex
 def search(
     conn: Connection,
     pattern: str,
-    days: float = 2,
+    days: float = queries.FAILURE_DAYS,
     end: str | None = None,
     job: str | None = None,
     kinds: tuple[str, ...] = KINDS,

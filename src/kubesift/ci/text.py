@@ -10,6 +10,7 @@ cheap lower bound that skips most comparisons.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 import zlib
@@ -111,6 +112,52 @@ def common_spans(texts: Sequence[str]) -> list[int]:
     if length:
         spans.append(length)
     return spans
+
+
+#: How much literal text a search built from a failure keeps (whole tokens only).
+SEARCH_CHARS = 100
+_GAP = ".*?"
+
+
+def search_pattern(text: str, others: Sequence[str] = ()) -> str:
+    """A search (RE2) that finds ``text``'s failure wherever it happened again: its first
+    line, with every part that varies between occurrences as a wildcard. ``others`` are
+    texts of the same failure (its cluster): a token of ``text`` missing from any of them
+    varies. Triage's noisy tokens (hex, IPs, UUIDs, generated names) always vary, and
+    without ``others`` so does any token holding a digit. Whole tokens only, at most
+    :data:`SEARCH_CHARS` characters of them."""
+    tokens = _SPAN.findall(_first_line(text))
+    keep = [not _NOISE.fullmatch(t) and (others or not _DIGIT.search(t)) for t in tokens]
+    for other in others:
+        shared = [False] * len(tokens)
+        matcher = difflib.SequenceMatcher(None, tokens, _SPAN.findall(_first_line(other)), False)
+        for block in matcher.get_matching_blocks():
+            shared[block.a : block.a + block.size] = [True] * block.size
+        keep = [k and s for k, s in zip(keep, shared, strict=True)]
+    parts: list[str] = []
+    literal = 0
+    for token, kept in zip(tokens, keep, strict=True):
+        if literal >= SEARCH_CHARS:
+            break
+        glued = not kept or (parts[-1:] == [_GAP] and not token.strip(_GLUE))
+        if glued:  # a gap, or punctuation inside one ("10.1.2.3"): one wildcard
+            if parts and parts[-1] != _GAP:
+                parts.append(_GAP)
+            continue
+        parts.append(_META.sub(r"\\\g<0>", token))
+        literal += len(token)
+    while parts and parts[-1] == _GAP:
+        parts.pop()
+    return "".join(parts).strip()
+
+
+_DIGIT = re.compile(r"\d")
+_GLUE = ".:-_/"
+_META = re.compile(r"[.^$*+?()[\]{}|\\]")
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
 @dataclass

@@ -16,9 +16,9 @@ from kubesift.ci import clusters as clusters_mod
 from kubesift.ci import flakes as flakes_mod
 from kubesift.ci import grid as grid_mod
 from kubesift.ci import jobs as jobs_mod
+from kubesift.ci import queries, variants
 from kubesift.ci import regressions as regressions_mod
 from kubesift.ci import search as search_mod
-from kubesift.ci import variants
 from kubesift.ci.importer import BATCH, DEFAULT_LOG_TAIL, DEFAULT_MAX_JUNIT, import_runs
 from kubesift.ci.junit import ABSENT, FAIL, FLAKY, PASS
 from kubesift.ci.readiness import Settings
@@ -345,7 +345,7 @@ def triage_command(regression_id: int, issue: str) -> None:
 
 @ci_group.command("search")
 @click.argument("pattern", metavar="REGEX")
-@click.option("--days", type=float, default=2, show_default=True)
+@click.option("--days", type=float, default=queries.FAILURE_DAYS, show_default=True)
 @end_option
 @click.option("--job", metavar="REGEX", help="Only jobs whose name matches.")
 @click.option(
@@ -371,11 +371,7 @@ def search_command(
         _echo_json(res.as_dict())
         return
     console = Console()
-    pct = 100 * res.matching_runs / res.runs if res.runs else 0
-    console.print(
-        f"{esc(repr(pattern))}: {res.matching_runs:,} of {res.runs:,} runs ({pct:.2f}%)",
-        highlight=False,
-    )
+    console.print(f"{esc(repr(pattern))}: {res.headline()}", highlight=False)
     for j in res.jobs[:20]:
         console.print(
             f"  {esc(j.job)}: {j.matching_runs} runs, {j.pct_of_runs:.1f}% of runs, "
@@ -393,7 +389,7 @@ def search_command(
 
 
 @ci_group.command("clusters")
-@click.option("--days", type=float, default=14, show_default=True)
+@click.option("--days", type=float, default=queries.FAILURE_DAYS, show_default=True)
 @end_option
 @click.option("--job", help="Only this job.")
 @click.option("--limit", type=click.IntRange(1), default=30, show_default=True)

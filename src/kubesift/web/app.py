@@ -37,6 +37,7 @@ from kubesift.alerts import feedback
 from kubesift.analyze import Filters
 from kubesift.asgi import BodyTooLarge, StatusOf, read_capped
 from kubesift.ci import regressions, variants
+from kubesift.ci.queries import FAILURE_DAYS
 from kubesift.errors import KubesiftError, UserError
 from kubesift.learn import registry
 from kubesift.learn.registry import ModelError
@@ -220,7 +221,7 @@ class Dashboard:
         q = request.query_params
 
         def read() -> dict[str, Any]:
-            days = _float(q.get("days"), cidata.SEARCH_DAYS)
+            days = _float(q.get("days"), FAILURE_DAYS)
             with self.engine.connect() as conn:
                 return cidata.search(conn, q.get("q") or "", days)
 
@@ -246,7 +247,7 @@ class Dashboard:
 
     def _clusters(self) -> dict[str, Any]:
         with self.engine.connect() as conn:
-            key = ("clusters", cidata.SEARCH_DAYS, cidata.ci_version(conn), _today())
+            key = ("clusters", FAILURE_DAYS, cidata.ci_version(conn), _today())
             return self.cache.get(key, lambda: cidata.cluster_index(conn))
 
     async def api_feedback(self, request: Request) -> Response:

@@ -12,14 +12,12 @@ from sqlalchemy.engine import Connection
 
 from kubesift.ci import clusters as clusters_mod
 from kubesift.ci import flakes as flakes_mod
-from kubesift.ci import grid, issues, queries, regressions
+from kubesift.ci import grid, issues, queries, regressions, text
 from kubesift.ci import search as search_mod
 from kubesift.errors import UserError
 from kubesift.store.schema import ci_jobs, ci_regressions, ci_results, ci_runs, ci_tests
 from kubesift.web.data import MAX_PAGE, NotFound, _since
 
-#: Failure search and clusters look this far back unless asked otherwise.
-SEARCH_DAYS = 14.0
 #: The longest window the page may ask for: a search reads every failure text in it.
 MAX_DAYS = 90.0
 
@@ -137,7 +135,7 @@ def flakes(conn: Connection, days: float = 7.0, job: str | None = None) -> dict[
     return {"days": days, "total": len(rows), "rows": [r.as_dict() for r in rows[:MAX_PAGE]]}
 
 
-def search(conn: Connection, pattern: str, days: float = SEARCH_DAYS) -> dict[str, Any]:
+def search(conn: Connection, pattern: str, days: float = queries.FAILURE_DAYS) -> dict[str, Any]:
     """``kubesift ci search``: the runs whose failures or log tails match ``pattern``, per
     job, with the "when did it start" histogram and the issues that mention it."""
     if not pattern.strip():
@@ -149,7 +147,7 @@ def search(conn: Connection, pattern: str, days: float = SEARCH_DAYS) -> dict[st
     return found
 
 
-def cluster_index(conn: Connection, days: float = SEARCH_DAYS) -> dict[str, Any]:
+def cluster_index(conn: Connection, days: float = queries.FAILURE_DAYS) -> dict[str, Any]:
     """Every failure cluster in the window (Triage's), and which cluster each failure
     (run, test) fell in. Matching an issue costs a full-text search, so only the largest
     clusters get theirs here; :func:`failure` matches the one it shows."""
@@ -211,16 +209,31 @@ def failure(
         if best:
             ref = f"{best['repo']}#{best['number']}"
             issue = {"ref": ref, "url": best["url"], "why": best["why"]}
+    others = _member_texts(conn, home) if home is not None else []
     return {
         "job": job,
         "build": build,
         "test": test,
         "status": int(result.status),
+        "search": {"q": text.search_pattern(body, others), "days": queries.FAILURE_DAYS},
         "run": {"url": run.url, "started_at": run.started_at, "state": run.state},
         "text": body,
         "cluster": cluster,
         "issue": issue,
     }
+
+
+def _member_texts(conn: Connection, row: clusters_mod.ClusterRow, most: int = 50) -> list[str]:
+    """Failure texts of other occurrences in the cluster (what varies between them is what
+    the search from a cell leaves out)."""
+    chosen = row.members[:: max(1, len(row.members) // most)][:most]
+    ids = set()
+    for run_id, test_id in chosen:
+        ids.add(conn.execute(
+            select(ci_results.c.text_id)
+            .where(ci_results.c.run_id == run_id, ci_results.c.test_id == test_id)
+        ).scalar())  # fmt: skip
+    return list(queries.texts(conn, {i for i in ids if i is not None}).values())
 
 
 def _match(conn: Connection, test: str, body: str) -> dict[str, Any] | None:

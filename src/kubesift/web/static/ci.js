@@ -102,13 +102,10 @@ function showFailure(job, column, row, index) {
     fill("failure-detail", clusterLine(f.cluster),
       el("p", {}, "Tracking issue: ", f.issue
         ? [el("a", { href: f.issue.url, rel: "noopener", class: "issue" }, f.issue.ref), ` (${f.issue.why})`]
-        : ["none found: ", el("a", { href: `/ci?q=${encodeURIComponent(firstLine(f.text))}#search` }, "search for this failure")]));
+        : ["none found."]),
+      f.search.q ? el("p", {}, el("a", { href: `/ci?q=${encodeURIComponent(f.search.q)}#search`, class: "search-failure" },
+        `Search for this failure over the last ${fmt(f.search.days)} days`), el("code", {}, ` ${f.search.q}`)) : "");
   }).catch((e) => showError("failure-detail", e));
-}
-
-function firstLine(text) {
-  const line = (text || "").split("\n").find((l) => l.trim()) || "";
-  return line.trim().slice(0, 80).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 function clusterLine(c) {
@@ -221,7 +218,7 @@ async function searchFailures() {
   let r;
   try { r = await api(`/api/ci/search?q=${encodeURIComponent(q)}`); } catch (e) { return showError("search-results", e); }
   fill("search-results",
-    el("p", {}, `${fmt(r.matching_runs)} of ${fmt(r.runs)} runs (${r.pct_of_runs.toFixed(2)} %) matched since ${r.window.start.slice(0, 10)}.`),
+    el("p", { class: "headline" }, `${r.headline}.`),
     ...histogram(r.histogram),
     table([
       { key: "job", title: "job", render: (j) => el("a", { href: `/ci/grid?job=${encodeURIComponent(j.job)}&only=failing` }, j.job) },
