@@ -9,23 +9,53 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from kubesift.errors import UserError
 from kubesift.store.schema import (
     alert_feedback,
     alert_incidents,
     alert_models,
     alert_outbox,
     alert_signals,
+    alert_templates,
 )
+
+DECISIONS = ("page", "digest", "record", "drop")
+
+
+def _latest_answers() -> Any:
+    """Each answered incident's latest answer (id, needs_human): the one that counts."""
+    fb = alert_feedback.c
+    last = select(func.max(fb.id)).group_by(fb.incident_id).scalar_subquery()
+    return select(fb.incident_id, fb.needs_human).where(fb.id.in_(last)).subquery()
+
+
+def _missed() -> Any:
+    """Incidents whose latest answer says a human was needed, but that were not paged:
+    the pages kubesift missed."""
+    latest = _latest_answers()
+    return (
+        select(latest.c.incident_id)
+        .join(alert_incidents, alert_incidents.c.id == latest.c.incident_id)
+        .where(latest.c.needs_human.is_(True), alert_incidents.c.decision != "page")
+    )
 
 
 def incidents(
-    conn: Connection, *, limit: int = 50, decision: str | None = None, offset: int = 0
+    conn: Connection,
+    *,
+    limit: int = 50,
+    decision: str | None = None,
+    offset: int = 0,
+    missed: bool = False,
 ) -> list[dict[str, Any]]:
-    """The newest incidents first, each with its decision, why, and the answers given."""
+    """The newest incidents first, each with its decision, why, the answers given and
+    whether it was a missed page; ``missed`` keeps only those."""
     inc = alert_incidents.c
     query = select(alert_incidents).order_by(inc.opened_at.desc(), inc.id.desc())
     if decision:
         query = query.where(inc.decision == decision)
+    if missed:
+        query = query.where(inc.id.in_(_missed()))
     rows = conn.execute(query.limit(limit).offset(offset)).all()
     answers = _answers(conn, [r.id for r in rows])
     sent = _sent(conn, [r.id for r in rows])
@@ -63,7 +93,12 @@ def _incident(
         "model": r.model,
         "why": json.loads(r.explanation),
         "feedback": answers.get(r.id, []),
+        "missed_page": _was_missed(r.decision, answers.get(r.id, [])),
     }
+
+
+def _was_missed(decision: str, answers: list[dict[str, Any]]) -> bool:
+    return bool(answers) and answers[-1]["needs_human"] and decision != "page"
 
 
 def _answers(conn: Connection, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
@@ -163,3 +198,95 @@ def summary(conn: Connection) -> dict[str, Any]:
         "model": {"id": model.id, "created_at": model.created_at,
                   "metrics": json.loads(model.metrics)} if model else None,
     }  # fmt: skip
+
+
+def quality(conn: Connection) -> dict[str, Any]:
+    """How the decisions fared against the answers people gave (each incident's latest
+    answer, explicit or implied by a silence): precision of pages, recall of the incidents
+    that needed a human, and the pages missed. A figure with nothing to judge it is None,
+    with the reason in ``why``."""
+    inc = alert_incidents.c
+    latest = _latest_answers()
+    rows = conn.execute(
+        select(inc.decision, latest.c.needs_human, func.count())
+        .select_from(alert_incidents.outerjoin(latest, latest.c.incident_id == inc.id))
+        .group_by(inc.decision, latest.c.needs_human)
+    ).all()
+    count: dict[tuple[str, Any], int] = {(str(d), n): int(c) for d, n, c in rows}
+    pages = sum(c for (d, _), c in count.items() if d == "page")
+    pages_answered = sum(c for (d, n), c in count.items() if d == "page" and n is not None)
+    pages_needed = count.get(("page", True), 0)
+    needed = sum(c for (_, n), c in count.items() if n is True)
+    missed = needed - pages_needed
+    answered = sum(c for (_, n), c in count.items() if n is not None)
+    return {
+        "incidents": sum(count.values()),
+        "answered": answered,
+        "pages": pages,
+        "pages_answered": pages_answered,
+        "precision": round(pages_needed / pages_answered, 4) if pages_answered else None,
+        "needed": needed,
+        "recall": round(pages_needed / needed, 4) if needed else None,
+        "missed_pages": missed,
+        "why": {
+            "precision": None if pages_answered else
+            f"no answers yet: {pages:,} pages, 0 answered",
+            "recall": None if needed else
+            f"no incident answered 'needed a human' yet ({answered:,} of "
+            f"{sum(count.values()):,} answered)",
+        },
+    }  # fmt: skip
+
+
+def inbox(
+    conn: Connection,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    decision: str | None = None,
+    missed: bool = False,
+) -> dict[str, Any]:
+    """The Alerts view (``kubesift alerts list --json`` and the dashboard's API): incidents
+    newest first, how many there are (the decisions add up to it), the answers' verdict
+    on them, and the most frequent log templates."""
+    if decision and decision not in DECISIONS:
+        raise UserError(f"decision must be {', '.join(DECISIONS)}, not {decision!r}")
+    rows = incidents(conn, limit=limit, offset=offset, decision=decision, missed=missed)
+    judged = quality(conn)
+    counts = summary(conn)
+    by_decision = counts["incidents"]
+    if missed:
+        total = judged["missed_pages"]
+    else:
+        total = by_decision.get(decision, 0) if decision else sum(by_decision.values())
+    return {
+        "total": int(total),
+        "rows": rows,
+        "decisions": {d: by_decision.get(d, 0) for d in DECISIONS},
+        "quality": judged,
+        "summary": counts,
+        "templates": templates(conn, 10) if offset == 0 else [],
+    }
+
+
+def templates(conn: Connection, limit: int = 20) -> list[dict[str, Any]]:
+    """The log templates seen most often (Drain-style, from the alert receivers)."""
+    t = alert_templates.c
+    query = select(t.id, t.tokens, t.count, t.first_at, t.last_at).order_by(t.count.desc())
+    return [dict(r._mapping) for r in conn.execute(query.limit(limit))]
+
+
+def headlines(view: dict[str, Any]) -> list[str]:
+    """The inbox's figures as the lines the CLI prints and the demo says: the decisions
+    adding up to the incidents, then the answers' verdict (or why there is none)."""
+    d, q = view["decisions"], view["quality"]
+    parts = " + ".join(f"{d[k]:,} {WORDS[k]}" for k in DECISIONS)
+    lines = [f"{q['incidents']:,} incidents = {parts}"]
+    for key, what in (("precision", "precision of pages"), ("recall", "recall of needed a human")):
+        value = q[key]
+        lines.append(f"{what}: {value:.2f}" if value is not None else f"{what}: {q['why'][key]}")
+    lines.append(f"missed pages (needed a human, not paged): {q['missed_pages']:,}")
+    return lines
+
+
+WORDS = {"page": "paged", "digest": "in a digest", "record": "recorded", "drop": "dropped"}

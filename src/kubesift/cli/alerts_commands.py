@@ -73,19 +73,21 @@ def serve_command(host: str, port: int, token_file: Path | None, allow_anonymous
 
 @click.command("list")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10000))
-@click.option("--decision", type=click.Choice(["page", "digest", "record", "drop"]))
+@click.option("--decision", type=click.Choice(queries.DECISIONS))
+@click.option("--missed", is_flag=True, help="Only missed pages: needed a human, not paged.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def list_command(limit: int, decision: str | None, as_json: bool) -> None:
+def list_command(limit: int, decision: str | None, missed: bool, as_json: bool) -> None:
     """The newest incidents with their decisions, why, and the answers given; then counts
-    of signals, decisions and feedback. --json adds the newest signals themselves."""
+    of decisions (they add up to the incidents), the answers' verdict (precision of pages,
+    recall of what needed a human, missed pages). --json adds the newest signals."""
     from kubesift.cli.common import store
 
     with store().connect() as conn:
-        found = queries.incidents(conn, limit=limit, decision=decision)
-        summary = queries.summary(conn)
+        view = queries.inbox(conn, limit=limit, decision=decision, missed=missed)
         received = queries.signals(conn, limit=limit) if as_json else []
+    found, summary = view["rows"], view["summary"]
     if as_json:
-        _echo_json({"incidents": found, "signals": received, "summary": summary})
+        _echo_json({**view, "incidents": found, "signals": received})
         return
     if not found:
         click.echo("No incident yet: point Alertmanager at `kubesift alerts serve`.")
@@ -97,11 +99,14 @@ def list_command(limit: int, decision: str | None, as_json: bool) -> None:
         click.echo(f"#{i['id']:<5} {i['decision']:<7} {i['score']:.2f}  {i['severity']:<8} "
                    f"{i['name']:<32} {where:<28} {i['opened_at']}  {answer}")  # fmt: skip
         click.echo(f"        why: {i['why'].get('reason', '')}")
+        if i["missed_page"]:
+            click.echo("        MISSED PAGE: answered 'needed a human' but was not paged")
     click.echo(
-        "signals: " + ", ".join(f"{k} {v:,}" for k, v in summary["signals"].items()) + "; "
-        "incidents: " + ", ".join(f"{k} {v:,}" for k, v in summary["incidents"].items()),
+        "signals: " + ", ".join(f"{k} {v:,}" for k, v in summary["signals"].items()) + "; ",
         err=True,
     )
+    for line in queries.headlines(view):
+        click.echo(line, err=True)
 
 
 @click.command("feedback")

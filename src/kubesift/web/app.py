@@ -174,7 +174,10 @@ class Dashboard:
 
         def read() -> dict[str, Any]:
             with self.engine.connect() as conn:
-                return data.alert_inbox(conn, **_paging(q), decision=q.get("decision") or None)
+                return data.alert_inbox(
+                    conn, **_paging(q), decision=q.get("decision") or None,
+                    missed=_flag(q.get("missed")),
+                )  # fmt: skip
 
         return _json(read)
 
@@ -356,6 +359,11 @@ class Dashboard:
 
 def _int(value: str | None, default: int) -> int:
     return _number(value, default, int, "a whole number")
+
+
+def _flag(value: str | None) -> bool:
+    """A yes/no query parameter: absent, ``0`` or ``false`` is no."""
+    return (value or "").lower() not in ("", "0", "false", "no")
 
 
 def _today() -> str:

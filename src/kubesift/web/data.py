@@ -25,7 +25,6 @@ from kubesift.github.names import check_repo
 from kubesift.learn import card, online, registry
 from kubesift.reconcile import records
 from kubesift.store.queries import summarize
-from kubesift.store.schema import alert_templates as alert_templates_table
 from kubesift.store.schema import (
     bot_corrections,
     bot_decisions,
@@ -350,29 +349,18 @@ def decisions(
 
 
 def alert_inbox(
-    conn: Connection, *, page: int = 1, per_page: int = 50, decision: str | None = None
+    conn: Connection,
+    *,
+    page: int = 1,
+    per_page: int = 50,
+    decision: str | None = None,
+    missed: bool = False,
 ) -> dict[str, Any]:
-    """Incidents newest first (paged, digest, record…), with why and the answers given."""
+    """:func:`kubesift.alerts.queries.inbox`, a page at a time."""
     limit, offset = page_args(page, per_page)
-    if decision and decision not in ("page", "digest", "record", "drop"):
-        raise UserError(f"decision must be page, digest, record or drop, not {decision!r}")
-    rows = alert_queries.incidents(conn, limit=limit, offset=offset, decision=decision)
-    summary = alert_queries.summary(conn)
-    total = (
-        sum(summary["incidents"].values())
-        if not decision
-        else summary["incidents"].get(decision, 0)
-    )
-    quality = (summary.get("model") or {}).get("metrics") or {}
-    return {
-        "total": int(total),
-        "page": page,
-        "per_page": per_page,
-        "rows": rows,
-        "summary": summary["incidents"],
-        "quality": {k: v for k, v in quality.items() if isinstance(v, int | float)},
-        "templates": alert_templates(conn, 10) if page == 1 else [],
-    }
+    found = alert_queries.inbox(conn, limit=limit, offset=offset, decision=decision,
+                                missed=missed)  # fmt: skip
+    return {**found, "page": page, "per_page": per_page}
 
 
 def decisions_about(engine: Engine, ref: str) -> list[dict[str, Any]]:
@@ -407,13 +395,6 @@ def reconciler_decisions(engine: Engine, runs: int = 5) -> list[dict[str, Any]]:
                 }
             )
     return out
-
-
-def alert_templates(conn: Connection, limit: int = 20) -> list[dict[str, Any]]:
-    """The log templates seen most often (Drain-style, from the alert receivers)."""
-    t = alert_templates_table.c
-    query = select(t.id, t.tokens, t.count, t.first_at, t.last_at).order_by(t.count.desc())
-    return [dict(r._mapping) for r in conn.execute(query.limit(limit))]
 
 
 # -- project ------------------------------------------------------------------------------------

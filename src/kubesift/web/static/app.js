@@ -297,24 +297,31 @@ async function alerts() {
   const query = params();
   let data;
   try { data = await api(`/api/alerts/incidents?${query}`); } catch (e) { return showError("incidents", e); }
-  const s = data.summary;
+  const d = data.decisions, q = data.quality;
+  const verdict = (value, why) => (value === null ? why : `from ${fmt(q.answered)} answered incidents`);
   fill("summary",
-    card("paged", s.page || 0, "?decision=page"),
-    card("digest", s.digest || 0, "?decision=digest"),
-    card("recorded", s.record || 0, "?decision=record"),
-    card("recall (model)", data.quality.recall, null),
-    card("precision (model)", data.quality.precision, null));
+    card("paged", d.page, "?decision=page"),
+    card("in a digest", d.digest, "?decision=digest"),
+    card("recorded", d.record, "?decision=record"),
+    card("dropped (heartbeats)", d.drop, "?decision=drop"),
+    card("precision of pages", q.precision === null ? "no answers yet" : q.precision, null, verdict(q.precision, q.why.precision)),
+    card("recall of needed a human", q.recall === null ? "no answers yet" : q.recall, null, verdict(q.recall, q.why.recall)),
+    card("missed pages", q.missed_pages, "?missed=1", "answered 'needed a human', not paged"));
+  fill("summary-line",
+    `${fmt(q.incidents)} incidents = ${fmt(d.page)} paged + ${fmt(d.digest)} in a digest + ${fmt(d.record)} recorded + ${fmt(d.drop)} dropped; `
+    + `precision and recall judge the latest answer to each incident (explicit or a silence).`);
   fill("incidents", table([
     { key: "opened_at", title: "opened" },
     { key: "name", title: "alert" },
     { key: "severity", title: "severity" },
     { key: "namespace", title: "namespace" },
-    { key: "decision", title: "decision", render: (r) => `${r.decision}${r.shadow ? " (shadow)" : ""}` },
+    { key: "decision", title: "decision", render: (r) => [`${r.decision}${r.shadow ? " (shadow)" : ""}`,
+      r.missed_page ? el("span", { class: "badge missed", title: "answered 'needed a human' but not paged" }, " missed page") : ""] },
     { key: "score", ratio: true, title: "score" },
     { key: "why", title: "why", render: why },
     { key: "feedback", title: "answers", render: (r) => fmt(r.feedback.length) },
     { key: "act", title: "", render: answerButtons },
-  ], data.rows, "No incidents yet."));
+  ], data.rows, query.get("missed") ? "No missed page." : "No incidents yet."));
   pager(data, alerts);
   if (data.page === 1) {
     fill("templates", table([
