@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 
 from kubesift.alerts import feedback, queries
 from kubesift.alerts.ingest import Triage
@@ -20,7 +21,7 @@ from tests.conftest import run_cli
 from tests.web.conftest import alert, webhook
 
 
-def _store(home: Path):  # type: ignore[no-untyped-def]
+def _store(home: Path) -> Engine:
     engine = open_store(load_settings())
     payload = webhook(
         alert("KubePodCrashLooping", "critical", "payments", "f1"),
