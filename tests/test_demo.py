@@ -12,6 +12,7 @@ import psutil
 from sqlalchemy import func, select
 
 from kubesift.config import find_datasets, load_settings
+from kubesift.learn import registry
 from kubesift.store import open_store
 from kubesift.store.schema import alert_incidents, bot_jobs, ci_runs, items
 from kubesift.testing.browser import CHROMIUM, Browser
@@ -50,6 +51,10 @@ def test_the_demo_runs_the_loop_and_stops_everything(tmp_path: Path) -> None:
         if "alert replay" in out and "skipped" not in out.split("alert replay")[1][:300]:
             assert count(alert_incidents) > 0
     engine.dispose()
+    # What the demo deploys is the production fit, as the README says to deploy.
+    settings = load_settings({"KUBESIFT_HOME": str(home)})
+    deployed = registry.production(settings.models_dir_for("release-notes" if notes else "items"))
+    assert deployed.metadata["fit"] == "production", deployed.metadata
     left = [
         p
         for p in psutil.process_iter(["cmdline"])

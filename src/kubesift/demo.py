@@ -126,9 +126,12 @@ def collect(d: Demo, url: str, token: str, notes: Path | None) -> str:
 
 
 def learn(d: Demo, source: str) -> None:
-    d.step("train kind/bug and the kind and sig families (forward-calibrated thresholds)")
+    d.step(
+        "train kind/bug and the kind and sig families: an evaluation run, then the "
+        "production fit on everything"
+    )
     out = d.run("train", "--source", source, "--label", "kind/bug", "--family", "kind",
-                "--family", "sig", "--no-compare", "--json")  # fmt: skip
+                "--family", "sig", "--no-compare", "--production", "--json")  # fmt: skip
     metrics = json.loads(out)["metrics"]
     bug = (metrics["calibration"]["labels"] or {}).get("kind/bug", {})
     d.say(f"   kind/bug acts at {bug.get('threshold') or 0:.3f}, promising precision "

@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 
 import httpx
+from sqlalchemy import select
 
 from kubesift.learn.service import save_trained
 from kubesift.learn.train import Trained
 from kubesift.reconcile.controllers.rollback import _promoted_at
+from kubesift.store.schema import repositories
 from tests.web.conftest import ISSUES_REPO, REPO, TOKEN, Web
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -42,7 +44,14 @@ def test_decisions_paginate_filter_and_show_corrections(web: Web) -> None:
     assert bugs["total"] == 60 and {r["label"] for r in bugs["rows"]} == {"kind/bug"}
     corrected = [r for r in bugs["rows"] if r["corrected"]]
     assert [(r["number"], r["label"]) for r in corrected] == [(1001, "kind/bug")]
-    assert corrected[0]["url"] == f"https://github.com/{REPO}/issues/1001"
+    # The repository was exported from a fake GitHub: the link is the item there, never an
+    # unrelated github.com page.
+    with web.engine.connect() as conn:
+        api = conn.execute(
+            select(repositories.c.api_url).where(repositories.c.full_name == REPO)
+        ).scalar()
+    assert api and "github.com" not in api
+    assert corrected[0]["url"] == f"{api}/repos/{REPO}/issues/1001"
     for bad in ("page=0", "per_page=5000", "page=two"):
         r = get(web, f"/api/bot/decisions?{bad}")
         assert r.status_code == 400 and "error" in r.json(), bad
@@ -72,6 +81,33 @@ def test_models_list_detail_card_and_online_precision(web: Web) -> None:
     assert online["kind/bug"]["removed"] == 1  # the human correction of #1001
     card = get(web, f"/models/{name}/{version}/card.html")
     assert card.status_code == 200 and "Model card" in card.text
+    assert "{" not in card.text.split("<body", 1)[1]  # no Python dict printed in the card
+    assert "/static/app.css" in card.text  # styled by the dashboard's stylesheet
+
+
+def _decimals(value: object) -> int:
+    return len(repr(value).split(".")[1]) if isinstance(value, float) else 0
+
+
+def test_the_model_page_names_its_fields_rounds_and_says_why_a_label_abstains(web: Web) -> None:
+    name, version = web.model_ref.split("@")
+    detail = get(web, f"/api/models/{name}/{version}").json()
+    for row in detail["evaluation"]:
+        assert set(row) <= {"model", "group", "f1_at_0.5", "f1_best", "f1_acting",
+                            "acting_precision", "acting_recall"}  # fmt: skip
+        assert all(_decimals(v) <= 3 for v in row.values()), row
+    assert detail["evaluation"] and "f1_best" in detail["evaluation"][0]
+    for p in detail["promises"]:
+        assert all(_decimals(v) <= 3 for v in p.values() if not isinstance(v, list)), p
+        if p["threshold"] is None:
+            best = p["best_precision"]
+            assert p["abstains_because"] == (
+                f"best forward precision {best:.2f} < 0.90"
+                if best is not None else "no positive example to calibrate on"
+            )  # fmt: skip
+        else:
+            assert p["abstains_because"] is None
+    assert any(p["threshold"] is None for p in detail["promises"]), "no abstaining label"
     assert get(web, f"/models/{name}/{version}/metadata.json").status_code == 404
     missing = get(web, f"/api/models/{name}/19990101T000000000000Z")
     assert missing.status_code == 404 and "no model version" in missing.json()["error"]

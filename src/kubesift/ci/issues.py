@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from kubesift.ci.text import normalize, normalize_name
+from kubesift.github.names import item_url
 from kubesift.store import fulltext
 from kubesift.store.schema import items, repositories
 
@@ -70,6 +71,7 @@ def match(
             items.c.body,
             items.c.state,
             repositories.c.full_name,
+            repositories.c.api_url,
         )
         .join(repositories, repositories.c.id == items.c.repository_id)
         .where(items.c.id.in_(list(candidates)), items.c.kind == "issue")
@@ -96,15 +98,10 @@ def match(
                 number=int(row.number),
                 title=row.title or "",
                 state=row.state,
-                url=item_url(row.full_name, "issue", int(row.number)),
+                url=item_url(row.full_name, "issue", int(row.number), row.api_url),
                 score=round(score, 3),
                 why=why,
             )
         )
     found.sort(key=lambda m: (-m.score, -rank[(m.repo, m.number)], m.number))
     return found[:limit]
-
-
-def item_url(repo: str, kind: str, number: int) -> str:
-    """The GitHub page of an issue or PR."""
-    return f"https://github.com/{repo}/{'pull' if kind == 'pr' else 'issues'}/{number}"

@@ -31,8 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from kubesift.ci import queries
-from kubesift.ci.issues import item_url
 from kubesift.errors import UserError
+from kubesift.github.names import item_url
 from kubesift.store import fulltext
 from kubesift.store.schema import (
     ci_jobs,
@@ -416,6 +416,7 @@ def issues_matching(
             items.c.body,
             items.c.state,
             repositories.c.full_name,
+            repositories.c.api_url,
         )
         .join(repositories, repositories.c.id == items.c.repository_id)
         .where(items.c.id.in_(ids))
@@ -430,7 +431,7 @@ def issues_matching(
                     "kind": r.kind,
                     "title": r.title,
                     "state": r.state,
-                    "url": item_url(r.full_name, r.kind, r.number),
+                    "url": item_url(r.full_name, r.kind, r.number, r.api_url),
                 }
             )
     out.sort(key=lambda d: (d["state"] != "open", -int(d["number"])))

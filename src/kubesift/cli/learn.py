@@ -175,8 +175,8 @@ def print_summary(metrics: dict[str, Any]) -> None:
     from kubesift.learn.card import COLUMNS, summary_rows
 
     table = Table(title=f"Evaluation on {metrics['split']} ({metrics['test_items']} test items)")
-    for column in COLUMNS:
-        table.add_column(column)
+    for title in COLUMNS.values():
+        table.add_column(title)
     for row in summary_rows(metrics):
         table.add_row(*("–" if row.get(c) is None else str(row.get(c)) for c in COLUMNS))
     Console(width=140).print(table)

@@ -36,34 +36,57 @@ def pr_curves_png(curves: dict[str, tuple[np.ndarray, np.ndarray]], top: int = 8
 
 
 def summary_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per (model, group): F1 at each rule and the acting precision/recall."""
+    """One row per (model, group): F1 at 0.5, at each label's best-F1 threshold and at the
+    acting thresholds, with the acting precision and recall (keys: :data:`COLUMNS`)."""
     rows = []
     for model, groups in metrics["models"].items():
         for group, entry in groups.items():
             if not isinstance(entry, dict) or "at_0.5" not in entry:
                 continue
             row: dict[str, Any] = {"model": model, "group": group}
-            for rule in ("at_0.5", "best_f1", "target_precision"):
+            for rule, key in RULES.items():
                 if rule in entry:
                     m = entry[rule].get("binary") or entry[rule].get("family") or {}
-                    f1 = m.get("f1", m.get("micro_f1"))
-                    row[f"{rule}_f1"] = f1
+                    row[key] = rounded(m.get("f1", m.get("micro_f1")))
                     if rule == "target_precision":
-                        row["act_precision"] = m.get("precision", m.get("micro_precision"))
-                        row["act_recall"] = m.get("recall", m.get("micro_recall"))
+                        row["acting_precision"] = rounded(
+                            m.get("precision", m.get("micro_precision"))
+                        )
+                        row["acting_recall"] = rounded(m.get("recall", m.get("micro_recall")))
             rows.append(row)
     return rows
 
 
-COLUMNS = (
-    "model",
-    "group",
-    "at_0.5_f1",
-    "best_f1_f1",
-    "target_precision_f1",
-    "act_precision",
-    "act_recall",
-)
+#: The evaluation's decoding rules and the column each one's F1 goes in.
+RULES = {"at_0.5": "f1_at_0.5", "best_f1": "f1_best", "target_precision": "f1_acting"}
+#: The evaluation table's columns and their titles (the CLI, the card and the dashboard).
+COLUMNS = {
+    "model": "model",
+    "group": "group",
+    "f1_at_0.5": "F1 at 0.5",
+    "f1_best": "F1 at best-F1 thresholds",
+    "f1_acting": "F1 acting",
+    "acting_precision": "acting precision",
+    "acting_recall": "acting recall",
+}
+
+
+def rounded(value: Any, digits: int = 3) -> Any:
+    """A figure as people read it: floats to ``digits`` places, lists item by item."""
+    if isinstance(value, float):
+        return round(value, digits)
+    if isinstance(value, list | tuple):
+        return [rounded(v, digits) for v in value]
+    return value
+
+
+def abstain_reason(calibration: dict[str, Any], target: Any) -> str:
+    """Why a label never acts: ``best forward precision 0.84 < 0.90``."""
+    best = calibration.get("best_precision")
+    if best is None:
+        return "no positive example to calibrate on"
+    bound = f"{float(target):.2f}" if isinstance(target, int | float) else str(target)
+    return f"best forward precision {best:.2f} < {bound}"
 
 
 def markdown(metadata: dict[str, Any], metrics: dict[str, Any]) -> str:
@@ -75,8 +98,9 @@ def markdown(metadata: dict[str, Any], metrics: dict[str, Any]) -> str:
         f"- Labels: {len(metadata['labels'])}; inputs: note/issue text, title, author, "
         "documentation links (never label-derived fields).",
         *_fit_facts(metrics),
-        f"- F1 figures (best_f1): {decode.get('rule', 'per-label best-F1 thresholds')}; "
-        f"caps {decode.get('caps', {})}.",
+        f"- F1 at best-F1 thresholds: {decode.get('rule', 'per-label best-F1 thresholds')}"
+        + _caps(decode.get("caps") or {})
+        + ".",
         *_calibration_facts(metrics.get("calibration") or {}),
         f"- Data hash: `{metadata.get('data_hash', '')[:16]}`; "
         f"fit time {metrics['fit_seconds']} s.",
@@ -84,13 +108,19 @@ def markdown(metadata: dict[str, Any], metrics: dict[str, Any]) -> str:
     ]
     rows = summary_rows(metrics)
     if rows:
-        lines += ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+        lines += ["| " + " | ".join(COLUMNS.values()) + " |", "|" + "---|" * len(COLUMNS)]
         for row in rows:
             lines.append("| " + " | ".join(_cell(row.get(c)) for c in COLUMNS) + " |")
         lines.append("")
     lines += promise_table(metadata, metrics)
     lines += ["", "![precision-recall curves](pr-curves.png)", ""]
     return "\n".join(lines)
+
+
+def _caps(caps: dict[str, Any]) -> str:
+    if not caps:
+        return ""
+    return "; at most " + ", ".join(f"{v} {k}" for k, v in sorted(caps.items()))
 
 
 def _fit_facts(metrics: dict[str, Any]) -> list[str]:
@@ -125,11 +155,11 @@ def _calibration_facts(cal: dict[str, Any]) -> list[str]:
         how = f"- Acting thresholds: out-of-fold over the training period, precision {target}."
     labels = cal.get("labels") or {}
     abstains = [
-        f"{name} (best {_cell((labels.get(name) or {}).get('best_precision'))})"
+        f"{name} ({abstain_reason(labels.get(name) or {}, target)})"
         for name in cal.get("abstains", [])
     ]
     never = ", ".join(abstains) or "none"
-    facts = [how, f"- Abstains (never acted on; cannot reach {target}): {never}."]
+    facts = [how, f"- Abstains (never acts; cannot promise {target}): {never}."]
     for kind, entry in (cal.get("by_kind") or {}).items():
         acting = [n for n, c in entry["labels"].items() if c.get("threshold") is not None]
         facts.append(
@@ -170,7 +200,7 @@ def promise_table(metadata: dict[str, Any], metrics: dict[str, Any]) -> list[str
         cells = [
             name,
             f"{c['threshold']:.3f}",
-            f"{c['expected_precision']} [{low}, {high}]",
+            f"{_cell(c['expected_precision'])} [{_cell(low)}, {_cell(high)}]",
             _cell(c.get("recall")),
             _cell(before),
             _cell(got.get("precision")),
@@ -210,7 +240,9 @@ def to_html(md: str) -> str:
     return "\n".join(
         [
             "<!doctype html><html><head><meta charset='utf-8'><title>model card</title>",
-            "<style>td,th{border:1px solid #ccc;padding:2px 6px}</style></head><body>",
+            # the dashboard serves its stylesheet at /static (an inline style would need
+            # the CSP to allow one); opened from disk the card is plain HTML
+            '<link rel="stylesheet" href="/static/app.css"></head><body class="card-page">',
             head,
             "<ul>" + "".join(facts) + "</ul>",
             *("<table>" + "".join(rows) + "</table>" for rows in tables),
@@ -221,4 +253,6 @@ def to_html(md: str) -> str:
 
 
 def _cell(value: Any) -> str:
-    return "–" if value is None else str(value)
+    if value is None:
+        return "–"
+    return f"{value:.3f}" if isinstance(value, float) else str(rounded(value))

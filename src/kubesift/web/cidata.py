@@ -15,6 +15,7 @@ from kubesift.ci import flakes as flakes_mod
 from kubesift.ci import grid, issues, queries, regressions, text
 from kubesift.ci import search as search_mod
 from kubesift.errors import UserError
+from kubesift.github.names import item_url
 from kubesift.store.schema import ci_jobs, ci_regressions, ci_results, ci_runs, ci_tests
 from kubesift.web.data import MAX_PAGE, NotFound, _since
 
@@ -66,11 +67,11 @@ def open_regressions(conn: Connection) -> list[dict[str, Any]]:
 
 
 def issue_url(ref: str | None) -> str | None:
-    """``owner/name#12`` → its GitHub URL."""
+    """``owner/name#12`` (a tracking issue a person typed) → its GitHub page."""
     if not ref or "#" not in ref:
         return None
     repo, number = ref.split("#", 1)
-    return f"https://github.com/{repo}/issues/{number}"
+    return item_url(repo, "issue", int(number)) if number.isdigit() else None
 
 
 def ci_grid(conn: Connection, job: str, runs: int = 30, only: str | None = None) -> dict[str, Any]:

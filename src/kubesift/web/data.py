@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from kubesift.alerts import queries as alert_queries
 from kubesift.analyze import ANALYSES, Filters, analyze, load, rows_of
 from kubesift.errors import UserError
-from kubesift.github.names import check_repo
+from kubesift.github.names import check_repo, item_url
 from kubesift.learn import card, online, registry
 from kubesift.reconcile import records
 from kubesift.store.queries import summarize
@@ -34,6 +34,7 @@ from kubesift.store.schema import (
     items,
     label_events,
     release_notes,
+    repositories,
 )
 
 MAX_PAGE = 200
@@ -278,19 +279,22 @@ def promise_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
                 for label, m in entry["target_precision"]["labels"].items():
                     delivered.setdefault(label, m)
         break  # the first model is the one trained; the others are comparisons
+    target = (metrics.get("calibration") or {}).get("target_precision")
     rows = []
     for label, c in cal.items():
         got = delivered.get(label, {})
+        acts = c.get("threshold") is not None
         rows.append(
             {
                 "label": label,
-                "threshold": c.get("threshold"),
-                "promised": c.get("expected_precision"),
-                "interval": c.get("interval"),
-                "forward_recall": c.get("recall"),
-                "best_precision": c.get("best_precision"),
-                "delivered_precision": got.get("precision"),
-                "delivered_recall": got.get("recall"),
+                "threshold": card.rounded(c.get("threshold")),
+                "promised": card.rounded(c.get("expected_precision")),
+                "interval": card.rounded(c.get("interval")),
+                "forward_recall": card.rounded(c.get("recall")),
+                "best_precision": card.rounded(c.get("best_precision")),
+                "delivered_precision": card.rounded(got.get("precision")),
+                "delivered_recall": card.rounded(got.get("recall")),
+                "abstains_because": None if acts else card.abstain_reason(c, target),
             }
         )
     return rows
@@ -323,9 +327,15 @@ def decisions(
         .where(and_(c.repo == d.repo, c.number == d.number, c.label == d.label))
         .scalar_subquery()
     )
+    api = (
+        select(repositories.c.api_url)
+        .where(repositories.c.full_name == d.repo)
+        .limit(1)
+        .scalar_subquery()
+    )
     query = (
         select(d.id, d.repo, d.number, d.kind, d.label, d.score, d.action, d.dry_run, d.model,
-               d.created_at, corrected.label("corrections"))
+               d.created_at, corrected.label("corrections"), api.label("api_url"))
         .where(*where)
         .order_by(d.id.desc())
         .limit(limit)
@@ -335,13 +345,13 @@ def decisions(
         {
             **dict(r._mapping),
             "corrected": int(r.corrections or 0) > 0,
-            "url": f"https://github.com/{r.repo}/{'pull' if r.kind == 'pr' else 'issues'}/"
-            f"{r.number}",
+            "url": item_url(r.repo, r.kind, r.number, r.api_url),
         }
         for r in conn.execute(query)
     ]
     for row in rows:
         row.pop("corrections", None)
+        row.pop("api_url", None)
     return {"total": int(total or 0), "page": page, "per_page": per_page, "rows": rows}
 
 

@@ -197,10 +197,16 @@ async function model() {
   let d;
   try { d = await api(path); } catch (e) { return showError("facts", e); }
   const m = d.metadata;
-  fill("facts", `${d.ref}: ${m.fit || "evaluation"} fit, ${fmt(m.labels.length)} labels, `,
-    `thresholds ${m.calibration || "out-of-fold"} for precision ${fmt(m.target_precision)}, `,
-    `evaluated on ${d.split || "–"} (${fmt(d.test_items)} test items). `,
-    el("a", { href: `${d.card}?source=${source}` }, "Model card"));
+  const facts = [
+    ["model", d.ref], ["fit", m.fit || "evaluation"], ["source", m.source || "release-notes"],
+    ["labels", `${fmt(m.labels.length)} (${fmt(d.abstains.length)} abstain)`],
+    ["promise", `precision ≥ ${fmt(m.target_precision)} per acting label`],
+    ["thresholds", m.calibration || "out-of-fold"],
+    ["evaluated on", d.split ? `${d.split} (${fmt(d.test_items)} test items)` : "– (a production fit: see its evaluation run)"],
+    ["created", m.created], ["data hash", (m.data_hash || "").slice(0, 16)],
+  ];
+  fill("facts", el("dl", { class: "facts" }, facts.map(([k, v]) => [el("dt", {}, k), el("dd", {}, fmt(v))])),
+    el("p", {}, el("a", { href: `${d.card}?source=${source}` }, "The model card as written at training (HTML)")));
   fill("promises", table([
     { key: "label", title: "label" },
     { key: "threshold", ratio: true, title: "acts at" },
@@ -212,12 +218,12 @@ async function model() {
   ], d.promises.filter((r) => r.threshold !== null), "No label acts."));
   fill("abstains", table([
     { key: "label", title: "label" },
-    { key: "best_precision", ratio: true, title: "best precision reached" },
+    { key: "abstains_because", title: "why it never acts" },
   ], d.promises.filter((r) => r.threshold === null), "Every label acts."));
   fill("evaluation", table([
     { key: "model", title: "model" }, { key: "group", title: "group" },
-    { key: "at_0.5_f1", ratio: true, title: "F1 at 0.5" }, { key: "best_f1_f1", ratio: true, title: "best F1" },
-    { key: "act_precision", ratio: true, title: "acting precision" }, { key: "act_recall", ratio: true, title: "acting recall" },
+    { key: "f1_at_0.5", ratio: true, title: "F1 at 0.5" }, { key: "f1_best", ratio: true, title: "F1 at best-F1 thresholds" },
+    { key: "acting_precision", ratio: true, title: "acting precision" }, { key: "acting_recall", ratio: true, title: "acting recall" },
   ], d.evaluation, "A production fit without an evaluation run."));
   fill("state", stateLine(d, source));
   fill("curves", d.pr_curves ? el("img", { src: `${d.pr_curves}?source=${source}`, alt: "precision–recall curves per label", class: "curves" })
