@@ -169,7 +169,7 @@ def run_cli(
     *args: str, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m kubesift ARGS`` as a real process with the current environment."""
-    full_env = {**os.environ, **(env or {}), "COLUMNS": "120"}
+    full_env = {**os.environ, "COLUMNS": "120", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "kubesift", *args],
         capture_output=True,

@@ -306,3 +306,22 @@ def test_search_shares_are_never_over_100_and_count_what_they_say(
         assert j["matching_failed_runs"] == len(failed_hit.get(j["job"], ())), j
         share = 100 * j["matching_failed_runs"] / j["failed_runs"] if j["failed_runs"] else 0
         assert j["pct_of_failures"] == round(share, 2)
+
+
+def _first_column(out: str) -> str:
+    """The first column of a Rich table, its folded pieces joined back together."""
+    cells = [line.split("│")[1].strip() for line in out.splitlines() if line.startswith("│")]
+    return "".join(cells)
+
+
+def test_tables_show_whole_job_names_in_a_narrow_terminal(
+    history: tuple[Engine, CIHistory],
+) -> None:
+    _engine, h = history
+    done = run_cli("ci", "jobs", env={"COLUMNS": "80"})
+    assert done.returncode == 0, done.stderr
+    assert "…" not in done.stdout
+    assert max(len(line) for line in done.stdout.splitlines()) <= 80
+    shown = _first_column(done.stdout)
+    assert all(job in shown for job in h.jobs), (h.jobs, done.stdout)
+    assert len(h.jobs[0]) > 40  # long enough to have been cut before

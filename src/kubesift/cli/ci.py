@@ -10,7 +10,6 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.markup import escape as esc
-from rich.table import Table
 
 from kubesift.ci import clusters as clusters_mod
 from kubesift.ci import flakes as flakes_mod
@@ -23,6 +22,7 @@ from kubesift.ci.importer import BATCH, DEFAULT_LOG_TAIL, DEFAULT_MAX_JUNIT, imp
 from kubesift.ci.junit import ABSENT, FAIL, FLAKY, PASS
 from kubesift.ci.readiness import Settings
 from kubesift.ci.sources import GCS_API, open_source
+from kubesift.cli import tables
 from kubesift.cli.common import settings, store
 from kubesift.cli.progress import progress_for
 
@@ -170,7 +170,9 @@ def jobs_command(as_json: bool) -> None:
     if as_json:
         _echo_json([r.as_dict() for r in rows])
         return
-    table = Table("job", "runs", "passed", "last run", "variants")
+    table = tables.table(
+        "job", "runs", "passed", "last run", "variants", numeric=("runs", "passed")
+    )
     for r in rows:
         table.add_row(
             esc(r.name), f"{r.runs:,}", f"{r.pass_pct:.1f}%", r.last_run or "–", esc(r.variants)
@@ -218,7 +220,10 @@ def flakes_command(
     if as_json:
         _echo_json([r.as_dict() for r in rows])
         return
-    table = Table("test", "job", "runs", "flake %", "flips %", "working %")
+    table = tables.table(
+        "test", "job", "runs", "flake %", "flips %", "working %",
+        numeric=("runs", "flake %", "flips %", "working %"),
+    )  # fmt: skip
     for r in rows[:100]:
         table.add_row(
             esc(r.test),
@@ -297,7 +302,7 @@ def _print_report(rep: regressions_mod.Report) -> None:
         f"{rep.basis.end}: {rep.cells_judged:,} cells, {len(rep.regressed)} regressed "
         f"({rep.opened} opened, {rep.reopened} reopened, {rep.closed} closed)"
     )
-    table = Table("id", "status", "test", "variants", "sample", "basis", "p", "issue")
+    table = tables.table("id", "status", "test", "variants", "sample", "basis", "p", "issue")
     for c in rep.regressed:
         table.add_row(
             str(c.regression_id or "–"),

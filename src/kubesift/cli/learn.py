@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Table
 
+from kubesift.cli import tables
 from kubesift.cli.common import settings, source_option, store
 from kubesift.errors import UserError
 
@@ -174,9 +174,10 @@ def print_tuning(search: dict[str, Any]) -> None:
 def print_summary(metrics: dict[str, Any]) -> None:
     from kubesift.learn.card import COLUMNS, summary_rows
 
-    table = Table(title=f"Evaluation on {metrics['split']} ({metrics['test_items']} test items)")
-    for title in COLUMNS.values():
-        table.add_column(title)
+    table = tables.table(
+        *COLUMNS.values(),
+        title=f"Evaluation on {metrics['split']} ({metrics['test_items']} test items)",
+    )
     for row in summary_rows(metrics):
         table.add_row(*("–" if row.get(c) is None else str(row.get(c)) for c in COLUMNS))
     Console(width=140).print(table)
@@ -291,9 +292,7 @@ def models_list(source: str) -> None:
         click.echo("No models yet; run `kubesift train`.")
         return
     prod = registry.production(models_dir, versions)
-    table = Table()
-    for column in ("", "name", "version", "created", "fit", "labels"):
-        table.add_column(column)
+    table = tables.table("", "name", "version", "created", "fit", "labels")
     for v in versions:
         mark = "*" if (v.name, v.version) == (prod.name, prod.version) else ""
         table.add_row(
