@@ -89,7 +89,7 @@ def dashboard_on_the_demo_data(home: Path, tmp_path: Path, pages: dict[str, str]
         with Browser() as b:
             for path, expected in pages.items():
                 check_page(b, url, path, expected)
-                rows = b.js("document.querySelectorAll('#app tbody tr, #app svg').length")
+                rows = b.js("document.querySelectorAll('#app tbody tr, #app .uplot').length")
                 assert rows > 0 or path == "/bot", f"{path} shows no table row or chart"
             assert b.errors == []
             b.open(f"{url}/")

@@ -82,7 +82,7 @@ def test_models_list_detail_card_and_online_precision(web: Web) -> None:
     card = get(web, f"/models/{name}/{version}/card.html")
     assert card.status_code == 200 and "Model card" in card.text
     assert "{" not in card.text.split("<body", 1)[1]  # no Python dict printed in the card
-    assert "/static/app.css" in card.text  # styled by the dashboard's stylesheet
+    assert "<style>" in card.text and "<table>" in card.text  # a styled page, tables as tables
 
 
 def _decimals(value: object) -> int:
@@ -373,3 +373,19 @@ def test_search_from_a_red_cell_finds_every_occurrence_and_the_true_first_seen(w
     first = min(at for _, at in failed)
     assert min(j["first_seen"] for j in hits["jobs"]) == first
     assert f"the {queries.FAILURE_DAYS:g} days" in hits["headline"]
+
+
+def test_the_chart_library_is_served_from_static_with_its_licence(web: Web) -> None:
+    """Vendored from npm at the pinned version: no CDN, no fetch at run time."""
+    from pathlib import Path
+
+    import kubesift.web
+
+    js = get(web, "/static/vendor/uplot/uPlot.iife.min.js")
+    assert js.status_code == 200 and "uPlot" in js.text[:2000]
+    assert get(web, "/static/vendor/uplot/uPlot.min.css").status_code == 200
+    vendor = Path(kubesift.web.__file__).parent / "static" / "vendor"
+    assert "MIT License" in (vendor / "uplot" / "LICENSE").read_text()
+    templates = Path(kubesift.web.__file__).parent / "templates"
+    for page in templates.glob("*.html"):
+        assert "://" not in page.read_text().replace("http://www.w3.org", ""), page.name

@@ -51,11 +51,37 @@ def test_every_page_renders_with_working_links_and_no_errors(web: Web) -> None:
         assert ".0" not in b.js("document.getElementById('cards').innerText")
         check_page(b, web.url, "/models", web.model_ref)
         check_page(b, web.url, "/project", "Issues and pull requests created")
-        assert b.js("document.querySelectorAll('#charts svg circle, #charts svg rect').length") > 20
+        project = httpx.get(f"{web.url}/api/project", timeout=30).json()
+        drawn = [a for a in project["analyses"] if a["rows"] and a["chart"] != "facets"]
+        assert b.js("document.querySelectorAll('#charts .uplot canvas').length") >= len(drawn)
+        # The page's figures are the API's: the created chart ends at the items counted.
+        created = next(a for a in project["analyses"] if a["name"] == "created")
+        last = created["rows"][-1]
+        assert last["created"] == project["items"]
+        caption = b.js("document.querySelector('#created .caption').innerText")
+        unit = created["units"]["created"]  # what it counts: "issues and pull requests"
+        assert caption == f"Latest ({last['date']}): created {last['created']:,} {unit}.", caption
+        assert f"{project['items']:,} items" in b.js("document.getElementById('scope').innerText")
+        # Units on the axes: time to merge in days on one axis, PRs merged on the other.
+        legend = b.js(
+            "[...document.querySelectorAll('#time-to-merge .u-label')].map(e => e.innerText)"
+        )
+        assert "median_days (days from opened to merged)" in legend, legend
+        assert "merged (pull requests merged)" in legend, legend
         check_page(b, web.url, f"/models/{name}/{version}", "kind/bug")
         check_page(b, web.url, "/bot", f"{REPO}#1119")
         check_page(b, web.url, "/ci", "kubernetes/kubernetes#4242")
         check_page(b, web.url, "/alerts", "KubePodCrashLooping")
+        inbox = httpx.get(f"{web.url}/api/alerts/incidents", timeout=10).json()
+        d, q = inbox["decisions"], inbox["quality"]
+        line = b.js("document.getElementById('summary-line').innerText")
+        assert line.startswith(
+            f"{q['incidents']} incidents = {d['page']} paged + {d['digest']} in a digest + "
+            f"{d['record']} recorded + {d['drop']} dropped"
+        ), line
+        cards = b.js("document.getElementById('summary').innerText")
+        if q["precision"] is None:  # an empty figure says why
+            assert q["why"]["precision"] in cards, cards
         assert b.errors == []
 
 
@@ -64,12 +90,24 @@ def test_click_paths_models_bot_and_alerts(web: Web, tmp_path: Path) -> None:
         b.open(f"{web.url}/")
         b.click('a.card[href="/models"]')
         assert b.js("location.pathname") == "/models"
-        assert b.js("document.querySelectorAll('#deployed-weekly svg circle').length") >= 1
+        assert b.js("document.querySelectorAll('#deployed-weekly .uplot canvas').length") >= 1
+        weekly = httpx.get(f"{web.url}/api/models", timeout=10).json()["online_weekly"]
+        week = weekly["rows"][-1]
+        shown = b.js("document.querySelector('#deployed-weekly .caption').innerText")
+        column = weekly["columns"][1]
+        assert shown.startswith(f"Latest ({week['week']}): {column} {week[column]:.3f}"), shown
         b.click('#versions a[href^="/models/"]')
         assert b.js("location.pathname") == f"/models/{web.model_ref.replace('@', '/')}"
         assert "kind/bug" in b.js("document.getElementById('promises').innerText")
+        detail = httpx.get(
+            f"{web.url}/api/models/{web.model_ref.replace('@', '/')}", timeout=10
+        ).json()
+        reasons = [p["abstains_because"] for p in detail["promises"] if p["abstains_because"]]
+        shown = b.js("document.getElementById('abstains').innerText")
+        assert reasons and all(r in shown for r in reasons), (reasons, shown)
+        assert "promise" in b.js("document.querySelector('#facts dl').innerText")
         assert b.js("document.getElementById('state').innerText") == "In production."
-        assert b.js("document.querySelectorAll('#online-weekly svg circle').length") >= 1
+        assert b.js("document.querySelectorAll('#online-weekly .uplot canvas').length") >= 1
         assert b.js("document.querySelector('#curves img').naturalWidth") > 100
 
         b.open(f"{web.url}/bot")
@@ -155,7 +193,7 @@ def test_ci_flakes_search_and_triage(web: Web) -> None:
         b.click("#search button[type=submit]")
         results = b.js("document.getElementById('search-results').innerText")
         assert "runs" in results and "First seen in this window" in results, results
-        assert b.js("document.querySelectorAll('#search-results svg rect').length") > 3
+        assert b.js("document.querySelectorAll('#search-results .uplot canvas').length") >= 1
         assert "q=" in b.js("location.search")
 
         set_token(b)

@@ -68,7 +68,12 @@ __all__ = [
 
 def printable(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with its index as a column and dates as ``YYYY-MM-DD`` text."""
-    flat = table.reset_index() if table.index.name else table.reset_index(names="name")
+    if isinstance(table.index, pd.RangeIndex) and table.index.name is None:
+        flat = table.reset_index(drop=True)  # row numbers are no column of the data
+    elif table.index.name:
+        flat = table.reset_index()
+    else:
+        flat = table.reset_index(names="name")
     for col in flat.columns:
         if pd.api.types.is_datetime64_any_dtype(flat[col]):
             flat[col] = flat[col].dt.strftime("%Y-%m-%d")

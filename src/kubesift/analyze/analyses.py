@@ -18,7 +18,8 @@ class Analysis:
     ``table`` holds the numbers (its index is the x axis or the categories); ``chart`` says
     how to draw it: ``lines``, ``panels`` (one subplot per column), ``barh`` (top-N),
     ``bars`` (grouped), ``area`` (stacked) or ``facets`` (one subplot per ``sig``).
-    ``note`` explains missing data to the reader.
+    ``note`` explains missing data to the reader; ``units`` names what a column counts
+    when it is not ``ylabel`` (a chart puts each unit on its own axis).
     """
 
     name: str
@@ -28,6 +29,12 @@ class Analysis:
     xlabel: str
     ylabel: str
     note: str | None = None
+    units: dict[str, str] | None = None
+
+    def unit_of(self, column: str) -> str:
+        """What ``column`` counts: a top-N bar chart (``barh``) counts along its x axis."""
+        default = self.xlabel if self.chart == "barh" else self.ylabel
+        return (self.units or {}).get(column, default)
 
     @property
     def empty(self) -> bool:
@@ -171,6 +178,7 @@ def _time_to_merge(c: Context) -> Analysis:
         "month merged",
         "days from opened to merged",
         "Lines: median and 85th percentile; never-merged PRs are not counted.",
+        {"merged": "pull requests merged"},
     )
 
 
@@ -183,6 +191,7 @@ def _backlog(c: Context) -> Analysis:
         "panels",
         "month",
         c.noun,
+        units={"median_age_days": "age in days", "p85_age_days": "age in days"},
     )
 
 

@@ -240,9 +240,8 @@ def to_html(md: str) -> str:
     return "\n".join(
         [
             "<!doctype html><html><head><meta charset='utf-8'><title>model card</title>",
-            # the dashboard serves its stylesheet at /static (an inline style would need
-            # the CSP to allow one); opened from disk the card is plain HTML
-            '<link rel="stylesheet" href="/static/app.css"></head><body class="card-page">',
+            # styles inline: the card stands alone, from disk or sandboxed by the dashboard
+            f"<style>{CARD_STYLE}</style></head><body>",
             head,
             "<ul>" + "".join(facts) + "</ul>",
             *("<table>" + "".join(rows) + "</table>" for rows in tables),
@@ -250,6 +249,17 @@ def to_html(md: str) -> str:
             "</body></html>",
         ]
     )
+
+
+CARD_STYLE = (
+    "body{margin:0 auto;max-width:1100px;padding:1rem 1.2rem 3rem;color:#1f2328;"
+    "font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif}"
+    "h1{font-size:1.4rem}ul{padding-left:1.2rem}li{margin:.2rem 0}"
+    "table{border-collapse:collapse;margin:.8rem 0;width:100%}"
+    "th,td{border-bottom:1px solid #d1d9e0;padding:.3rem .5rem;text-align:left}"
+    "th{background:#f6f8fa;font-weight:600}td{font-variant-numeric:tabular-nums}"
+    "img{max-width:100%;height:auto}"
+)
 
 
 def _cell(value: Any) -> str:

@@ -491,6 +491,7 @@ def project(engine: Engine, filters: Filters, top: int = 10) -> dict[str, Any]:
                 "xlabel": a.xlabel,
                 "ylabel": a.ylabel,
                 "note": a.note,
+                "units": {str(c): a.unit_of(str(c)) for c in a.table.columns},
                 "columns": list(rows[0]) if rows else [],
                 "rows": rows,
             }

@@ -175,7 +175,7 @@ async function models() {
   ], data.rows, "No models yet: run `kubesift train`."));
   const w = data.online_weekly;
   fill("deployed-weekly", ...(w.rows.length
-    ? lineChart({ title: "online precision per week", columns: w.columns, rows: w.rows })
+    ? timeChart(weekly(w))
     : [el("p", { class: "empty" }, "The deployed versions have no judged decisions yet.")]));
   fill("reconciler", reconcilerTable(data.reconciler, "The reconciler has not run yet: `kubesift reconcile --once`."));
 }
@@ -205,7 +205,7 @@ async function model() {
     ["evaluated on", d.split ? `${d.split} (${fmt(d.test_items)} test items)` : "– (a production fit: see its evaluation run)"],
     ["created", m.created], ["data hash", (m.data_hash || "").slice(0, 16)],
   ];
-  fill("facts", el("dl", { class: "facts" }, facts.map(([k, v]) => [el("dt", {}, k), el("dd", {}, fmt(v))])),
+  fill("facts", el("dl", { class: "facts" }, facts.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, fmt(v))])),
     el("p", {}, el("a", { href: `${d.card}?source=${source}` }, "The model card as written at training (HTML)")));
   fill("promises", table([
     { key: "label", title: "label" },
@@ -230,7 +230,7 @@ async function model() {
     : el("p", { class: "empty" }, "No curves were drawn for this version."));
   const w = d.online_weekly;
   fill("online-weekly", ...(w.rows.length && w.labels.length
-    ? lineChart({ title: "online precision per week", columns: w.columns, rows: w.rows })
+    ? timeChart(weekly(w))
     : [el("p", { class: "empty" }, "No week has judged decisions yet.")]));
   fill("online", table([
     { key: "label", title: "label" }, { key: "added", title: "added" },
@@ -238,6 +238,11 @@ async function model() {
     { key: "precision", title: "online precision", render: (r) => (r.judged ? ratio(r.precision) : "no feedback yet") },
   ], d.online, "No decisions by this version yet."));
   fill("reconciler", reconcilerTable(d.reconciler, "The reconciler has decided nothing about this version."));
+}
+
+// Online precision per ISO week (a share: its axis runs from 0 to 1).
+function weekly(w) {
+  return { title: "online precision per week", columns: w.columns, rows: w.rows, xlabel: "week (Monday)", ylabel: "online precision", yRange: [0, 1] };
 }
 
 function stateLine(d, source) {
@@ -338,78 +343,19 @@ async function alerts() {
   }
 }
 
-const SVG = "http://www.w3.org/2000/svg";
-const COLOURS = ["#0969da", "#cf222e", "#1a7f37", "#8250df", "#bf8700", "#57606a"];
-
-function svg(tag, attrs, ...children) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
-  node.append(...children);
-  return node;
-}
-
-function tip(text) {
-  const t = document.createElementNS(SVG, "title");
-  t.textContent = text;
-  return t;
-}
-
-// A line chart of numeric columns over the first column (dates); every point has a tooltip.
-function lineChart(a) {
-  const [x, ...series] = a.columns;
-  const cols = series.filter((c) => a.rows.some((r) => typeof r[c] === "number")).slice(0, 6);
-  const W = 640, H = 220, L = 48, B = 24;
-  const values = a.rows.flatMap((r) => cols.map((c) => r[c])).filter((v) => typeof v === "number");
-  const max = Math.max(1, ...values);
-  const px = (i) => L + (i * (W - L - 8)) / Math.max(1, a.rows.length - 1);
-  const py = (v) => H - B - (v / max) * (H - B - 8);
-  const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": a.title });
-  chart.append(svg("line", { x1: L, y1: H - B, x2: W, y2: H - B, class: "axis" }));
-  chart.append(svg("text", { x: 4, y: 14, class: "tick" }, fmt(max)));
-  chart.append(svg("text", { x: L, y: H - 6, class: "tick" }, String(a.rows[0][x])));
-  chart.append(svg("text", { x: W - 70, y: H - 6, class: "tick" }, String(a.rows[a.rows.length - 1][x])));
-  cols.forEach((c, k) => {
-    const pts = a.rows.map((r, i) => (typeof r[c] === "number" ? `${px(i)},${py(r[c])}` : null)).filter(Boolean);
-    chart.append(svg("polyline", { points: pts.join(" "), fill: "none", stroke: COLOURS[k], "stroke-width": 1.5 }));
-    a.rows.forEach((r, i) => {
-      if (typeof r[c] !== "number") return;
-      chart.append(svg("circle", { cx: px(i), cy: py(r[c]), r: a.rows.length > 60 ? 1.5 : 3, fill: COLOURS[k], class: "point" },
-        tip(`${r[x]} · ${c}: ${fmt(r[c])}`)));
-    });
-  });
-  const legend = el("p", { class: "legend" }, cols.map((c, k) => el("span", { style: `color:${COLOURS[k]}` }, `■ ${c} `)));
-  return [chart, legend];
-}
-
-// Horizontal bars of the first numeric column, labelled by the first column.
-function barChart(a) {
-  const [label, ...rest] = a.columns;
-  const value = rest.find((c) => a.rows.some((r) => typeof r[c] === "number"));
-  const rows = a.rows.slice(0, 15);
-  const W = 640, row = 20, L = 200;
-  const max = Math.max(1, ...rows.map((r) => r[value] || 0));
-  const chart = svg("svg", { viewBox: `0 0 ${W} ${rows.length * row + 4}`, class: "chart", role: "img", "aria-label": a.title });
-  rows.forEach((r, i) => {
-    const w = ((r[value] || 0) / max) * (W - L - 60);
-    chart.append(svg("text", { x: 4, y: i * row + 14, class: "tick" }, String(r[label]).slice(0, 30)));
-    chart.append(svg("rect", { x: L, y: i * row + 3, width: Math.max(w, 1), height: row - 6, fill: COLOURS[0], class: "bar" },
-      tip(`${r[label]}: ${fmt(r[value])} ${value}`)));
-    chart.append(svg("text", { x: L + w + 4, y: i * row + 14, class: "tick" }, fmt(r[value])));
-  });
-  return [chart];
-}
-
+// Bars for categories, lines (an area for shares of a whole) over time, a table for the
+// per-sig facets: each analysis says which it is.
 function chartOf(a) {
   if (!a.rows.length) return [el("p", { class: "empty" }, a.note || "No data for this chart.")];
-  if (a.chart === "barh") return barChart(a);
-  if (a.chart === "facets") return [table(a.columns.map((c) => ({ key: c, title: c })), a.rows.slice(0, 20))];
-  return lineChart(a);
+  if (a.chart === "barh" || a.chart === "bars") return barChart(a);
+  if (a.chart === "facets") return [table(a.columns.map((c) => ({ key: c, title: c })), a.rows.slice(0, 40))];
+  return timeChart({ ...a, fill: a.chart === "area" });
 }
 
 async function project() {
   let data;
   try { data = await api(`/api/project?${params()}`); } catch (e) { return showError("scope", e); }
-  fill("scope", data.items ? `${fmt(data.items)} items. Hover a point or a bar for its value; narrow the dates to zoom.`
+  fill("scope", data.items ? `${fmt(data.items)} items (issues and pull requests matching the filters). The legend under each chart shows the values under the cursor; drag across a chart to zoom, double-click to reset.`
     : "No items match: export a repository (`kubesift export --repo OWNER/NAME`) or widen the filters.");
   fill("charts", ...data.analyses.map((a) => el("section", { class: "chart-box", id: a.name },
     el("h2", {}, a.title), a.note ? el("p", { class: "note" }, a.note) : null, ...chartOf(a))));

@@ -190,22 +190,13 @@ async function clusterTable() {
   }
 }
 
-// "When did it start": matching runs per hour or day, one bar each, with a tooltip.
+// "When did it start": matching runs per hour or day, as bars over time.
 function histogram(h) {
   const counts = h.counts;
-  if (!counts.length) return el("p", { class: "empty" }, "No run matched.");
-  const W = 640, H = 120, B = 20;
-  const max = Math.max(1, ...counts.map((c) => c.runs));
-  const w = (W - 8) / counts.length;
-  const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart histogram", role: "img", "aria-label": "matching runs over time" });
-  counts.forEach((c, i) => {
-    const h2 = (c.runs / max) * (H - B - 8);
-    chart.append(svg("rect", { x: 4 + i * w, y: H - B - h2, width: Math.max(w - 1, 1), height: Math.max(h2, c.runs ? 1 : 0), class: "bar" },
-      tip(`${c.at}: ${fmt(c.runs)} runs`)));
-  });
+  if (!counts.length) return [el("p", { class: "empty" }, "No run matched.")];
   const first = counts.find((c) => c.runs);
-  chart.append(svg("text", { x: 4, y: H - 4, class: "tick" }, counts[0].at));
-  chart.append(svg("text", { x: W - 130, y: H - 4, class: "tick" }, counts[counts.length - 1].at));
+  const spec = { title: "matching runs over time", columns: ["at", "runs"], rows: counts, xlabel: h.bucket, ylabel: `matching runs per ${h.bucket}`, bars: true };
+  const [chart] = timeChart(spec);
   return [chart, el("p", { class: "note" }, first ? `First seen in this window: ${first.at} (per ${h.bucket}).` : "")];
 }
 
