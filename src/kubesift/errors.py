@@ -24,6 +24,10 @@ class UserError(KubesiftError):
     exit_code = 2
 
 
+class NotFound(UserError):
+    """What the request names does not exist (a 404 on the dashboard, exit 2 in the CLI)."""
+
+
 class ConfigError(UserError):
     """A setting in the environment or kubesift.toml is invalid."""
 

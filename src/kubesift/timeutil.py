@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 def utcnow_iso() -> str:
@@ -29,3 +29,13 @@ def stamp(at: float | None = None) -> str:
 def shift(value: str, seconds: float) -> str:
     """``value`` (ISO 8601 UTC) moved by ``seconds``."""
     return to_iso(datetime.fromtimestamp(parse_iso(value).timestamp() + seconds, UTC))
+
+
+def from_epoch(seconds: float) -> str:
+    """``seconds`` since the epoch as ISO 8601 UTC, whole seconds."""
+    return to_iso(datetime.fromtimestamp(seconds, UTC))
+
+
+def days_ago(days: float, now: datetime | None = None) -> str:
+    """The start of a window of ``days`` ending ``now`` (default: the clock), ISO UTC."""
+    return to_iso((now or datetime.now(UTC)) - timedelta(days=days))

@@ -169,11 +169,11 @@ def test_slow_views_are_warmed_at_startup(web: Web) -> None:
 def test_ci_jobs_regressions_and_grid(web: Web) -> None:
     data = get(web, "/api/ci/jobs").json()
     assert len(data["jobs"]) == 3 and all(j["runs"] > 0 for j in data["jobs"])
-    assert all(0 <= j["pass_rate"] <= 1 for j in data["jobs"])
+    assert all(0 <= j["pass_pct"] <= 100 and j["failed"] <= j["runs"] for j in data["jobs"])
     [regression] = data["regressions"]
     assert regression["issue_url"] == "https://github.com/kubernetes/kubernetes/issues/4242"
     failing = [
-        g for g in (get(web, f"/api/ci/grid?job={j['job']}&only=failing").json()
+        g for g in (get(web, f"/api/ci/grid?job={j['name']}&only=failing").json()
                     for j in data["jobs"])
         if any(r["issue"] for r in g["rows"])
     ]  # fmt: skip
@@ -183,7 +183,7 @@ def test_ci_jobs_regressions_and_grid(web: Web) -> None:
     assert len(failing[0]["columns"]) == 30
     assert get(web, "/api/ci/grid?job=nope").status_code == 404
     assert get(web, "/api/ci/grid").status_code == 400
-    assert get(web, f"/api/ci/grid?job={data['jobs'][0]['job']}&only=red").status_code == 400
+    assert get(web, f"/api/ci/grid?job={data['jobs'][0]['name']}&only=red").status_code == 400
 
 
 def test_project_analyses_filters_and_cache(web: Web) -> None:
@@ -222,12 +222,12 @@ def test_component_readiness_shows_the_regressed_cell_with_its_issue(web: Web) -
 def _red_cell(web: Web, test: str, status: int = 12) -> dict[str, str]:
     """The newest cell of ``test`` with ``status`` in any job's grid, as failure-API args."""
     for job in get(web, "/api/ci/jobs").json()["jobs"]:
-        grid = get(web, f"/api/ci/grid?job={job['job']}&runs=60").json()
+        grid = get(web, f"/api/ci/grid?job={job['name']}&runs=60").json()
         for row in grid["rows"]:
             if row["name"] == test and status in row["cells"]:
                 i = row["cells"].index(status)
                 build = grid["columns"][i]["build"]
-                return {"job": job["job"], "build": build, "suite": row["suite"], "test": test}
+                return {"job": job["name"], "build": build, "suite": row["suite"], "test": test}
     raise AssertionError(f"no cell of {test!r} has status {status}")
 
 

@@ -144,7 +144,7 @@ def test_ci_click_path_from_the_table_to_the_tracking_issue(web: Web) -> None:
     jobs = httpx.get(f"{web.url}/api/ci/jobs", timeout=10).json()
     test = jobs["regressions"][0]["test"]
     grids = {
-        j["job"]: httpx.get(f"{web.url}/api/ci/grid", params={"job": j["job"]}, timeout=10).json()
+        j["name"]: httpx.get(f"{web.url}/api/ci/grid", params={"job": j["name"]}, timeout=10).json()
         for j in jobs["jobs"]
     }
     job = next(

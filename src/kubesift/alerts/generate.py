@@ -15,10 +15,11 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from kubesift.alerts.rules import Rule
+from kubesift.timeutil import from_epoch
 
 PROD = ("payments", "shop", "checkout", "auth")
 DEV = ("staging", "dev-alice", "dev-bob", "ci")
@@ -50,7 +51,7 @@ class World:
 
 
 def _iso(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return from_epoch(t)
 
 
 def _fingerprint(labels: dict[str, str]) -> str:

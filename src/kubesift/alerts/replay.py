@@ -14,7 +14,6 @@ import heapq
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -25,7 +24,7 @@ from kubesift.alerts.grouping import alertmanager_notifications
 from kubesift.alerts.ingest import Settings, Triage
 from kubesift.errors import AlertInputError
 from kubesift.store.schema import alert_incidents, alert_outbox, alert_signals
-from kubesift.timeutil import parse_iso
+from kubesift.timeutil import from_epoch, parse_iso
 
 DAY = 86400.0
 
@@ -155,7 +154,7 @@ def _answer_due(engine: Engine, answers: list[Any], t: float) -> None:
         return
     with engine.begin() as conn:
         for at, inc, _, said, via in due:
-            when = datetime.fromtimestamp(min(at, 4e9), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            when = from_epoch(min(at, 4e9))
             feedback.record(conn, inc, said, via=via, user="on-call", at=when)
 
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kubesift.errors import AlertInputError
+from kubesift.timeutil import from_epoch, to_iso
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 SEVERITIES = ("critical", "warning", "info", "none")
@@ -81,7 +82,7 @@ def iso(value: Any, what: str) -> str:
         moment = moment.replace(tzinfo=UTC)
     if moment.year <= 1:
         return ""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return to_iso(moment)
 
 
 def severity_of(value: Any) -> str:
@@ -277,7 +278,7 @@ def from_fluentbit(payload: Any) -> list[Signal]:
 
 def _record_time(value: Any, n: int) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(float(value), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return from_epoch(float(value))
     at = iso(value, f"record {n}'s date")
     if not at:
         raise AlertInputError(f"record {n} has no date (Fluent Bit's json_date_key)")

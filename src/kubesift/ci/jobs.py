@@ -5,10 +5,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.engine import Connection
 
+from kubesift.ci import queries
 from kubesift.store.schema import ci_jobs, ci_runs
+from kubesift.timeutil import days_ago
+
+#: Run states that count as failed (the rest: success, or still pending).
+FAILED_STATES = ("failure", "error", "aborted")
 
 
 @dataclass
@@ -18,30 +23,46 @@ class JobRow:
     variants: str
     runs: int
     passed: int
-    pass_pct: float
+    failed: int
+    pass_pct: float | None  # passed over runs; None without runs
     last_run: str | None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def jobs(conn: Connection) -> list[JobRow]:
+def jobs(conn: Connection, days: float | None = None) -> list[JobRow]:
+    """Every job with its runs started in the last ``days`` (default: every stored run):
+    how many, passed, failed, the pass rate and the newest start. The CLI's ``ci jobs``
+    and the dashboard's job table."""
+    r = ci_runs.c
+    joined = r.job_id == ci_jobs.c.id
+    if days is not None:
+        joined = and_(joined, r.started_at >= days_ago(queries.check_days(days)))
     stmt = (
         select(
             ci_jobs.c.name,
             ci_jobs.c.kind,
             ci_jobs.c.variants,
-            func.count(ci_runs.c.id),
-            func.sum(case((ci_runs.c.state == "success", 1), else_=0)),
-            func.max(ci_runs.c.started_at),
+            func.count(r.id),
+            func.sum(case((r.state == "success", 1), else_=0)),
+            func.sum(case((r.state.in_(FAILED_STATES), 1), else_=0)),
+            func.max(r.started_at),
         )
-        .join(ci_runs, ci_runs.c.job_id == ci_jobs.c.id, isouter=True)
+        .select_from(ci_jobs.outerjoin(ci_runs, joined))
         .group_by(ci_jobs.c.name, ci_jobs.c.kind, ci_jobs.c.variants)
         .order_by(ci_jobs.c.name)
     )
     return [
         JobRow(
-            n, k, v, int(r), int(p or 0), round(100 * int(p or 0) / int(r), 2) if r else 0.0, last
+            n,
+            k,
+            v,
+            int(runs),
+            int(p or 0),
+            int(f or 0),
+            round(100 * int(p or 0) / int(runs), 2) if runs else None,
+            last,
         )
-        for n, k, v, r, p, last in conn.execute(stmt)
+        for n, k, v, runs, p, f, last in conn.execute(stmt)
     ]

@@ -250,6 +250,33 @@ def stats_command(repo: str | None, as_json: bool) -> None:
         )
 
 
+@bot_group.command("decisions")
+@click.option("--repo", "-r", default=None, metavar="OWNER/NAME")
+@click.option("--label", default=None, help="Only this label.")
+@click.option("--action", type=click.Choice(["added", "held_back"]), default=None)
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--per-page", type=click.IntRange(1, 200), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the dashboard's Bot page).")
+def decisions_command(repo: str | None, label: str | None, action: str | None, page: int,
+                      per_page: int, as_json: bool) -> None:  # fmt: skip
+    """The bot's decisions, newest first, each marked when a human corrected it, with the
+    link to the item where it was fetched from."""
+    from kubesift.bot import views
+
+    with store().connect() as conn:
+        found = views.decisions(conn, page=page, per_page=per_page, repo=repo, label=label,
+                                action=action)  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(found, default=str))
+        return
+    click.echo(f"{found['total']:,} decisions; page {page} ({len(found['rows'])} shown)")
+    for r in found["rows"]:
+        fixed = "  corrected by a human" if r["corrected"] else ""
+        shadow = " (shadow)" if r["dry_run"] else ""
+        click.echo(f"{r['created_at']}  {r['repo']}#{r['number']}  {r['label']}  "
+                   f"{r['action']}{shadow}  {r['score']:.2f}{fixed}")  # fmt: skip
+
+
 def _pct(value: object) -> str:
     """A share, or "no feedback" when no human has judged any (never a made-up 100 %)."""
     return "no feedback" if value is None else f"{100 * float(value):.0f}%"  # type: ignore[arg-type]

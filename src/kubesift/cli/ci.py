@@ -162,21 +162,25 @@ def import_command(
 
 
 @ci_group.command("jobs")
+@click.option("--days", type=float, help="Only runs started in the last DAYS (default: all).")
 @json_option
-def jobs_command(as_json: bool) -> None:
-    """List the CI jobs in the store with their runs, pass rate and variants."""
+def jobs_command(days: float | None, as_json: bool) -> None:
+    """List the CI jobs in the store with their runs, failures, pass rate and variants
+    (the dashboard's job table is this over --days 7)."""
     with store().connect() as conn:
-        rows = jobs_mod.jobs(conn)
+        rows = jobs_mod.jobs(conn, days)
     if as_json:
         _echo_json([r.as_dict() for r in rows])
         return
     table = tables.table(
-        "job", "runs", "passed", "last run", "variants", numeric=("runs", "passed")
-    )
+        "job", "runs", "failed", "passed", "last run", "variants",
+        numeric=("runs", "failed", "passed"),
+        title=f"Runs in the last {days:g} days" if days else "Every stored run",
+    )  # fmt: skip
     for r in rows:
-        table.add_row(
-            esc(r.name), f"{r.runs:,}", f"{r.pass_pct:.1f}%", r.last_run or "–", esc(r.variants)
-        )
+        rate = f"{r.pass_pct:.1f}%" if r.pass_pct is not None else "–"
+        table.add_row(esc(r.name), f"{r.runs:,}", f"{r.failed:,}", rate, r.last_run or "–",
+                      esc(r.variants))  # fmt: skip
     Console().print(table)
 
 

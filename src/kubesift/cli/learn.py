@@ -282,27 +282,32 @@ def models_group() -> None:
 
 @models_group.command("list")
 @source_option
-def models_list(source: str) -> None:
-    """Every saved version; the production one is marked."""
-    from kubesift.learn import registry
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the dashboard's /api/models).")
+def models_list(source: str, as_json: bool) -> None:
+    """Every saved version, newest first, with its fit, labels and abstentions; production
+    and canary are marked. --json adds online precision per week of the deployed versions
+    and the reconciler's newest decisions."""
+    from kubesift.learn import views
 
     models_dir = settings().models_dir_for(source)
-    versions = registry.list_versions(models_dir)
-    if not versions:
+    rows = views.model_list(models_dir)
+    if as_json:
+        engine = store()
+        found = {
+            "rows": rows,
+            "online_weekly": views.deployed_weekly(engine, models_dir),
+            "reconciler": views.reconciler_decisions(engine, 3),
+        }
+        click.echo(json.dumps(found, indent=2, default=str))
+        return
+    if not rows:
         click.echo("No models yet; run `kubesift train`.")
         return
-    prod = registry.production(models_dir, versions)
-    table = tables.table("", "name", "version", "created", "fit", "labels")
-    for v in versions:
-        mark = "*" if (v.name, v.version) == (prod.name, prod.version) else ""
-        table.add_row(
-            mark,
-            v.name,
-            v.version,
-            v.metadata.get("created", ""),
-            str(v.metadata.get("fit", "evaluation")),
-            str(len(v.metadata.get("labels", []))),
-        )
+    table = tables.table("", "name", "version", "created", "fit", "labels", "abstain")
+    for r in rows:
+        mark = "*" if r["production"] else "canary" if r["canary"] else ""
+        table.add_row(mark, r["name"], r["version"], r["created"] or "", r["fit"],
+                      str(r["labels"]), str(r["abstains"]))  # fmt: skip
     Console(width=140).print(table)
 
 
@@ -310,12 +315,19 @@ def models_list(source: str) -> None:
 @click.argument("name", required=False)
 @click.argument("version", required=False)
 @source_option
-def models_show(name: str | None, version: str | None, source: str) -> None:
-    """Metadata and evaluation of a version (default: production)."""
-    from kubesift.learn import registry
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the dashboard's model page).")
+def models_show(name: str | None, version: str | None, source: str, as_json: bool) -> None:
+    """Metadata and evaluation of a version (default: production); --json: every figure
+    its dashboard page shows (promises, abstentions and why, online precision)."""
+    from kubesift.learn import registry, views
 
-    found = registry.find(settings().models_dir_for(source), name, version)
+    models_dir = settings().models_dir_for(source)
+    found = registry.find(models_dir, name, version)
     registry.verify(found)
+    if as_json:
+        detail = views.model_detail(store(), models_dir, found.name, found.version)
+        click.echo(json.dumps(detail, indent=2, default=str))
+        return
     meta = {k: v for k, v in found.metadata.items() if k != "params"}
     click.echo(json.dumps(meta, indent=2))
     print_summary(json.loads((found.path / "metrics.json").read_text()))

@@ -22,6 +22,7 @@ import skops.io as sio
 
 from kubesift import __version__
 from kubesift.errors import KubesiftError, UserError
+from kubesift.timeutil import utcnow_iso
 
 MODEL_FILE = "model.skops"
 METADATA = "metadata.json"
@@ -109,7 +110,7 @@ def save(
         "name": name,
         "version": version,
         "code_version": __version__,
-        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": utcnow_iso(),
         "files": files,
     }
     # Metadata last and atomically: a version without it is an unfinished write.

@@ -91,3 +91,18 @@ def summarize(conn: Connection) -> list[RepoSummary]:
             )
         )
     return out
+
+
+#: The most rows one page of a list holds.
+MAX_PAGE = 200
+#: The last page any list may ask for (an offset SQLite's 64-bit integers hold).
+MAX_PAGES = 1_000_000
+
+
+def page_args(page: int, per_page: int) -> tuple[int, int]:
+    """(limit, offset) for a 1-based page; sizes capped so no request loads a table."""
+    if not 1 <= page <= MAX_PAGES or not 1 <= per_page <= MAX_PAGE:
+        raise UserError(
+            f"page must be between 1 and {MAX_PAGES:,} and per_page between 1 and {MAX_PAGE}"
+        )
+    return per_page, (page - 1) * per_page

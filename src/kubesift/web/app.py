@@ -36,14 +36,17 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from kubesift.alerts import feedback
 from kubesift.analyze import Filters
 from kubesift.asgi import BodyTooLarge, StatusOf, read_capped
+from kubesift.bot import views as bot_views
 from kubesift.ci import regressions, variants
+from kubesift.ci import views as cidata
 from kubesift.ci.queries import FAILURE_DAYS
-from kubesift.errors import KubesiftError, UserError
+from kubesift.errors import KubesiftError, NotFound, UserError
 from kubesift.learn import registry
+from kubesift.learn import views as model_views
 from kubesift.learn.registry import ModelError
 from kubesift.reconcile import manual
 from kubesift.store.queries import row_id
-from kubesift.web import cidata, data, guard
+from kubesift.web import data, guard
 
 LOG = logging.getLogger("kubesift.web")
 N = TypeVar("N", int, float)
@@ -112,7 +115,7 @@ class Dashboard:
         if p["file"] not in CARD_FILES:
             return _error(404, f"no such file {p['file']!r}")
         models_dir = self._models_dir(request)
-        found = _call(lambda: data.find_version(models_dir, p["name"], p["version"]))
+        found = _call(lambda: model_views.find_version(models_dir, p["name"], p["version"]))
         if isinstance(found, Response):
             return found
         return FileResponse(found.path / p["file"])
@@ -143,23 +146,25 @@ class Dashboard:
         models_dir = self._models_dir(request)
         return _json(
             lambda: {
-                "rows": data.model_list(models_dir),
-                "online_weekly": data.deployed_weekly(self.engine, models_dir),
-                "reconciler": data.reconciler_decisions(self.engine, 3),
+                "rows": model_views.model_list(models_dir),
+                "online_weekly": model_views.deployed_weekly(self.engine, models_dir),
+                "reconciler": model_views.reconciler_decisions(self.engine, 3),
             }
         )
 
     def api_model(self, request: Request) -> Response:
         p = request.path_params
         models_dir = self._models_dir(request)
-        return _json(lambda: data.model_detail(self.engine, models_dir, p["name"], p["version"]))
+        return _json(
+            lambda: model_views.model_detail(self.engine, models_dir, p["name"], p["version"])
+        )
 
     def api_decisions(self, request: Request) -> Response:
         q = request.query_params
 
         def read() -> dict[str, Any]:
             with self.engine.connect() as conn:
-                return data.decisions(
+                return bot_views.decisions(
                     conn,
                     **_paging(q),
                     repo=q.get("repo") or None,
@@ -182,10 +187,13 @@ class Dashboard:
         return _json(read)
 
     def api_ci_jobs(self, request: Request) -> Response:
+        q = request.query_params
+
         def read() -> dict[str, Any]:
+            days = _float(q.get("days"), 7.0)
             with self.engine.connect() as conn:
-                jobs, open_ = cidata.job_table(conn), cidata.open_regressions(conn)
-                return {"jobs": jobs, "regressions": open_}
+                table, open_ = cidata.job_table(conn, days), cidata.open_regressions(conn)
+                return {"days": days, "jobs": table["rows"], "regressions": open_}
 
         return _json(read)
 
@@ -284,7 +292,7 @@ class Dashboard:
         models_dir = self._models_dir(request)
 
         def promote(body: dict[str, Any]) -> dict[str, Any]:
-            data.find_version(models_dir, p["name"], p["version"])  # 404 when unknown
+            model_views.find_version(models_dir, p["name"], p["version"])  # 404 when unknown
             chosen = manual.promote_by_hand(
                 self.engine, models_dir, p["name"], p["version"], via="the dashboard"
             )
@@ -398,7 +406,7 @@ def _call(fn: Callable[[], Any]) -> Any:
     """``fn()``, or the JSON error a user's mistake deserves."""
     try:
         return fn()
-    except (feedback.UnknownIncident, data.NotFound) as exc:
+    except (feedback.UnknownIncident, NotFound) as exc:
         return _error(404, str(exc))
     except ModelError as exc:
         return _error(500, str(exc))

@@ -51,12 +51,12 @@ async function ci() {
   let data;
   try { data = await api("/api/ci/jobs"); } catch (e) { return showError("jobs", e); }
   fill("jobs", table([
-    { key: "job", title: "job", render: (r) => el("a", { href: `/ci/grid?job=${encodeURIComponent(r.job)}` }, r.job) },
+    { key: "name", title: "job", render: (r) => el("a", { href: `/ci/grid?job=${encodeURIComponent(r.name)}` }, r.name) },
     { key: "kind", title: "kind" },
     { key: "variants", title: "variants" },
     { key: "runs", title: "runs" },
-    { key: "failures", title: "failed" },
-    { key: "pass_rate", ratio: true, title: "pass rate" },
+    { key: "failed", title: "failed" },
+    { key: "pass_pct", title: "passed %", render: (r) => (r.pass_pct === null ? "–" : r.pass_pct.toFixed(1)) },
     { key: "last_run", title: "last run" },
   ], data.jobs, "No CI results yet: run `kubesift ci import`."));
   fill("regressions", table([

@@ -1,23 +1,25 @@
-"""The CI page's data: jobs, the TestGrid-like grid, Component Readiness, flakes, failure
-search and clusters, each as plain JSON-able data through the same library functions as
-``kubesift ci …`` (nothing here calls the CLI)."""
+"""The CI views: what ``kubesift ci … --json`` and the dashboard's CI page both show
+(jobs, the TestGrid-like grid, Component Readiness, flakes, failure search and
+clusters), as plain JSON-able data, each figure computed here once."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from kubesift.ci import clusters as clusters_mod
 from kubesift.ci import flakes as flakes_mod
 from kubesift.ci import grid, issues, queries, regressions, text
+from kubesift.ci import jobs as jobs_mod
 from kubesift.ci import search as search_mod
-from kubesift.errors import UserError
+from kubesift.errors import NotFound, UserError
 from kubesift.github.names import item_url
+from kubesift.store.queries import MAX_PAGE
 from kubesift.store.schema import ci_jobs, ci_regressions, ci_results, ci_runs, ci_tests
-from kubesift.web.data import MAX_PAGE, NotFound, _since
+from kubesift.timeutil import days_ago
 
 #: The longest window the page may ask for: a search reads every failure text in it.
 MAX_DAYS = 90.0
@@ -30,32 +32,30 @@ def check_days(days: float) -> float:
 # -- CI -----------------------------------------------------------------------------------------
 
 
-def job_table(conn: Connection, days: float = 7.0) -> list[dict[str, Any]]:
-    """Each job's runs over ``days``: count, failures, pass rate, the newest start."""
-    j, r = ci_jobs.c, ci_runs.c
-    since = _since(days)
-    failed = func.sum(case((r.state.in_(("failure", "error", "aborted")), 1), else_=0))
-    query = (
-        select(j.name, j.kind, j.variants, func.count(r.id), failed, func.max(r.started_at))
-        .select_from(ci_jobs.outerjoin(ci_runs, and_(r.job_id == j.id, r.started_at >= since)))
-        .group_by(j.id, j.name, j.kind, j.variants)
-        .order_by(j.name)
+def job_table(conn: Connection, days: float = 7.0) -> dict[str, Any]:
+    """Each job's runs over the last ``days`` (:func:`kubesift.ci.jobs.jobs`)."""
+    return {"days": days, "rows": [r.as_dict() for r in jobs_mod.jobs(conn, days)]}
+
+
+def ci_health(conn: Connection, days: float = 7.0) -> dict[str, Any]:
+    """Runs by state over ``days``, jobs, open regressions: the overview's CI card."""
+    r = ci_runs.c
+    since = days_ago(days)
+    states: dict[Any, Any] = dict(
+        conn.execute(
+            select(r.state, func.count()).where(r.started_at >= since).group_by(r.state)
+        ).all()
     )
-    out = []
-    for name, kind, variants, runs, failures, newest in conn.execute(query):
-        runs, failures = int(runs or 0), int(failures or 0)
-        out.append(
-            {
-                "job": name,
-                "kind": kind,
-                "variants": variants,
-                "runs": runs,
-                "failures": failures,
-                "pass_rate": round(1 - failures / runs, 4) if runs else None,
-                "last_run": newest,
-            }
-        )
-    return out
+    jobs = conn.execute(select(func.count()).select_from(ci_jobs)).scalar()
+    regressions = conn.execute(
+        select(func.count()).select_from(ci_regressions).where(ci_regressions.c.closed_at.is_(None))
+    ).scalar()
+    return {
+        "days": days,
+        "jobs": int(jobs or 0),
+        "runs": {str(k): int(v) for k, v in states.items()},
+        "open_regressions": int(regressions or 0),
+    }
 
 
 def open_regressions(conn: Connection) -> list[dict[str, Any]]:
