@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select, true, update
 from sqlalchemy.engine import Connection, Engine
 
+from kubesift.retry import backoff as _backoff
 from kubesift.store.schema import bot_jobs
 from kubesift.store.writes import dialect_insert
 from kubesift.timeutil import stamp
@@ -278,5 +279,6 @@ def counts(conn: Connection) -> dict[str, int]:
 
 
 def backoff(attempts: int, base: float, cap: float = 600.0) -> float:
-    """Seconds before attempt ``attempts + 1``: base, 2·base, 4·base... capped."""
-    return float(min(cap, base * 2 ** max(attempts - 1, 0)))
+    """Seconds before attempt ``attempts + 1`` of a job that failed ``attempts`` times
+    (:func:`kubesift.retry.backoff`)."""
+    return _backoff(attempts - 1, base, cap)

@@ -21,6 +21,7 @@ import httpx
 
 from kubesift import __version__
 from kubesift.errors import CIError, CIInputError
+from kubesift.retry import wait_before_retry
 
 GCS_API = "https://storage.googleapis.com"
 #: The most pages one listing may take (1,000 names a page: ten million objects).
@@ -140,6 +141,7 @@ class GCSSource:
 
     def _get(self, path: str, **kw: object) -> httpx.Response:
         for attempt in range(self._retries + 1):
+            asked: httpx.Headers | dict[str, str] = {}
             try:
                 resp = self._http.get(path, **kw)  # type: ignore[arg-type]
             except httpx.TransportError as exc:
@@ -150,7 +152,8 @@ class GCSSource:
                     return _checked(resp, self.name)
                 if attempt == self._retries:
                     return _checked(resp, self.name)
-            self._sleep(min(2**attempt, 30))
+                asked = resp.headers  # a 429 or 503 may say how long to wait
+            self._sleep(wait_before_retry(attempt, asked, time.time(), cap=30.0))
         raise CIError(f"{self.name}: no answer")  # unreachable: the loop returns or raises
 
     def _list(self, prefix: str, delimiter: str | None) -> tuple[list[dict[str, str]], list[str]]:

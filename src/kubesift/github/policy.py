@@ -7,7 +7,8 @@ error with which message); the client only sends, sleeps and raises.
 Follows GitHub's documented procedure: honour ``retry-after``; when
 ``x-ratelimit-remaining`` is 0 wait for ``x-ratelimit-reset``; for other
 secondary-limit answers wait at least a minute, then back off exponentially.
-5xx and transport errors back off exponentially; 502/504 also shrink the page.
+5xx and transport errors back off exponentially (or as a ``retry-after`` asks,
+:mod:`kubesift.retry`); 502/504 also shrink the page.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from kubesift.errors import AuthError, GitHubError, NotFoundError, RateLimitError
+from kubesift.retry import retry_after, wait_before_retry
 
 Action = Literal["ok", "wait", "fail"]
 
@@ -79,10 +81,6 @@ def server_now(headers: Mapping[str, str], fallback: float) -> float:
         return fallback
 
 
-def backoff(attempt: int, base: float = 1.0, cap: float = 60.0) -> float:
-    return float(min(cap, base * (2**attempt)))
-
-
 def decide(
     status: int,
     headers: Mapping[str, str],
@@ -102,7 +100,7 @@ def decide(
             return Decision("fail", reason=f"GitHub answered {status} {attempt + 1} times")
         return Decision(
             "wait",
-            wait=backoff(attempt),
+            wait=wait_before_retry(attempt, headers, now),
             reason=f"server error {status}",
             shrink_page=status in (502, 504),
         )
@@ -117,9 +115,9 @@ def _limited(
     now: float,
     max_retries: int,
 ) -> Decision:
-    retry_after = _int(headers.get("retry-after"))
-    if retry_after is not None:
-        return Decision("wait", wait=float(max(retry_after, 1)), reason="secondary rate limit")
+    asked = retry_after(headers, now)
+    if asked is not None:
+        return Decision("wait", wait=max(asked, 1.0), reason="secondary rate limit")
     rate = rate_info(headers)
     if rate.remaining == 0 and rate.reset is not None:
         wait = max(rate.reset - server_now(headers, now), 0.0) + 1.0
