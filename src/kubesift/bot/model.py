@@ -9,9 +9,10 @@ from typing import Any, Protocol
 
 import httpx
 
+from kubesift import defaults
 from kubesift.errors import ModelServerError
 
-DEFAULT_NAME = "kubernetes-analysis"
+DEFAULT_NAME = defaults.SERVED_NAME
 
 
 @dataclass(frozen=True)

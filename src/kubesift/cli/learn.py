@@ -11,6 +11,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from kubesift import defaults
 from kubesift.cli import tables
 from kubesift.cli.common import settings, source_option, store
 from kubesift.errors import UserError
@@ -41,7 +42,9 @@ NEGATIVE_TEST_TEXT = (
 @click.option("--model", "model", default=None, metavar="NAME", help="Registered model name.")
 @click.option("--split", default=None, metavar="SPEC", help="release:1.30[..1.33] or created:DATE.")
 @source_option
-@click.option("--target-precision", default=0.9, show_default=True, type=float)
+@click.option(
+    "--target-precision", default=defaults.TARGET_PRECISION, show_default=True, type=float
+)
 @click.option(
     "--production",
     is_flag=True,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import click
 
+from kubesift import defaults
 from kubesift.cli.common import settings, source_option
 from kubesift.errors import UserError
 
-DEFAULT_NAME = "kubernetes-analysis"
+DEFAULT_NAME = defaults.SERVED_NAME
 
 
 @click.command("serve")

@@ -15,12 +15,12 @@ from sklearn.base import clone
 from sklearn.metrics import precision_recall_curve
 
 from kubesift.learn.dataset import Dataset, minor_of
+from kubesift.learn.forward import MIN_PREDICTED
 from kubesift.learn.models import LinearLabelModel
 
 #: Per family: (at least, at most) labels an item gets. ``at least`` only applies
 #: when deciding by best-F1 thresholds (every PR has a kind); acting never forces one.
 FAMILY_LIMITS: dict[str, tuple[int, int]] = {"kind": (1, 2), "sig": (1, 3), "area": (0, 3)}
-MIN_PREDICTED = 5
 
 #: Per family: the caps tried for the F1 decode (:func:`top_decide`); the one with the
 #: best out-of-fold micro-F1 on the training period is used.

@@ -21,6 +21,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
+from kubesift import defaults
 from kubesift.collect.krel import version_key
 from kubesift.errors import UserError
 from kubesift.github.actors import is_human_verdict
@@ -36,7 +37,7 @@ from kubesift.store.schema import (
 
 #: The only fields a model may read. Everything else on an item is derived from labels
 #: or from what happened after it was opened.
-INPUT_FIELDS = ("text", "title", "author", "kind", "documentation")
+INPUT_FIELDS = defaults.INPUT_FIELDS
 
 #: The binary task of the original project: bug (or regression) vs anything else.
 BUG_TASK = "kind/bug"

@@ -26,7 +26,8 @@ from kubesift.learn.dataset import Dataset, minor_of
 CONFIDENCE = 0.95
 #: The newest share of the training items that forward folds predict.
 FORWARD_SHARE = 0.4
-#: Fewer predictions than this at a threshold are not evidence of anything.
+#: Fewer predictions than this at a threshold are not evidence of anything (forward and
+#: out-of-fold thresholds alike).
 MIN_PREDICTED = 10
 
 NOT_FORWARD = -1  # an item only ever trained on (the oldest part)

@@ -27,10 +27,11 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from kubesift import defaults
 from kubesift.errors import UserError
 from kubesift.learn.features import Item, ItemFeaturizer, drop_stop_words, item_text
 
-DEFAULT_MODEL = "sift-linear"
+DEFAULT_MODEL = defaults.MODEL
 
 #: The default recipe: unweighted regressions for family labels (their scores rank
 #: better across a family, and liblinear converges ~3x faster), balanced ones for the

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from kubesift import defaults
 from kubesift.errors import UserError
 from kubesift.learn import progress
 from kubesift.learn.calibrate import (
@@ -74,7 +75,7 @@ class TrainSpec:
     model: str = DEFAULT_MODEL
     params: dict[str, Any] = field(default_factory=dict)
     split: str | None = REFERENCE_SPLIT  # None: a production fit on every labelled example
-    target_precision: float = 0.9
+    target_precision: float = defaults.TARGET_PRECISION
     folds: int = 5
     compare: tuple[str, ...] = ("seed-mlp", "majority")
     calibration: str = "forward"

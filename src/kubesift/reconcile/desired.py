@@ -41,6 +41,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from kubesift import defaults
 from kubesift.errors import ConfigError
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
@@ -93,8 +94,8 @@ class Desired:
     source: str = "release-notes"
     labels: tuple[str, ...] = ("kind/bug",)
     families: tuple[str, ...] = ("kind", "sig")
-    model: str = "sift-linear"
-    target_precision: float = 0.9
+    model: str = defaults.MODEL
+    target_precision: float = defaults.TARGET_PRECISION
     eval_fraction: float = 0.2
     folds: int = 3
     events: bool = True

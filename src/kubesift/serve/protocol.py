@@ -15,8 +15,10 @@ from typing import Any
 
 import orjson
 
-#: The item fields a model reads (kubesift.learn.dataset.INPUT_FIELDS).
-ITEM_FIELDS = ("text", "title", "author", "kind", "documentation")
+from kubesift import defaults
+
+#: The item fields a model reads: the one list in kubesift.defaults.
+ITEM_FIELDS = defaults.INPUT_FIELDS
 #: The label the original contract's ``{"result": p}`` reports when a model has it.
 PRIMARY_LABEL = "kind/bug"
 #: Most texts in one request; larger batches should be split by the client.
