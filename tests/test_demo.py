@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -50,6 +51,14 @@ def test_the_demo_runs_the_loop_and_stops_everything(tmp_path: Path) -> None:
         assert conn.execute(done).scalar() == 3  # the bot handled the three new PRs live
         if "alert replay" in out and "skipped" not in out.split("alert replay")[1][:300]:
             assert count(alert_incidents) > 0
+            # The demo says the figures the Alerts page shows: the store's.
+            paged = conn.execute(
+                select(func.count()).where(alert_incidents.c.decision == "page")
+            ).scalar()
+            said = re.search(r"(\d[\d,]*) incidents = (\d[\d,]*) paged", out)
+            assert said, out[-2000:]
+            assert int(said[1].replace(",", "")) == count(alert_incidents)
+            assert int(said[2].replace(",", "")) == paged
     engine.dispose()
     # What the demo deploys is the production fit, as the README says to deploy.
     settings = load_settings({"KUBESIFT_HOME": str(home)})

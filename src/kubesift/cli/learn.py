@@ -290,7 +290,7 @@ def models_list(source: str, as_json: bool) -> None:
     """Every saved version, newest first, with its fit, labels and abstentions; production
     and canary are marked. --json adds online precision per week of the deployed versions
     and the reconciler's newest decisions."""
-    from kubesift.learn import views
+    from kubesift.reconcile import views
 
     models_dir = settings().models_dir_for(source)
     rows = views.model_list(models_dir)
@@ -322,7 +322,8 @@ def models_list(source: str, as_json: bool) -> None:
 def models_show(name: str | None, version: str | None, source: str, as_json: bool) -> None:
     """Metadata and evaluation of a version (default: production); --json: every figure
     its dashboard page shows (promises, abstentions and why, online precision)."""
-    from kubesift.learn import registry, views
+    from kubesift.learn import registry
+    from kubesift.reconcile import views
 
     models_dir = settings().models_dir_for(source)
     found = registry.find(models_dir, name, version)

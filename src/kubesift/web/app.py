@@ -42,9 +42,9 @@ from kubesift.ci import views as cidata
 from kubesift.ci.queries import FAILURE_DAYS
 from kubesift.errors import KubesiftError, NotFound, UserError
 from kubesift.learn import registry
-from kubesift.learn import views as model_views
 from kubesift.learn.registry import ModelError
 from kubesift.reconcile import manual
+from kubesift.reconcile import views as model_views
 from kubesift.store.queries import row_id
 from kubesift.web import data, guard
 

@@ -1,6 +1,6 @@
 """What only the dashboard composes: the overview (one look at every domain), the
 Project page's charts, paging, and the cache. Each domain's figures come from its own
-views (``kubesift.learn.views``, ``kubesift.bot.views``, ``kubesift.ci.views``,
+views (``kubesift.reconcile.views`` for models, ``kubesift.bot.views``, ``kubesift.ci.views``,
 ``kubesift.alerts.queries``), which the CLI's ``--json`` calls too; nothing here calls
 the CLI.
 """
@@ -23,7 +23,7 @@ from kubesift.bot import views as bot_views
 from kubesift.ci import views as ci_views
 from kubesift.errors import UserError
 from kubesift.github.names import check_repo
-from kubesift.learn import views as model_views
+from kubesift.reconcile import views as model_views
 from kubesift.store.queries import page_args, summarize
 from kubesift.store.schema import (
     items,

@@ -1,6 +1,7 @@
-"""The model views: what ``kubesift models … --json`` and the dashboard's model pages
-both show (versions, production and canary, each label's promise and what it delivered,
-online precision per week, what the reconciler decided), each computed here once."""
+"""The model views: what ``kubesift models … --json`` and the dashboard's model pages both
+show (versions, production and canary, each label's promise and what it delivered, online
+precision per week, what the reconciler decided), each computed here once. They live
+beside the reconciler because they show its decisions (``learn`` never imports it)."""
 
 from __future__ import annotations
 
