@@ -17,6 +17,7 @@ import urllib3
 
 from kubesift.alerts.signals import Signal, from_k8s
 from kubesift.errors import AlertError
+from kubesift.retry import backoff
 
 log = logging.getLogger("kubesift.alerts")
 Sink = Callable[[list[Signal]], None]
@@ -92,7 +93,7 @@ def watch_events(
             stats.reconnects += 1
             failures += 1
             log.warning("watch connection lost (%s): retrying", type(exc).__name__)
-            stop.wait(min(30.0, 2.0**failures))
+            stop.wait(backoff(failures, cap=30.0))
     return stats
 
 

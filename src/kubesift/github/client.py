@@ -25,6 +25,7 @@ from kubesift.errors import (
 )
 from kubesift.github.auth import Auth
 from kubesift.github.policy import Attempt, RateInfo, answer, parse_links, rate_info, shrink
+from kubesift.retry import backoff
 
 WaitHook = Callable[[float, str], None]
 
@@ -213,7 +214,7 @@ class GitHubClient:
         except httpx.TransportError as exc:
             if attempt >= self.max_retries:
                 raise GitHubError(f"cannot reach {self.api_url}: {exc}") from exc
-            self._wait(min(60.0, 2.0**attempt), f"network error: {type(exc).__name__}")
+            self._wait(backoff(attempt), f"network error: {type(exc).__name__}")
             return None
         self.stats.requests += 1
         self.stats.by_status[response.status_code] = (

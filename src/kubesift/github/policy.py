@@ -23,7 +23,7 @@ from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from kubesift.errors import AuthError, GitHubError, NotFoundError, RateLimitError
-from kubesift.retry import retry_after, wait_before_retry
+from kubesift.retry import backoff, retry_after, wait_before_retry
 
 Action = Literal["ok", "wait", "fail"]
 
@@ -125,7 +125,9 @@ def _limited(
     if "rate limit" in message.lower():
         if attempt >= max_retries:
             return Decision("fail", reason="secondary rate limit persists")
-        return Decision("wait", wait=60.0 * (2**attempt), reason="secondary rate limit")
+        return Decision(
+            "wait", wait=backoff(attempt, base=60.0, cap=3600.0), reason="secondary rate limit"
+        )
     return Decision("fail", reason=message or f"HTTP {status}")
 
 
