@@ -198,6 +198,8 @@ def ci(d: Demo) -> None:
     from kubesift.testing.fakegcs import FakeGCS
 
     d.step("CI results from a fake GCS bucket: an injected regression and a flake")
+    d.say("   (the jobs are named like OpenShift's periodic jobs, whose names carry the variants"
+          " Sippy's Component Readiness compares: platform, network, release)")  # fmt: skip
     root = d.home / "demo-gcs"
     bucket = root / "demo-ci"
     if not bucket.exists():
