@@ -34,10 +34,12 @@ class Settings:
     def models_dir(self) -> Path:
         return self.home / "models"
 
-    def models_dir_for(self, source: str) -> Path:
+    def models_dir_for(self, source: str, repo: str | None = None) -> Path:
         """Where models of a dataset source live: release notes in ``models/``, models of
-        issues' and PRs' own text in ``models-items/`` (each with its own production)."""
-        return self.models_dir if source == "release-notes" else self.home / f"models-{source}"
+        issues' and PRs' own text in ``models-items/`` (each with its own production);
+        a model of one repository's items in ``models-items/repos/OWNER/NAME/``."""
+        base = self.models_dir if source == "release-notes" else self.home / f"models-{source}"
+        return base / "repos" / repo if repo else base
 
     @property
     def ci_variants(self) -> Path | None:

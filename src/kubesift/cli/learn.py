@@ -36,6 +36,21 @@ NEGATIVE_TEST_TEXT = (
 )
 
 
+def _check_repo(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from kubesift.github.names import check_repo
+
+    return check_repo(value) if value else None
+
+
+repo_option = click.option(
+    "--repo",
+    default=None,
+    metavar="OWNER/NAME",
+    callback=_check_repo,
+    help="One repository's items (its own registry, models-items/repos/OWNER/NAME).",
+)
+
+
 @click.command("train")
 @click.option("--label", "labels", multiple=True, metavar="LABEL", help="A single label task.")
 @click.option("--family", "families", multiple=True, metavar="PREFIX", help="A label family.")
@@ -59,6 +74,7 @@ NEGATIVE_TEST_TEXT = (
     help="How acting thresholds are chosen (out-of-fold: the earlier method, for comparison).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the version and its metrics as JSON.")
+@repo_option
 @click.option("--no-compare", is_flag=True, help="Skip the seed-mlp and majority comparison.")
 @click.option("--tune", is_flag=True, help="Search hyperparameters (Optuna) first.")
 @click.option("--budget", default=120.0, show_default=True, type=float, help="Seconds for --tune.")
@@ -72,6 +88,7 @@ def train_command(
     production: bool,
     calibration: str,
     as_json: bool,
+    repo: str | None,
     no_compare: bool,
     tune: bool,
     budget: float,
@@ -93,6 +110,7 @@ def train_command(
       kubesift train --label kind/bug --family kind --family sig
       kubesift train --label kind/bug --family kind --family sig --production
       kubesift train --source items --family kind --split created:2025-06-01 --production
+      kubesift train --source items --family kind --repo facebook/react --production
       kubesift train --family sig --tune --budget 300
     """
     from kubesift.learn import progress
@@ -108,12 +126,12 @@ def train_command(
                      model or DEFAULT_MODEL, split=split, target_precision=target_precision,
                      compare=compare, calibration=calibration)  # fmt: skip
     cfg = settings()
-    dataset = load_dataset(store(cfg), source)
+    dataset = load_dataset(store(cfg), source, repo=repo)
     if spec.split is None:
         spec = replace(spec, split=default_split(dataset))
     with progress.reporting(lambda line: click.echo(line, err=True)):
         version = train_and_save(
-            cfg.models_dir_for(source),
+            cfg.models_dir_for(source, repo),
             dataset,
             spec,
             budget=budget if tune else None,
@@ -285,14 +303,15 @@ def models_group() -> None:
 
 @models_group.command("list")
 @source_option
+@repo_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (the dashboard's /api/models).")
-def models_list(source: str, as_json: bool) -> None:
+def models_list(source: str, repo: str | None, as_json: bool) -> None:
     """Every saved version, newest first, with its fit, labels and abstentions; production
     and canary are marked. --json adds online precision per week of the deployed versions
     and the reconciler's newest decisions."""
     from kubesift.reconcile import views
 
-    models_dir = settings().models_dir_for(source)
+    models_dir = settings().models_dir_for(source, repo)
     rows = views.model_list(models_dir)
     if as_json:
         engine = store()
@@ -318,14 +337,17 @@ def models_list(source: str, as_json: bool) -> None:
 @click.argument("name", required=False)
 @click.argument("version", required=False)
 @source_option
+@repo_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (the dashboard's model page).")
-def models_show(name: str | None, version: str | None, source: str, as_json: bool) -> None:
+def models_show(
+    name: str | None, version: str | None, source: str, repo: str | None, as_json: bool
+) -> None:
     """Metadata and evaluation of a version (default: production); --json: every figure
     its dashboard page shows (promises, abstentions and why, online precision)."""
     from kubesift.learn import registry
     from kubesift.reconcile import views
 
-    models_dir = settings().models_dir_for(source)
+    models_dir = settings().models_dir_for(source, repo)
     found = registry.find(models_dir, name, version)
     registry.verify(found)
     if as_json:

@@ -235,17 +235,28 @@ def _side(ex: Example, kind: str, start: str, end: str | None) -> str | None:
 
 
 def load_dataset(
-    engine: Engine, source: str = "release-notes", own_bots: Sequence[str] = DEFAULT_OWN_BOTS
+    engine: Engine,
+    source: str = "release-notes",
+    own_bots: Sequence[str] = DEFAULT_OWN_BOTS,
+    repo: str | None = None,
 ) -> Dataset:
-    """Read examples from the store.
+    """Read examples from the store (only ``repo``'s when given).
 
     ``release-notes``: one example per release note (PR bodies or imported krel files,
-    the body's note winning); ``items``: issue/PR title and body.
+    the body's note winning); ``items``: issue/PR title and body, exported from GitHub or
+    imported from a file (``kubesift import issues``).
     """
     if source not in ("release-notes", "items"):
         raise UserError(f"unknown dataset source {source!r} (release-notes or items)")
     with engine.connect() as conn:
         rows = _note_rows(conn) if source == "release-notes" else _item_rows(conn)
+        if repo is not None:
+            wanted = conn.execute(
+                select(repositories.c.id).where(repositories.c.full_name == repo)
+            ).scalar()
+            if wanted is None:
+                raise UserError(f"the store holds no repository {repo}")
+            rows = [r for r in rows if int(str(r["repository_id"])) == int(wanted)]
         current = _current_labels(conn)
         events = _label_events(conn)
     examples = [_example(row, current, events, frozenset(own_bots)) for row in rows]
@@ -306,6 +317,10 @@ def _note_rows(conn: Connection) -> list[dict[str, object]]:
     ]
 
 
+#: Where items models learn from: GitHub exports and labelled files (not release notes).
+ITEM_SOURCES = ("github", "file")
+
+
 def _item_rows(conn: Connection) -> list[dict[str, object]]:
     query = select(
         items.c.id.label("item_id"),
@@ -316,7 +331,7 @@ def _item_rows(conn: Connection) -> list[dict[str, object]]:
         items.c.body.label("text"),
         items.c.author,
         items.c.created_at,
-    ).where(items.c.state.not_in(["deleted"]), items.c.source == "github")
+    ).where(items.c.state.not_in(["deleted"]), items.c.source.in_(ITEM_SOURCES))
     return [
         {**r, "text": r["text"] or "", "release": None, "documentation": None}
         for r in conn.execute(query).mappings()
