@@ -116,6 +116,15 @@ def test_train_on_one_repository(home: Path, tmp_path: Path) -> None:
     listed = json.loads(run_cli("models", "list", "--source", "items", "--repo", "o/react",
                                 "--json").stdout)  # fmt: skip
     assert len(listed["rows"]) == 1 and listed["rows"][0]["source"] == "items"
+    issue = run_cli("predict", "--source", "items", "--repo", "o/react", "Issue 9: crash")
+    assert issue.returncode == 0, issue.stderr
+    # A promise no forward fold can keep: the model abstains on every label, and says so.
+    strict = run_cli("train", "--source", "items", "--family", "kind", "--repo", "o/vscode",
+                     "--no-compare", "--target-precision", "0.999", timeout=300)  # fmt: skip
+    assert strict.returncode == 0, strict.stderr
+    said = run_cli("predict", "--source", "items", "--repo", "o/vscode", "Issue 9: crash")
+    assert said.returncode == 0 and json.loads(said.stdout)["labels"] == []
+    assert "abstains on every label for issues" in said.stderr
     bad = run_cli("train", "--source", "items", "--repo", "react")
     assert bad.returncode == 2 and "OWNER/NAME" in bad.stderr
 

@@ -38,6 +38,14 @@ def test_train_predict_models(engine: Engine, home: Path, tmp_path: Path) -> Non
     bad.write_text("not json\n")
     refused = run_cli("predict", "--input", str(bad))
     assert refused.returncode == 2 and "bad.jsonl:1" in refused.stderr
+    for line, said in (('{"id": 1}', "give 'text' (or 'title')"),
+                       ('{"text": 5}', "'text' must be text, not int"),
+                       ('{"text": "x", "kind": "epic"}', "'kind' must be issue or pr"),
+                       ('["x"]', "expected a JSON object")):  # fmt: skip
+        bad.write_text(line + "\n")
+        wrong = run_cli("predict", "--input", str(bad))
+        assert wrong.returncode == 2 and said in wrong.stderr, (line, wrong.stderr)
+        assert "Traceback" not in wrong.stderr
     missing = run_cli("predict", "--input", str(tmp_path / "missing.jsonl"))
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert missing.stderr.strip().splitlines() == [

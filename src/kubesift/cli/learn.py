@@ -212,46 +212,73 @@ def print_summary(metrics: dict[str, Any]) -> None:
 @click.option(
     "--kind",
     type=click.Choice(["pr", "issue"]),
-    default="pr",
-    show_default=True,
-    help="What TEXT is: an items model acts on each kind with its own thresholds.",
+    default=None,
+    help="What TEXT (or a line without 'kind') is: an items model acts on each kind with "
+    "its own thresholds. Default: pr for release-note models, issue for items models.",
 )
 @click.option("--test", "smoke", is_flag=True, help="The original project's two test notes.")
 @click.option("--model", "name", default=None, help="Model name (default: production).")
 @click.option("--version", "version", default=None, help="Model version.")
 @source_option
+@repo_option
 def predict_command(
     text: str | None,
     input_path: Path | None,
     output_path: Path | None,
     author: str | None,
-    kind: str,
+    kind: str | None,
     smoke: bool,
     name: str | None,
     version: str | None,
     source: str,
+    repo: str | None,
 ) -> None:
     """Predict labels with the production model (the latest trained unless one was
     promoted): one TEXT, a JSONL file (--input/--output), or --test.
 
     \b
+    Each --input line is a JSON object with the fields a model reads:
+      text           the note, or an issue's body (a string; required without title)
+      title          an issue's or PR's title (items models read it)
+      author         who opened it
+      kind           "issue" or "pr" (default: --kind)
+      documentation  a release note's documentation links
+      id             anything, copied to the output line
+    Other fields are ignored. Each output line: {"id", "labels", "scores"}.
+
+    \b
     Examples:
       kubesift predict "Fix a panic in kubelet when the pod is deleted"
-      kubesift predict --input in.jsonl --output out.jsonl
+      kubesift predict --source items --input issues.jsonl --output labels.jsonl
       kubesift predict --test
     """
     from kubesift.learn import Predictor
 
     if sum(bool(x) for x in (text, input_path, smoke)) != 1:
         raise UserError("give exactly one of TEXT, --input FILE or --test")
-    predictor = Predictor.load(settings().models_dir_for(source), name, version)
+    kind = kind or ("pr" if source == "release-notes" else "issue")
+    predictor = Predictor.load(settings().models_dir_for(source, repo), name, version)
+    _say_if_it_abstains(predictor, kind)
     if smoke:
         _smoke(predictor)
     elif input_path is not None:
-        _batch(predictor, input_path, output_path)
+        _batch(predictor, input_path, output_path, kind)
     else:
         result = predictor.predict([{"text": text, "author": author, "kind": kind}])[0]
         click.echo(json.dumps(result.as_dict(), indent=2))
+
+
+def _say_if_it_abstains(predictor: Any, kind: str) -> None:
+    """A model that abstains on every label labels nothing: say so rather than print
+    empty label lists as if nothing applied."""
+    thresholds = predictor.by_kind.get(kind) or predictor.thresholds
+    if all(t is None for t in thresholds):
+        click.echo(
+            f"note: {predictor.metadata.get('name')}@{predictor.metadata.get('version')} "
+            f"abstains on every label for {kind}s (none reached its precision promise): it "
+            "labels nothing; its scores are still printed (see `kubesift models show`)",
+            err=True,
+        )
 
 
 def _smoke(predictor: Any) -> None:
@@ -267,7 +294,28 @@ def _smoke(predictor: Any) -> None:
     click.echo("OK: both test notes go the right way")
 
 
-def _batch(predictor: Any, input_path: Path, output_path: Path | None) -> None:
+#: What an --input line may hold: field → what it must be.
+INPUT_TYPES: dict[str, type | tuple[type, ...]] = {
+    "text": str, "title": str, "author": str, "kind": str, "documentation": (str, list),
+}  # fmt: skip
+
+
+def _input_row(row: Any, where: str, kind: str) -> dict[str, Any]:
+    """One --input line checked: a JSON object whose known fields have the right types."""
+    if not isinstance(row, dict):
+        raise UserError(f"{where}: expected a JSON object with 'text' (and 'title', 'author'…)")
+    for field, wanted in INPUT_TYPES.items():
+        if row.get(field) is not None and not isinstance(row[field], wanted):
+            raise UserError(f"{where}: '{field}' must be text, not {type(row[field]).__name__}")
+    if not (row.get("text") or row.get("title")):
+        raise UserError(f"{where}: give 'text' (or 'title'): there is nothing to read")
+    row = {**row, "kind": row.get("kind") or kind}
+    if row["kind"] not in ("issue", "pr"):
+        raise UserError(f"{where}: 'kind' must be issue or pr, not {row['kind']!r}")
+    return row
+
+
+def _batch(predictor: Any, input_path: Path, output_path: Path | None, kind: str) -> None:
     rows = []
     try:
         lines = input_path.read_text(encoding="utf-8").splitlines()
@@ -282,9 +330,7 @@ def _batch(predictor: Any, input_path: Path, output_path: Path | None) -> None:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise UserError(f"{input_path}:{number}: not JSON ({exc.msg})") from exc
-        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-            raise UserError(f'{input_path}:{number}: expected {{"id", "text", "author"?}}')
-        rows.append(row)
+        rows.append(_input_row(row, f"{input_path}:{number}", kind))
     results = predictor.predict(rows, explain=0)
     out = output_path.open("w") if output_path else sys.stdout
     try:
