@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -114,3 +115,45 @@ def test_each_item_kind_acts_with_its_own_thresholds() -> None:
     pr, issue = predictor.predict([{"text": "x", "kind": "pr"}, {"text": "x", "kind": "issue"}])
     assert pr.scores == issue.scores == {"kind/bug": 0.5}
     assert pr.labels == ["kind/bug"] and issue.labels == []  # issues abstain on kind/bug
+
+
+def test_no_threshold_that_only_restates_the_base_rate() -> None:
+    """react's kind/bug: a forward slice of 120 items, 100 of them bugs, scores that barely
+    separate them. Labelling everything 'reaches' 0.83 precision re-weighted to a newest
+    rate near 1; it must abstain and say why instead of promising 0.977."""
+    rng = np.random.default_rng(1)
+    y = np.array([1] * 100 + [0] * 20, dtype=np.int8)
+    scores = rng.random(120)  # scores that do not separate bugs from the rest
+    cal = calibrate_label("kind/bug", y, scores, TARGET, recent_rate=0.99)
+    assert cal.threshold is None
+    assert cal.why and "no better than the base rate" in cal.why
+    # Too few negatives to tell a threshold from the base rate at all.
+    few = np.array([1] * 100 + [0] * 5, dtype=np.int8)
+    cal = calibrate_label("kind/bug", few, np.linspace(1, 0, 105), TARGET)
+    assert cal.threshold is None and cal.why and "5 negatives" in cal.why
+    # A threshold that does separate: it acts, with its lift and how much it labels.
+    y = np.array([1] * 60 + [0] * 60, dtype=np.int8)
+    cal = calibrate_label("kind/bug", y, np.linspace(1, 0, 120), TARGET)
+    assert cal.threshold is not None and cal.why is None
+    assert cal.lift is not None and cal.lift > 1.5
+    assert cal.labelled_share is not None and 0 < cal.labelled_share <= 0.55
+
+
+def test_the_more_conservative_of_forward_and_stratified_checks_is_kept() -> None:
+    from kubesift.learn.calibrate import stratified_fold_ids
+    from kubesift.learn.forward import conservative
+
+    y = np.array([1] * 60 + [0] * 60, dtype=np.int8)
+    loose = calibrate_label("kind/bug", y, np.linspace(1, 0, 120), TARGET)
+    strict = replace(loose, threshold=(loose.threshold or 0) + 0.1)
+    assert conservative(loose, strict).threshold == strict.threshold
+    assert conservative(loose, strict).decided_by == "stratified"
+    assert conservative(strict, loose) is strict
+    refused = calibrate_label("kind/bug", y, np.random.default_rng(0).random(120), TARGET)
+    both = conservative(loose, refused)
+    assert both.threshold is None and both.why and both.why.startswith("class-stratified folds")
+    # Each class is spread evenly over the folds, whatever order the items came in.
+    Y = np.array([[1, 0]] * 90 + [[0, 1]] * 30)
+    folds = stratified_fold_ids(Y, np.ones_like(Y, dtype=bool), 3)
+    for f in range(3):
+        assert Y[folds == f, 0].sum() == 30 and Y[folds == f, 1].sum() == 10

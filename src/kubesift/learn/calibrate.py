@@ -39,6 +39,28 @@ def fold_ids(dataset: Dataset, folds: int = 5) -> np.ndarray:
     return (np.arange(len(dataset)) * folds) // max(len(dataset), 1)
 
 
+def stratified_fold_ids(
+    Y: np.ndarray, known: np.ndarray, folds: int = 5, seed: int = 0
+) -> np.ndarray:
+    """A fold number per item with each label combination spread evenly over the folds
+    (shuffled with ``seed``), so every fold holds the classes in the data's own mix, not
+    in the mix of one period."""
+    rng = np.random.default_rng(seed)
+    keys = ["".join("1" if y and k else "0" for y, k in zip(row, ok, strict=True))
+            for row, ok in zip(Y, known, strict=True)]  # fmt: skip
+    ids = np.zeros(len(keys), dtype=np.int64)
+    by_key: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        by_key.setdefault(key, []).append(i)
+    start = 0
+    for key in sorted(by_key):
+        members = np.array(by_key[key])
+        rng.shuffle(members)
+        ids[members] = (start + np.arange(len(members))) % folds
+        start += len(members)
+    return ids
+
+
 def out_of_fold(
     model: Any, X: Sequence[dict[str, Any]], Y: np.ndarray, known: np.ndarray, folds: np.ndarray
 ) -> np.ndarray:

@@ -81,7 +81,10 @@ def rounded(value: Any, digits: int = 3) -> Any:
 
 
 def abstain_reason(calibration: dict[str, Any], target: Any) -> str:
-    """Why a label never acts: ``best forward precision 0.84 < 0.90``."""
+    """Why a label never acts: ``best forward precision 0.84 < 0.90``, or the reason the
+    calibration gave (too few negatives, no better than the base rate)."""
+    if calibration.get("why"):
+        return str(calibration["why"])
     best = calibration.get("best_precision")
     if best is None:
         return "no positive example to calibrate on"
@@ -175,6 +178,8 @@ PROMISE_COLUMNS = (
     "acts at",
     "promised precision [interval]",
     "forward recall",
+    "lift over base rate",
+    "labels (share)",
     "evaluation: promised",
     "delivered precision",
     "delivered recall",
@@ -202,6 +207,8 @@ def promise_table(metadata: dict[str, Any], metrics: dict[str, Any]) -> list[str
             f"{c['threshold']:.3f}",
             f"{_cell(c['expected_precision'])} [{_cell(low)}, {_cell(high)}]",
             _cell(c.get("recall")),
+            f"×{c['lift']:.2f}" if c.get("lift") else "–",
+            f"{100 * c['labelled_share']:.0f} %" if c.get("labelled_share") is not None else "–",
             _cell(before),
             _cell(got.get("precision")),
             _cell(got.get("recall")),

@@ -13,7 +13,7 @@ never reaches the target abstains: it is never acted on.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,18 @@ FORWARD_SHARE = 0.4
 #: Fewer predictions than this at a threshold are not evidence of anything (forward and
 #: out-of-fold thresholds alike).
 MIN_PREDICTED = 10
+#: A label is judged only where the calibration slice holds at least this many negatives:
+#: with fewer, any threshold "reaches" its precision by labelling nearly everything.
+MIN_NEGATIVES = 10
+#: An acting threshold must turn away at least this share of the slice's negatives. One
+#: that labels (nearly) everything only restates the base rate, and promises it as
+#: precision: react's kind/bug acted at 0.023 on a slice that was 83 % bugs, promised
+#: 0.977 and delivered 0.333 once the mix changed.
+MIN_REJECTED = 0.5
+#: And on the raw counts (before re-weighting to the newest positive rate, which an
+#: extreme rate makes meaningless), its precision must close at least this share of the
+#: gap between the slice's base rate and 1.
+MIN_GAP_CLOSED = 0.5
 
 NOT_FORWARD = -1  # an item only ever trained on (the oldest part)
 UNDATED = -2  # an item without a release or a creation time: left out of forward folds
@@ -162,6 +174,15 @@ class Calibration:
     scored: int  # forward items with a known target
     best_precision: float | None  # the best precision any threshold reached (≥ MIN_PREDICTED)
     best_lower_bound: float | None
+    #: precision over the slice's positive rate at the threshold (how much better than
+    #: labelling everything), and the share of the slice it labels
+    lift: float | None = None
+    labelled_share: float | None = None
+    #: why it abstains, in words (None when it acts)
+    why: str | None = None
+    #: which check set the threshold: forward folds, or class-stratified folds when they
+    #: asked for more (see :func:`conservative`)
+    decided_by: str = "forward"
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -195,21 +216,39 @@ def calibrate_label(
     n_raw = np.arange(1, len(s) + 1)
     cut = last & (n_raw >= MIN_PREDICTED)
     positives = int(yy.sum())
+    negatives = len(yy) - positives
     rate = None if recent_rate is None else round(recent_rate, 4)
-    empty = Calibration(
-        label, None, target, None, None, 0, None, positives, rate, len(s), None, None
-    )
+
+    def abstain(why: str, best: float | None = None, best_low: float | None = None) -> Calibration:
+        return Calibration(label, None, target, None, None, 0, None, positives, rate, len(s),
+                           best, best_low, why=why)  # fmt: skip
+
     if not cut.any() or positives == 0:
-        return empty
+        return abstain(f"{positives} positives in {len(s)} forward items: nothing to judge")
     low = lower_bound(tp, n, confidence)
     precision = tp / n
-    best_p = float(precision[cut].max())
-    best_low = float(low[cut].max())
-    ok = np.flatnonzero(cut & (low >= target))
+    best_p = round(float(precision[cut].max()), 4)
+    best_low = round(float(low[cut].max()), 4)
+    if negatives < MIN_NEGATIVES:
+        return abstain(f"{negatives} negatives in the forward slice (< {MIN_NEGATIVES}): "
+                       "precision cannot be told from the base rate", best_p, best_low)  # fmt: skip
+    base = positives / len(yy)
+    raw_precision = np.cumsum(yy) / n_raw
+    rejects = 1 - np.cumsum(1 - yy) / negatives >= MIN_REJECTED
+    lifts = raw_precision >= base + MIN_GAP_CLOSED * (1 - base)
+    ok = np.flatnonzero(cut & (low >= target) & rejects & lifts)
     if not len(ok):
-        return Calibration(
-            label, None, target, None, None, 0, None, positives, rate, len(s), best_p, best_low
+        reachable = np.flatnonzero(cut & (low >= target))
+        why = (
+            f"reaches {target:.2f} only by labelling {n_raw[reachable[-1]]:,} of {len(s):,} "
+            f"items, no better than the base rate"
+            if len(reachable)
+            else f"best forward precision {best_p:.2f} < {target:.2f}"
+            if best_p < target
+            else f"best forward precision {best_p:.2f}, but its {confidence:.0%} lower bound "
+            f"{best_low:.2f} < {target:.2f}"
         )
+        return abstain(why, best_p, best_low)
     k = int(ok[-1])
     interval = (round(float(low[k]), 4), round(float(upper_bound(tp[k], n[k], confidence)), 4))
     return Calibration(
@@ -223,8 +262,10 @@ def calibrate_label(
         positives,
         rate,
         len(s),
-        round(best_p, 4),
-        round(best_low, 4),
+        best_p,
+        best_low,
+        lift=round(float(raw_precision[k]) / base, 3),
+        labelled_share=round(int(n_raw[k]) / len(s), 4),
     )
 
 
@@ -250,6 +291,22 @@ def recent_rates(
         pooled = float(Y[fwd, j].mean())
         out.append((float(Y[last, j].sum()) + smoothing * pooled) / (int(last.sum()) + smoothing))
     return out
+
+
+def conservative(forward: Calibration, stratified: Calibration) -> Calibration:
+    """The more conservative of two checks of one label: forward in time, and over
+    class-stratified folds (the data's own class mix). When the mix swings with time the
+    forward slice can promise what the other mix cannot keep (react's bugs: 100 of the 120
+    newest issues); a label acts only where both reach the target, at the higher threshold."""
+    if forward.threshold is None:
+        return forward
+    if stratified.threshold is None:
+        why = f"class-stratified folds: {stratified.why or 'cannot reach the target'}"
+        return replace(forward, threshold=None, expected_precision=None, interval=None,
+                       predicted=0, recall=None, why=why, decided_by="stratified")  # fmt: skip
+    if stratified.threshold > forward.threshold:
+        return replace(stratified, recent_rate=forward.recent_rate, decided_by="stratified")
+    return forward
 
 
 def calibrate(

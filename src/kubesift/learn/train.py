@@ -33,6 +33,7 @@ from kubesift.learn.calibrate import (
     fold_ids,
     kind_thresholds,
     out_of_fold,
+    stratified_fold_ids,
     thresholds_for,
     top_decide,
 )
@@ -47,6 +48,8 @@ from kubesift.learn.forward import (
     CONFIDENCE,
     Calibration,
     calibrate,
+    calibrate_label,
+    conservative,
     forward_blocks,
     forward_scores,
 )
@@ -155,11 +158,31 @@ def fit_and_calibrate(train_set: Dataset, spec: TrainSpec, what: str = "fit") ->
         model, X, tr.y, tr.known, blocks, lambda b: steps.step(f"forward block {b}/{n_blocks}")
     )
     act, cal = acting_thresholds(spec, tr, oof, fwd, blocks, spec.target_precision)
+    if cal is not None:  # a second check, over the data's own class mix
+        cal = stratified_check(model, X, tr, cal, spec)
+        act = [c.threshold for c in cal]
     by_kind = per_kind(spec, tr, fwd, blocks, [e.kind for e in train_set.examples])
     best = thresholds_for(tr.y, tr.known, oof, spec.target_precision)[1]
     caps = f1_caps(spec, tr, oof, best)
     seconds = time.perf_counter() - start
     return Fitted(model, tr, oof, fwd, blocks, act, best, caps, cal, seconds, by_kind)
+
+
+def stratified_check(
+    model: Any, X: Sequence[dict[str, Any]], tr: Targets, cal: list[Calibration], spec: TrainSpec
+) -> list[Calibration]:
+    """Each forward calibration checked over class-stratified folds; the more conservative
+    is kept (:func:`kubesift.learn.forward.conservative`)."""
+    folds = stratified_fold_ids(tr.y, tr.known, spec.folds)
+    scores = out_of_fold(model, X, tr.y, tr.known, folds)
+    out = []
+    for j, c in enumerate(cal):
+        rows = tr.known[:, j]
+        again = calibrate_label(
+            c.label, tr.y[rows, j], scores[rows, j], spec.target_precision, spec.confidence
+        )
+        out.append(conservative(c, again))
+    return out
 
 
 def per_kind(

@@ -184,6 +184,8 @@ def promise_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
                 "best_precision": card.rounded(c.get("best_precision")),
                 "delivered_precision": card.rounded(got.get("precision")),
                 "delivered_recall": card.rounded(got.get("recall")),
+                "lift": card.rounded(c.get("lift")),
+                "labelled_share": card.rounded(c.get("labelled_share")),
                 "abstains_because": None if acts else card.abstain_reason(c, target),
             }
         )

@@ -213,6 +213,8 @@ async function model() {
     { key: "promised", ratio: true, title: "promised precision" },
     { key: "interval", ratio: true, title: "interval" },
     { key: "forward_recall", ratio: true, title: "forward recall" },
+    { key: "lift", title: "lift over base rate", render: (r) => (r.lift === null || r.lift === undefined ? "–" : `×${r.lift.toFixed(2)}`) },
+    { key: "labelled_share", title: "labels", render: (r) => (r.labelled_share === null || r.labelled_share === undefined ? "–" : `${(100 * r.labelled_share).toFixed(0)} %`) },
     { key: "delivered_precision", ratio: true, title: "delivered precision" },
     { key: "delivered_recall", ratio: true, title: "delivered recall" },
   ], d.promises.filter((r) => r.threshold !== null), "No label acts."));
