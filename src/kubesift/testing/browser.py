@@ -118,8 +118,20 @@ class Browser:
     def _send(self, message: dict[str, Any]) -> None:
         assert self._to is not None
         data = json.dumps(message).encode() + b"\0"
-        while data:
-            data = data[os.write(self._to, data) :]
+        try:
+            while data:
+                data = data[os.write(self._to, data) :]
+        except BrokenPipeError:  # it exited before reading a word: say how, as _recv does
+            raise BrowserError(
+                f"chromium closed its DevTools pipe (exit {self._exit_code()})"
+            ) from None
+
+    def _exit_code(self) -> int | None:
+        if self.proc is None:
+            return None
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            return self.proc.wait(5)
+        return None
 
     def _recv(self, timeout: float) -> dict[str, Any] | None:
         """The next message, or None when none arrives within ``timeout`` seconds."""
@@ -134,11 +146,9 @@ class Browser:
                 return None
             chunk = os.read(self._from, 1 << 16)
             if not chunk:
-                code = None
-                if self.proc is not None:
-                    with contextlib.suppress(subprocess.TimeoutExpired):
-                        code = self.proc.wait(5)
-                raise BrowserError(f"chromium closed its DevTools pipe (exit {code})")
+                raise BrowserError(
+                    f"chromium closed its DevTools pipe (exit {self._exit_code()})"
+                ) from None
             self._buffer += chunk
         raw, _, self._buffer = self._buffer.partition(b"\0")
         message: dict[str, Any] = json.loads(raw)
