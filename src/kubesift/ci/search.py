@@ -78,11 +78,14 @@ class SearchResult:
     examples: list[dict[str, Any]] = field(default_factory=list)
     issues: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def pct_of_runs(self) -> float:
+        return round(100 * self.matching_runs / self.runs, 2) if self.runs else 0.0
+
     def headline(self) -> str:
         """What the search found and over what: the line the CLI and the page both show."""
-        pct = 100 * self.matching_runs / self.runs if self.runs else 0.0
         return (
-            f"{self.matching_runs:,} of {self.runs:,} runs ({pct:.2f} %) matched "
+            f"{self.matching_runs:,} of {self.runs:,} runs ({self.pct_of_runs:.2f} %) matched "
             f"in {self.window.describe()}"
         )
 
@@ -93,7 +96,7 @@ class SearchResult:
             "window": {"start": self.window.start, "end": self.window.end},
             "runs": self.runs,
             "matching_runs": self.matching_runs,
-            "pct_of_runs": round(100 * self.matching_runs / self.runs, 2) if self.runs else 0.0,
+            "pct_of_runs": self.pct_of_runs,
             "jobs": [vars(j) for j in self.jobs],
             "tests": [{"name": n, "runs": c} for n, c in self.tests],
             "histogram": {

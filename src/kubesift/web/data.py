@@ -30,10 +30,6 @@ from kubesift.store.schema import (
     label_events,
     release_notes,
 )
-from kubesift.timeutil import days_ago
-
-_since = days_ago
-
 
 # -- overview -----------------------------------------------------------------------------------
 
