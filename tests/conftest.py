@@ -32,6 +32,9 @@ postgres_only = pytest.mark.skipif(
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Train the same models whether or not this machine has a sentence encoder installed
+    # (tests of the encoder and of sift-embed name theirs).
+    os.environ.setdefault("KUBESIFT_ENCODER", "off")
     config.addinivalue_line(
         "markers", "empty_database: on PostgreSQL, start from an empty database, not migrated"
     )

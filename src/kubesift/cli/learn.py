@@ -54,7 +54,14 @@ repo_option = click.option(
 @click.command("train")
 @click.option("--label", "labels", multiple=True, metavar="LABEL", help="A single label task.")
 @click.option("--family", "families", multiple=True, metavar="PREFIX", help="A label family.")
-@click.option("--model", "model", default=None, metavar="NAME", help="Registered model name.")
+@click.option(
+    "--model",
+    "model",
+    default=None,
+    metavar="NAME",
+    help="Registered model name (default: sift-embed for --source items when a sentence "
+    "encoder is installed, the [embed] extra; else sift-linear).",
+)
 @click.option("--split", default=None, metavar="SPEC", help="release:1.30[..1.33] or created:DATE.")
 @source_option
 @click.option(
@@ -115,16 +122,19 @@ def train_command(
     """
     from kubesift.learn import progress
     from kubesift.learn.dataset import load_dataset
-    from kubesift.learn.models import DEFAULT_MODEL
+    from kubesift.learn.embedded import choose_model
     from kubesift.learn.service import train_and_save
     from kubesift.learn.train import TrainSpec
 
     if not 0 < target_precision < 1 or budget <= 0:
         raise UserError("--target-precision must be in (0, 1) and --budget positive seconds")
     compare = () if no_compare else ("seed-mlp", "majority")
-    spec = TrainSpec(labels or (() if families else ("kind/bug",)), families,
-                     model or DEFAULT_MODEL, split=split, target_precision=target_precision,
-                     compare=compare, calibration=calibration)  # fmt: skip
+    model, note = choose_model(model, source)
+    if note:
+        click.echo(f"note: {note}", err=True)
+    spec = TrainSpec(labels or (() if families else ("kind/bug",)), families, model,
+                     split=split, target_precision=target_precision, compare=compare,
+                     calibration=calibration)  # fmt: skip
     cfg = settings()
     dataset = load_dataset(store(cfg), source, repo=repo)
     if spec.split is None:

@@ -16,7 +16,6 @@ from sklearn.metrics import precision_recall_curve
 
 from kubesift.learn.dataset import Dataset, minor_of
 from kubesift.learn.forward import MIN_PREDICTED
-from kubesift.learn.models import LinearLabelModel
 
 #: Per family: (at least, at most) labels an item gets. ``at least`` only applies
 #: when deciding by best-F1 thresholds (every PR has a kind); acting never forces one.
@@ -65,15 +64,9 @@ def out_of_fold(
     model: Any, X: Sequence[dict[str, Any]], Y: np.ndarray, known: np.ndarray, folds: np.ndarray
 ) -> np.ndarray:
     """Scores for every training item from a model that did not see its fold."""
+    if hasattr(model, "out_of_fold"):  # models that share their features across folds
+        return np.asarray(model.out_of_fold(X, Y, known, folds))
     oof = np.zeros(Y.shape, dtype=np.float64)
-    if isinstance(model, LinearLabelModel):
-        # The featurizer reads no labels, so one fit on every item serves all folds.
-        M = clone(model.named_steps["features"]).fit_transform(X)
-        for f in np.unique(folds):
-            test = folds == f
-            fitted = clone(model.named_steps["labels"]).fit(M[~test], Y[~test], known[~test])
-            oof[test] = fitted.predict_proba(M[test])
-        return oof
     for f in np.unique(folds):
         test = np.flatnonzero(folds == f)
         train = np.flatnonzero(folds != f)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.exceptions import DataConversionWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.feature_selection import f_classif
@@ -250,6 +250,19 @@ class LinearLabelModel(Pipeline):
     def predict(self, X: Sequence[Item], **params: Any) -> np.ndarray:
         return (self.predict_proba(X) >= 0.5).astype(int)
 
+    def out_of_fold(
+        self, X: Sequence[Item], Y: np.ndarray, known: np.ndarray, folds: np.ndarray
+    ) -> np.ndarray:
+        """Scores for every item from regressions that did not see its fold. The
+        featurizer reads no labels, so one fit on every item serves all folds."""
+        oof = np.zeros(Y.shape, dtype=np.float64)
+        M = clone(self.named_steps["features"]).fit_transform(X)
+        for f in np.unique(folds):
+            test = folds == f
+            fitted = clone(self.named_steps["labels"]).fit(M[~test], Y[~test], known[~test])
+            oof[test] = fitted.predict_proba(M[test])
+        return oof
+
     def explain(self, item: Item, label_index: int, top: int = 5) -> list[tuple[str, float]]:
         """The word, author and doc features that pushed this label's score most."""
         labels = self.named_steps["labels"]
@@ -378,9 +391,16 @@ MODELS: dict[str, Callable[[], Any]] = {
     "linear": lambda: LinearLabelModel().set_params(
         C=1.0, class_weight=None, use_author=False, use_docs=False
     ),
+    "sift-embed": lambda: _embedding_model(),
     "seed-mlp": SeedMLP,
     "majority": MajorityModel,
 }
+
+
+def _embedding_model() -> Any:
+    from kubesift.learn.embedded import EmbeddingLabelModel
+
+    return EmbeddingLabelModel()
 
 
 def make_model(name: str, n_tasks: int | None = None, **params: Any) -> Any:

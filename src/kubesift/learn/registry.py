@@ -35,6 +35,7 @@ TRUSTED_TYPES = frozenset(
     {
         "kubesift.learn.models.LinearLabelModel",
         "kubesift.learn.models.PerLabelLogistic",
+        "kubesift.learn.embedded.EmbeddingLabelModel",
         "kubesift.learn.models.SeedMLP",
         "kubesift.learn.models.MajorityModel",
         "kubesift.learn.features.ItemFeaturizer",

@@ -86,6 +86,8 @@ def save_trained(
         "confidence": trained.spec.confidence,
         "data_hash": trained.data_hash,
     }
+    if hasattr(trained.model, "encoder_fingerprint_"):  # sift-embed: the encoder it needs
+        metadata["encoder"] = trained.model.encoder_fingerprint_
     evaluation = trained.evaluation
     if evaluation is not None:
         metadata["evaluation"] = {

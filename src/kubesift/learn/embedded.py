@@ -1,0 +1,154 @@
+"""``sift-embed``: sift-linear beside a regression on sentence embeddings.
+
+Measured on real issues (NLBSE'24's training half, ``bench/learn_issues.py``): TF-IDF
+features find the words a class uses, a sentence encoder finds what an issue *means*
+when its words are new; each alone is below the other's best repository, and their
+average on the log-odds scale beats both (per repository and pooled). Each half is a
+scikit-learn regression per label; the embeddings are of the title and of the title
+with the cleaned body (:func:`~kubesift.learn.features.item_text`), 2 × 384 numbers.
+
+The encoder is not saved in the model (90 MB, and it is the same for every model): the
+model records its fingerprint and refuses to score with a different one. Without the
+``[embed]`` extra, :func:`choose_model` falls back to ``sift-linear`` and says why.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils.validation import check_is_fitted
+
+from kubesift import defaults
+from kubesift.learn import encoder as enc
+from kubesift.learn.features import Item, item_text
+from kubesift.learn.models import SIFT_LINEAR, LinearLabelModel, PerLabelLogistic
+
+NAME = "sift-embed"
+#: ``$KUBESIFT_ENCODER=off`` keeps kubesift on the linear model even where an encoder
+#: is installed (the test suite sets it, so that results do not depend on the machine).
+OFF = "off"
+
+
+class EmbeddingLabelModel(ClassifierMixin, BaseEstimator):
+    """sift-linear's per-label regressions and per-label regressions on embeddings,
+    their scores averaged on the log-odds scale (``embed_weight`` for the second).
+
+    ``C`` and ``balanced_columns`` go to both halves' regressions (``embed_C`` overrides
+    C for the embedding half); ``embed_tokens`` is how many word pieces of each text the
+    encoder reads; ``encoder`` a directory (None: the installed one).
+    """
+
+    def __init__(
+        self,
+        C: float = 1.0,
+        embed_C: float = 1.0,
+        embed_weight: float = 0.5,
+        embed_tokens: int = enc.MAX_TOKENS,
+        balanced_columns: int = 1,
+        encoder: str | None = None,
+    ) -> None:
+        self.C = C
+        self.embed_C = embed_C
+        self.embed_weight = embed_weight
+        self.embed_tokens = embed_tokens
+        self.balanced_columns = balanced_columns
+        self.encoder = encoder
+
+    def _encoder(self) -> enc.Encoder:
+        return enc.load_encoder(self.encoder, self.embed_tokens)
+
+    def embed(self, X: Sequence[Item]) -> np.ndarray:
+        """n × 768: the title's embedding beside the title-and-body's."""
+        encoder = self._encoder()
+        fitted = getattr(self, "encoder_fingerprint_", None)
+        if fitted is not None and fitted != encoder.fingerprint:
+            raise enc.EncoderUnavailable(
+                f"this model was fit with encoder {fitted[:12]}, and {encoder.path} is "
+                f"{encoder.fingerprint[:12]}; install the same encoder or retrain"
+            )
+        titles = encoder.encode([str(x.get("title") or "") for x in X])
+        texts = encoder.encode([item_text(x) for x in X])
+        return np.hstack([titles, texts])
+
+    def _halves(self) -> tuple[LinearLabelModel, PerLabelLogistic]:
+        linear = LinearLabelModel().set_params(
+            **{**SIFT_LINEAR, "C": self.C, "balanced_columns": self.balanced_columns}
+        )
+        head = PerLabelLogistic(
+            C=self.embed_C, class_weight=None, balanced_columns=self.balanced_columns
+        )
+        return linear, head
+
+    def fit(
+        self, X: Sequence[Item], Y: Any, known: np.ndarray | None = None
+    ) -> EmbeddingLabelModel:
+        E = self.embed(X)
+        linear, head = self._halves()
+        self.linear_ = linear.fit(X, Y, known)
+        self.head_ = head.fit(E, np.asarray(Y), known)
+        self.encoder_fingerprint_ = self._encoder().fingerprint
+        self.n_labels_ = np.asarray(Y).shape[1]
+        return self
+
+    def predict_proba(self, X: Sequence[Item]) -> np.ndarray:
+        check_is_fitted(self, "head_")
+        return self._combine(self.linear_.predict_proba(X), self.head_.predict_proba(self.embed(X)))
+
+    def _combine(self, linear: np.ndarray, embedded: np.ndarray) -> np.ndarray:
+        w = float(self.embed_weight)
+        return _sigmoid((1 - w) * _logit(linear) + w * _logit(embedded))
+
+    def predict(self, X: Sequence[Item]) -> np.ndarray:
+        return (self.predict_proba(X) >= 0.5).astype(int)
+
+    def out_of_fold(
+        self, X: Sequence[Item], Y: np.ndarray, known: np.ndarray, folds: np.ndarray
+    ) -> np.ndarray:
+        """Scores for every item from halves that did not see its fold. Neither the
+        featurizer nor the encoder reads labels, so each is applied once for all folds."""
+        linear, head = self._halves()
+        lin = linear.out_of_fold(X, Y, known, folds)
+        E = self.embed(X)
+        emb = np.zeros(Y.shape, dtype=np.float64)
+        for f in np.unique(folds):
+            test = folds == f
+            emb[test] = clone(head).fit(E[~test], Y[~test], known[~test]).predict_proba(E[test])
+        return self._combine(lin, emb)
+
+    def explain(self, item: Item, label_index: int, top: int = 5) -> list[tuple[str, float]]:
+        """The words that pushed the linear half's score (the embedding half has no words)."""
+        return self.linear_.explain(item, label_index, top)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -30, 30))))
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.asarray(np.log(p / (1 - p)))
+
+
+def unavailable() -> str | None:
+    """Why sift-embed cannot run here (None when it can)."""
+    if os.environ.get(enc.ENV, "").lower() == OFF:
+        return f"${enc.ENV} is {OFF}"
+    return enc.missing_reason()
+
+
+def choose_model(requested: str | None, source: str) -> tuple[str, str | None]:
+    """The model to train and a note for the user: sift-embed by default for issues and
+    PRs when an encoder is installed, else (and when it was asked for but cannot run)
+    sift-linear, saying why."""
+    if requested not in (None, NAME):
+        return str(requested), None
+    if requested is None and source != "items":
+        return defaults.MODEL, None
+    reason = unavailable()
+    if reason is None:
+        return NAME, None
+    return defaults.MODEL, f"{NAME} cannot run ({reason}); training {defaults.MODEL} instead"
