@@ -1,5 +1,6 @@
 """``--source items``: a model of issues' and PRs' own text, exported from the fake GitHub,
-trained as a production fit, and used by the bot for issues (and named in its comment)."""
+trained as a production fit, and used by the bot for issues (and named in its comment):
+the repository's own model before the pooled one."""
 
 from __future__ import annotations
 
@@ -68,8 +69,15 @@ def test_items_model_trains_on_exported_issues_and_labels_new_issues(env: Env) -
     bug = metrics["calibration"]["labels"]["kind/bug"]
     assert bug["threshold"] is not None and bug["interval"][0] >= 0.9
     items_dir = env.home / "models-items"
-    [version] = registry.list_versions(items_dir)
-    assert (version.path / registry.EVALUATION_FILE).is_file()
+    [pooled] = registry.list_versions(items_dir)
+    assert (pooled.path / registry.EVALUATION_FILE).is_file()
+    # The repository's own model, which the bot prefers for its items.
+    own = run_cli(
+        "train", "--source", "items", "--label", "kind/bug", "--production", "--no-compare",
+        "--split", "created:2023-07-01", "--repo", REPO, env=cli_env,
+    )  # fmt: skip
+    assert own.returncode == 0, own.stderr
+    [version] = registry.list_versions(items_dir / "repos" / REPO)
 
     env.fake.create_item(REPO, title="kubelet panics", body="", kind="issue", number=900)
     env.fake.create_item(REPO, title="Fix kubelet crash", body=BUG_BODY, kind="pr", number=901)
@@ -84,9 +92,23 @@ def test_items_model_trains_on_exported_issues_and_labels_new_issues(env: Env) -
             wait_done(env.engine, d1, d2)
         assert "kind/bug" in labels_of(env, 900)
         [on_issue] = bot_comments(env, 900)
-        assert "trained on issues' and PRs' title and body" in on_issue.body
+        assert f"trained on issues' and PRs' title and body, {REPO}'s own" in on_issue.body
         assert f"sift-linear@{version.version}" in on_issue.body
+        assert pooled.version not in on_issue.body
         [on_pr] = bot_comments(env, 901)
         assert "trained on release notes" in on_pr.body
     finally:
         bot.stop()
+
+
+def test_the_comment_says_which_items_model_labelled() -> None:
+    from kubesift.bot.model import Scored
+
+    pooled = Scored({}, [], model="sift-embed@3", source="items")
+    own = Scored({}, [], model="sift-embed@4", source="items", scope="o/r")
+    notes = Scored({}, [], model="sift-linear@1", source="release-notes")
+    assert pooled.described() == (
+        "sift-embed@3 (trained on issues' and PRs' title and body, every repository's)"
+    )
+    assert own.described() == "sift-embed@4 (trained on issues' and PRs' title and body, o/r's own)"
+    assert notes.described() == "sift-linear@1 (trained on release notes)"

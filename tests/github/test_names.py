@@ -24,3 +24,7 @@ def test_check_repo() -> None:
     assert check_repo("kubernetes/kubernetes") == "kubernetes/kubernetes"
     with pytest.raises(UserError, match="OWNER/NAME"):
         check_repo("kubernetes")
+    for climbing in ("../x", "x/..", "./.", "../.."):  # would leave models-items/repos/
+        with pytest.raises(UserError, match="OWNER/NAME"):
+            check_repo(climbing)
+    assert check_repo("a.b/c..d") == "a.b/c..d"  # dots inside a name are GitHub's own

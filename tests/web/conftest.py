@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from kubesift.ci.importer import import_runs
 from kubesift.ci.sources import LocalSource
 from kubesift.config import load_settings
 from kubesift.learn.service import save_trained
-from kubesift.learn.train import Trained
+from kubesift.learn.train import Trained, TrainSpec
 from kubesift.store import open_store
 from kubesift.store.schema import (
     bot_corrections,
@@ -184,6 +184,7 @@ def _serve(home: Path, web_model: Trained, ci_tree: CIHistory) -> Iterator[Web]:
     seed(engine, ref)
     seed_ci(engine, ci_tree)
     export_generated(engine, 400, seed=9, use_release_notes=False)
+    save_items_models(home, engine)
     proc, url = start_web(home, {"KUBESIFT_WEB_TOKEN": TOKEN})
     try:
         yield Web(url, home, engine, ref, proc, ci_tree)
@@ -191,6 +192,25 @@ def _serve(home: Path, web_model: Trained, ci_tree: CIHistory) -> Iterator[Web]:
         proc.terminate()
         proc.wait(10)
         engine.dispose()
+
+
+ITEMS_SPEC = TrainSpec(labels=("kind/bug",), families=(), split=None, compare=(), folds=3,
+                       params={"use_char": False})  # fmt: skip
+
+
+def save_items_models(home: Path, engine: Engine) -> None:
+    """An items model of every repository and kubernetes/kubernetes' own, each evaluated on
+    the newest fifth of the exported items (a few seconds), so that the models pages have
+    all three registries."""
+    from kubesift.learn.dataset import load_dataset
+    from kubesift.learn.train import train
+    from kubesift.reconcile.judge import newest_split
+
+    cfg = load_settings({"KUBESIFT_HOME": str(home)})
+    for repo, label in ((None, "kind/bug"), ("kubernetes/kubernetes", "kind/feature")):
+        dataset = load_dataset(engine, "items", repo=repo)
+        spec = replace(ITEMS_SPEC, labels=(label,), split=newest_split(dataset, 0.2))
+        save_trained(cfg.models_dir_for("items", repo), train(dataset, spec))
 
 
 def start_web(home: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:

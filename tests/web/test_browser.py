@@ -110,6 +110,18 @@ def test_click_paths_models_bot_and_alerts(web: Web, tmp_path: Path) -> None:
         assert b.js("document.querySelectorAll('#online-weekly .uplot canvas').length") >= 1
         assert b.js("document.querySelector('#curves img').naturalWidth") > 100
 
+        # Every registry's production model side by side; one repository's own opens.
+        b.open(f"{web.url}/models")
+        deployed = b.js("document.getElementById('deployed').innerText")
+        for registry in ("release notes", "issues and PRs, every repository",
+                         "issues and PRs of kubernetes/kubernetes"):  # fmt: skip
+            assert registry in deployed, deployed
+        b.click('#deployed a[href*="repo="]')
+        assert "repo=kubernetes%2Fkubernetes" in b.js("location.search")
+        facts = b.js("document.querySelector('#facts dl').innerText")
+        assert "kubernetes/kubernetes (its own model)" in facts, facts
+        assert "kind/feature" in b.js("document.getElementById('evaluation').innerText")
+
         b.open(f"{web.url}/bot")
         assert b.js("document.querySelectorAll('#decisions tbody tr').length") == 50
         b.js("document.querySelector('#filters [name=label]').value = 'kind/bug'")

@@ -35,6 +35,20 @@ def test_overview_models_and_bot_are_the_clis(web: Web) -> None:
     assert api(web, f"/api/models/{name}/{version}") == cli(
         "models", "show", name, version, "--json"
     )
+    # Every registry's production model side by side, and one repository's own registry.
+    deployed = api(web, "/api/models/deployed")
+    assert deployed == cli("models", "deployed", "--json")
+    assert [(r["trained_on"], r["group"]) for r in deployed["rows"]] == [
+        ("release notes", "kind/bug"), ("release notes", "family:sig"),
+        ("issues and PRs, every repository", "kind/bug"),
+        ("issues and PRs of kubernetes/kubernetes", "kind/feature"),
+    ]  # fmt: skip
+    own = api(web, "/api/models", source="items", repo="kubernetes/kubernetes")
+    assert own == cli("models", "list", "--source", "items", "--repo", "kubernetes/kubernetes",
+                      "--json")  # fmt: skip
+    assert [r["ref"] for r in own["rows"]] == [deployed["rows"][-1]["ref"]]
+    bad = httpx.get(f"{web.url}/api/models", params={"source": "items", "repo": "../x"})
+    assert bad.status_code == 400 and "OWNER/NAME" in bad.json()["error"]
     page = api(web, "/api/bot/decisions", per_page=50, page=2, label="kind/bug")
     assert page == cli("bot", "decisions", "--per-page", "50", "--page", "2", "--label",
                        "kind/bug", "--json")  # fmt: skip

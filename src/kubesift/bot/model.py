@@ -22,10 +22,13 @@ class Scored:
     words: dict[str, list[str]] = field(default_factory=dict)
     model: str = ""
     source: str = ""  # what the model was trained on: "release-notes" or "items"
+    scope: str = ""  # an items model's repository ("" for one trained on every repository)
 
     def described(self) -> str:
         """The model and what it was trained on, as the bot's comment names it."""
         what = TRAINED_ON.get(self.source)
+        if what and self.source == "items":
+            what += f", {self.scope}'s own" if self.scope else ", every repository's"
         return f"{self.model} ({what})" if what and self.model else self.model
 
 
@@ -46,11 +49,16 @@ class LocalModel:
     decision records which)."""
 
     def __init__(
-        self, models_dir: Path, check_every: float = 2.0, source: str = "release-notes"
+        self,
+        models_dir: Path,
+        check_every: float = 2.0,
+        source: str = "release-notes",
+        scope: str = "",
     ) -> None:
         from kubesift.learn.pointer import ModelFollower
 
         self.source = source
+        self.scope = scope
         self.follower = ModelFollower(models_dir, check_every=check_every)
         self.follower.current()  # fail at start, not on the first delivery
 
@@ -58,7 +66,27 @@ class LocalModel:
         chosen = self.follower.pick(key)
         p = chosen.predictor.predict([item], explain=5)[0]
         words = {n: [str(w) for w, _ in pairs] for n, pairs in p.explanation.items()}
-        return Scored(p.scores, p.labels, words, chosen.ref, self.source)
+        return Scored(p.scores, p.labels, words, chosen.ref, self.source, self.scope)
+
+
+class ByRepo:
+    """A repository's own items model (``train --repo``) for its items, the pooled model
+    (or ``fallback``) for the others. The item's repository is read from its ``key``
+    (``OWNER/NAME#NUMBER``)."""
+
+    def __init__(self, own: Mapping[str, Model], fallback: Model | None) -> None:
+        self.own = dict(own)
+        self.fallback = fallback
+
+    def score(self, item: Mapping[str, Any], key: str | None = None) -> Scored:
+        repo = (key or "").rpartition("#")[0]
+        model = self.own.get(repo, self.fallback)
+        if model is None:
+            from kubesift.learn.registry import ModelError
+
+            hint = f"kubesift train --source items [--repo {repo or 'OWNER/NAME'}]"
+            raise ModelError(f"no items model for {repo or 'this item'}; train one with {hint}")
+        return model.score(item, key)
 
 
 class ByKind:

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from kubesift import asgi
 from kubesift.bot.gh import GitHubPool
-from kubesift.bot.model import ByKind, LocalModel, Model, RemoteModel
+from kubesift.bot.model import ByKind, ByRepo, LocalModel, Model, RemoteModel
 from kubesift.bot.signature import Secrets, parse_secrets
 from kubesift.bot.worker import BotOptions, Worker
 from kubesift.errors import UserError
@@ -64,22 +64,40 @@ def load_model(
     items_url: str | None = None,
     check_every: float = 2.0,
 ) -> Model:
-    """The release-note model, plus the items model for issues when one is trained (in
-    ``items_dir``) or served (``items_url``): :class:`ByKind` picks per item. Local models
-    look at their registry's pointers every ``check_every`` seconds."""
+    """The release-note model, plus the items models for issues when any is trained (in
+    ``items_dir``: the pooled one, and one per repository under ``repos/OWNER/NAME``) or
+    served (``items_url``): :class:`ByKind` picks per item, :class:`ByRepo` a repository's
+    own model before the pooled one. Local models look at their registry's pointers every
+    ``check_every`` seconds."""
     items: Model | None = None
     if items_url:
         items = RemoteModel(items_url, source="items")
     elif items_dir is not None and registry.list_versions(items_dir):
         items = LocalModel(items_dir, check_every=check_every, source="items")
-    if not model_url and items is not None and not registry.list_versions(models_dir):
-        return items  # only an items model is trained: it labels PRs too
-    notes: Model = (
-        RemoteModel(model_url, source="release-notes")
-        if model_url
-        else LocalModel(models_dir, check_every=check_every)
-    )
-    return ByKind(notes, items) if items is not None else notes
+    own = repo_models(items_dir, check_every) if items_dir is not None and not items_url else {}
+    notes: Model | None = None
+    if model_url or registry.list_versions(models_dir) or (items is None and not own):
+        notes = (
+            RemoteModel(model_url, source="release-notes")
+            if model_url
+            else LocalModel(models_dir, check_every=check_every)
+        )
+    text = ByRepo(own, items or notes) if own else items
+    if notes is None:
+        assert text is not None  # notes is only skipped when an items model exists
+        return text  # only items models are trained: they label PRs too
+    return ByKind(notes, text) if text is not None else notes
+
+
+def repo_models(items_dir: Path, check_every: float) -> dict[str, Model]:
+    """Each repository's own items model (``models-items/repos/OWNER/NAME``)."""
+    found: dict[str, Model] = {}
+    root = items_dir / "repos"
+    for path in sorted(root.glob("*/*")) if root.is_dir() else []:
+        if registry.list_versions(path):
+            repo = f"{path.parent.name}/{path.name}"
+            found[repo] = LocalModel(path, check_every=check_every, source="items", scope=repo)
+    return found
 
 
 def start_workers(worker: Worker, count: int, stop: threading.Event) -> list[threading.Thread]:

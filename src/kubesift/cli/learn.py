@@ -389,6 +389,38 @@ def models_list(source: str, repo: str | None, as_json: bool) -> None:
     Console(width=140).print(table)
 
 
+@models_group.command("deployed")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON (the dashboard's /api/models/deployed)."
+)
+def models_deployed(as_json: bool) -> None:
+    """The production model of every registry side by side: release notes, issues and PRs
+    of every repository, and each repository's own (train --repo). Per evaluation group,
+    F1 at 0.5 and acting, and the acting precision and recall on its evaluation split."""
+    from kubesift.learn.card import COLUMNS
+    from kubesift.reconcile import views
+
+    rows = views.deployed_models(models_dirs(settings()))
+    if as_json:
+        click.echo(json.dumps({"rows": rows}, indent=2, default=str))
+        return
+    if not rows:
+        click.echo("No models yet; run `kubesift train`.")
+        return
+    figures = [COLUMNS[k] for k in views.DEPLOYED_FIGURES[1:]]
+    table = tables.table("trained on", "model", "fit", "acting labels", "group", *figures)
+    for r in rows:
+        cells = ["–" if r[k] is None else str(r[k]) for k in views.DEPLOYED_FIGURES]
+        table.add_row(r["trained_on"], r["ref"], r["fit"], f"{r['acting_labels']}/{r['labels']}",
+                      *cells)  # fmt: skip
+    Console(width=160).print(table)
+
+
+def models_dirs(cfg: Any) -> dict[str, Path]:
+    """Each source's registry, as the dashboard is given them."""
+    return {source: cfg.models_dir_for(source) for source in ("release-notes", "items")}
+
+
 @models_group.command("show")
 @click.argument("name", required=False)
 @click.argument("version", required=False)

@@ -73,6 +73,7 @@ def web_command(
       curl -s localhost:8787/api/overview
     """
     from kubesift import asgi
+    from kubesift.cli.learn import models_dirs
     from kubesift.web import guard
     from kubesift.web.app import create_app
 
@@ -80,7 +81,7 @@ def web_command(
     token = guard.check_token(web_token(os.environ, token_file))
     extra = [*allow_hosts, *os.environ.get("KUBESIFT_WEB_HOSTS", "").split(",")]
     hosts = guard.allowed_hosts(host, extra)
-    models = {source: cfg.models_dir_for(source) for source in ("release-notes", "items")}
+    models = models_dirs(cfg)
     app = create_app(store(cfg), models, token, cfg.ci_variants, hosts=hosts)
     actions = "actions need the token" if token else "read-only: no KUBESIFT_WEB_TOKEN"
     names = "any host" if "*" in hosts else ", ".join(sorted(hosts))

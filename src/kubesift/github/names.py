@@ -10,8 +10,9 @@ REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
 def check_repo(value: str) -> str:
-    """``value`` when it looks like ``OWNER/NAME``; else a one-line error."""
-    if not REPO_RE.match(value):
+    """``value`` when it looks like ``OWNER/NAME``; else a one-line error. ``.`` and ``..``
+    are no one's names (and would climb out of a per-repository directory)."""
+    if not REPO_RE.match(value) or any(part in (".", "..") for part in value.split("/")):
         raise UserError(f"--repo must look like OWNER/NAME, not {value!r}")
     return value
 

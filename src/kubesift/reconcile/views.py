@@ -6,6 +6,7 @@ beside the reconciler because they show its decisions (``learn`` never imports i
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,63 @@ def model_detail(engine: Engine, models_dir: Path, name: str, version: str) -> d
         "card": f"/models/{found.name}/{found.version}/card.html",
         "reconciler": decisions_about(engine, registry.ref(found)),
     }
+
+
+def registries(models: Mapping[str, Path]) -> list[tuple[str, str | None, Path]]:
+    """(source, repository, directory) of every registry: one per source in ``models``
+    (release notes, issues and PRs of every repository) and each repository's own items
+    registry (``models-items/repos/OWNER/NAME``, ``train --repo``)."""
+    found: list[tuple[str, str | None, Path]] = []
+    for source, path in models.items():
+        found.append((source, None, path))
+        own = path / "repos"
+        for repo_dir in sorted(own.glob("*/*")) if source == "items" and own.is_dir() else []:
+            found.append((source, f"{repo_dir.parent.name}/{repo_dir.name}", repo_dir))
+    return found
+
+
+def trained_on(source: str, repo: str | None) -> str:
+    """What a registry's models read, as the dashboard and the CLI name it."""
+    if source == "release-notes":
+        return "release notes"
+    return f"issues and PRs of {repo}" if repo else "issues and PRs, every repository"
+
+
+def deployed_models(models: Mapping[str, Path]) -> list[dict[str, Any]]:
+    """The production model of every registry side by side: per evaluation group (a family
+    or a single label) its F1 at 0.5 and acting, the acting precision and recall on its
+    evaluation split, and how many of its labels act."""
+    rows = []
+    for source, repo, path in registries(models):
+        versions = registry.list_versions(path) if path.exists() else []
+        if not versions:
+            continue
+        prod = registry.production(path, versions)
+        meta = prod.metadata
+        metrics = json.loads((prod.path / "metrics.json").read_text())
+        thresholds = meta.get("thresholds") or []
+        common = {
+            "trained_on": trained_on(source, repo),
+            "source": source,
+            "repo": repo,
+            "ref": registry.ref(prod),
+            "name": prod.name,
+            "version": prod.version,
+            "fit": meta.get("fit", "evaluation"),
+            "split": metrics.get("split"),
+            "test_items": metrics.get("test_items"),
+            "encoder": (meta.get("encoder") or "")[:12] or None,
+            "labels": len(thresholds),
+            "acting_labels": sum(t is not None for t in thresholds),
+        }
+        for row in card.summary_rows(metrics) if metrics.get("models") else []:
+            if row["model"] == meta.get("model", prod.name):  # not the comparison models
+                rows.append({**common, **{k: row.get(k) for k in DEPLOYED_FIGURES}})
+    return rows
+
+
+#: What :func:`deployed_models` shows of each evaluation group (keys of ``card.COLUMNS``).
+DEPLOYED_FIGURES = ("group", "f1_at_0.5", "f1_acting", "acting_precision", "acting_recall")
 
 
 def deployed_weekly(engine: Engine, models_dir: Path) -> dict[str, Any]:

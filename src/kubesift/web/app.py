@@ -114,7 +114,9 @@ class Dashboard:
         p = request.path_params
         if p["file"] not in CARD_FILES:
             return _error(404, f"no such file {p['file']!r}")
-        models_dir = self._models_dir(request)
+        models_dir = _call(lambda: self._models_dir(request))
+        if isinstance(models_dir, Response):  # a malformed ?repo=
+            return models_dir
         found = _call(lambda: model_views.find_version(models_dir, p["name"], p["version"]))
         if isinstance(found, Response):
             return found
@@ -143,7 +145,9 @@ class Dashboard:
         return self.cache.get(key, lambda: data.project(self.engine, filters))
 
     def api_models(self, request: Request) -> Response:
-        models_dir = self._models_dir(request)
+        models_dir = _call(lambda: self._models_dir(request))
+        if isinstance(models_dir, Response):  # a malformed ?repo=
+            return models_dir
         return _json(
             lambda: {
                 "rows": model_views.model_list(models_dir),
@@ -154,7 +158,9 @@ class Dashboard:
 
     def api_model(self, request: Request) -> Response:
         p = request.path_params
-        models_dir = self._models_dir(request)
+        models_dir = _call(lambda: self._models_dir(request))
+        if isinstance(models_dir, Response):  # a malformed ?repo=
+            return models_dir
         return _json(
             lambda: model_views.model_detail(self.engine, models_dir, p["name"], p["version"])
         )
@@ -289,7 +295,9 @@ class Dashboard:
 
     async def api_promote(self, request: Request) -> Response:
         p = request.path_params
-        models_dir = self._models_dir(request)
+        models_dir = _call(lambda: self._models_dir(request))
+        if isinstance(models_dir, Response):  # a malformed ?repo=
+            return models_dir
 
         def promote(body: dict[str, Any]) -> dict[str, Any]:
             model_views.find_version(models_dir, p["name"], p["version"])  # 404 when unknown
@@ -330,8 +338,17 @@ class Dashboard:
         return None
 
     def _models_dir(self, request: Request) -> Path:
+        """The registry a request names: ``source``, and for items optionally ``repo``
+        (that repository's own models; a malformed name is a 400 via UserError)."""
+        from kubesift.github.names import check_repo
+
         source = request.query_params.get("source") or "release-notes"
-        return self.models.get(source) or self.models["release-notes"]
+        base = self.models.get(source) or self.models["release-notes"]
+        repo = request.query_params.get("repo")
+        return base / "repos" / check_repo(repo) if repo and source == "items" else base
+
+    def api_models_deployed(self, request: Request) -> Response:
+        return _json(lambda: {"rows": model_views.deployed_models(self.models)})
 
     def warm(self) -> None:
         """Compute what the first visitor would otherwise wait for (on a big store the
@@ -452,6 +469,7 @@ def create_app(
         Route("/api/overview", d.api_overview),
         Route("/api/project", d.api_project),
         Route("/api/models", d.api_models),
+        Route("/api/models/deployed", d.api_models_deployed),
         Route("/api/models/{name}/{version}", d.api_model),
         Route("/api/bot/decisions", d.api_decisions),
         Route("/api/ci/jobs", d.api_ci_jobs),

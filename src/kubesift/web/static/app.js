@@ -159,12 +159,38 @@ async function overview() {
   ], data.repositories, "The store is empty: run `kubesift export --repo OWNER/NAME`."));
 }
 
+// Which registry a models page reads: a source, and for items optionally one repository's own.
+function registryQuery() {
+  const p = params();
+  const q = new URLSearchParams({ source: p.get("source") || "release-notes" });
+  if (p.get("repo")) q.set("repo", p.get("repo"));
+  return q.toString();
+}
+
 async function models() {
-  const source = params().get("source") || "release-notes";
-  let data;
-  try { data = await api(`/api/models?source=${encodeURIComponent(source)}`); } catch (e) { return showError("versions", e); }
+  const reg = registryQuery();
+  let data, deployed;
+  try {
+    [data, deployed] = await Promise.all([api(`/api/models?${reg}`), api("/api/models/deployed")]);
+  } catch (e) { return showError("versions", e); }
+  fill("deployed", table([
+    { key: "trained_on", title: "trained on" },
+    { key: "ref", title: "production model", render: (r) => {
+      const q = new URLSearchParams({ source: r.source });
+      if (r.repo) q.set("repo", r.repo);
+      return el("a", { href: `/models/${r.name}/${r.version}?${q}` }, r.ref);
+    } },
+    { key: "fit", title: "fit" },
+    { key: "acting_labels", title: "acting labels", render: (r) => `${r.acting_labels}/${r.labels}` },
+    { key: "group", title: "group" },
+    { key: "f1_at_0.5", title: "F1 at 0.5" },
+    { key: "f1_acting", title: "F1 acting" },
+    { key: "acting_precision", title: "acting precision" },
+    { key: "acting_recall", title: "acting recall" },
+    { key: "split", title: "evaluated on" },
+  ], deployed.rows, "No models yet: run `kubesift train`."));
   fill("versions", table([
-    { key: "ref", title: "version", render: (r) => el("a", { href: `/models/${r.name}/${r.version}?source=${source}` }, r.ref) },
+    { key: "ref", title: "version", render: (r) => el("a", { href: `/models/${r.name}/${r.version}?${reg}` }, r.ref) },
     { key: "state", title: "state", render: (r) => (r.production ? "production" : r.canary ? "canary" : "") },
     { key: "fit", title: "fit" },
     { key: "created", title: "created" },
@@ -192,8 +218,8 @@ function reconcilerTable(rows, empty) {
 
 async function model() {
   const main = document.getElementById("app");
-  const source = params().get("source") || "release-notes";
-  const path = `/api/models/${main.dataset.name}/${main.dataset.version}?source=${source}`;
+  const reg = registryQuery();
+  const path = `/api/models/${main.dataset.name}/${main.dataset.version}?${reg}`;
   let d;
   try { d = await api(path); } catch (e) { return showError("facts", e); }
   const m = d.metadata;
@@ -205,8 +231,10 @@ async function model() {
     ["evaluated on", d.split ? `${d.split} (${fmt(d.test_items)} test items)` : "– (a production fit: see its evaluation run)"],
     ["created", m.created], ["data hash", (m.data_hash || "").slice(0, 16)],
   ];
+  if (params().get("repo")) facts.splice(3, 0, ["repository", `${params().get("repo")} (its own model)`]);
+  if (m.encoder) facts.push(["sentence encoder", m.encoder.slice(0, 12)]);
   fill("facts", el("dl", { class: "facts" }, facts.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, fmt(v))])),
-    el("p", {}, el("a", { href: `${d.card}?source=${source}` }, "The model card as written at training (HTML)")));
+    el("p", {}, el("a", { href: `${d.card}?${reg}` }, "The model card as written at training (HTML)")));
   fill("promises", table([
     { key: "label", title: "label" },
     { key: "threshold", ratio: true, title: "acts at" },
@@ -227,8 +255,8 @@ async function model() {
     { key: "f1_at_0.5", ratio: true, title: "F1 at 0.5" }, { key: "f1_best", ratio: true, title: "F1 at best-F1 thresholds" },
     { key: "acting_precision", ratio: true, title: "acting precision" }, { key: "acting_recall", ratio: true, title: "acting recall" },
   ], d.evaluation, "A production fit without an evaluation run."));
-  fill("state", stateLine(d, source));
-  fill("curves", d.pr_curves ? el("img", { src: `${d.pr_curves}?source=${source}`, alt: "precision–recall curves per label", class: "curves" })
+  fill("state", stateLine(d, reg));
+  fill("curves", d.pr_curves ? el("img", { src: `${d.pr_curves}?${reg}`, alt: "precision–recall curves per label", class: "curves" })
     : el("p", { class: "empty" }, "No curves were drawn for this version."));
   const w = d.online_weekly;
   fill("online-weekly", ...(w.rows.length && w.labels.length
@@ -247,7 +275,7 @@ function weekly(w) {
   return { title: "online precision per week", columns: w.columns, rows: w.rows, xlabel: "week (Monday)", ylabel: "online precision", yRange: [0, 1] };
 }
 
-function stateLine(d, source) {
+function stateLine(d, reg) {
   const s = d.state;
   const words = s.production ? "In production."
     : s.canary ? `Canary: ${fmt(Math.round(s.canary_share * 100))} % of the bot's items since ${fmt(s.canary_since)}; production is ${s.production_ref}.`
@@ -256,7 +284,7 @@ function stateLine(d, source) {
   const promote = async () => {
     const status = document.getElementById("model-status");
     try {
-      const r = await act(`/api/models/${d.metadata.name}/${d.metadata.version}/promote?source=${source}`);
+      const r = await act(`/api/models/${d.metadata.name}/${d.metadata.version}/promote?${reg}`);
       status.textContent = `Promoted: ${r.production} is now in production.`;
       model();
     } catch (e) {
