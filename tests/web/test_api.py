@@ -7,6 +7,7 @@ import time
 import httpx
 from sqlalchemy import select
 
+from kubesift.learn import registry
 from kubesift.learn.service import save_trained
 from kubesift.learn.train import Trained
 from kubesift.reconcile.controllers.rollback import _promoted_at
@@ -23,8 +24,9 @@ def get(web: Web, path: str, params: dict[str, str] | None = None) -> httpx.Resp
 def test_overview_counts_models_bot_and_alerts(web: Web) -> None:
     data = get(web, "/api/overview").json()
     assert data["models"]["release-notes"]["production"] == web.model_ref
+    items = registry.list_versions(web.home / "models-items")
     assert data["models"]["items"] == {
-        "versions": 0, "production": None, "canary": None, "canary_share": None,
+        "versions": 1, "production": registry.ref(items[0]), "canary": None, "canary_share": None,
     }  # fmt: skip
     assert data["bot"]["decisions"] == {"added": 96, "held_back": 24}
     assert data["bot"]["corrections"] == 1 + 24  # #1001's removal, 24 items triaged
@@ -110,7 +112,11 @@ def test_the_model_page_names_its_fields_rounds_and_says_why_a_label_abstains(we
     assert get(web, f"/models/{name}/{version}/metadata.json").status_code == 404
     missing = get(web, f"/api/models/{name}/19990101T000000000000Z")
     assert missing.status_code == 404 and "no model version" in missing.json()["error"]
-    assert get(web, "/api/models?source=items").json()["rows"] == []
+    # Each source reads its own registry: the items list holds the items model only.
+    items = get(web, "/api/models?source=items").json()["rows"]
+    refs = [r["ref"] for r in items]
+    assert refs == [registry.ref(v) for v in registry.list_versions(web.home / "models-items")]
+    assert web.model_ref not in refs
 
 
 def test_alert_answers_need_the_token_and_the_same_origin(web: Web) -> None:
