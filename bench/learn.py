@@ -128,7 +128,30 @@ def run(quick: bool) -> dict[str, Any]:
         figures["f1_decode_caps"] = trained.f1_caps
         if not quick:
             figures |= area_figures(dataset, spec)
+            figures |= embed_figures(dataset, spec)
         return figures
+
+
+def embed_figures(dataset: Dataset, spec: TrainSpec) -> dict[str, Any]:
+    """sift-embed (sentence embeddings beside sift-linear) on the same splits, when an
+    encoder is installed: F1 on the reference split and the promises it delivers."""
+    from kubesift.learn.embedded import NAME, unavailable
+
+    why = unavailable()
+    if why is not None:
+        print(f"sift-embed not measured: {why}")
+        return {"embed_measured": False}
+    embed = replace(spec, model=NAME, compare=())
+    start = time.perf_counter()
+    trained = train(dataset, embed)
+    figures: dict[str, Any] = {
+        "embed_measured": True,
+        "embed_fit_seconds": trained.metrics["fit_seconds"],
+        "embed_train_seconds": round(time.perf_counter() - start, 2),
+    }
+    figures |= figures_of(trained.metrics, NAME, "embed")
+    figures |= {f"embed_{k}": v for k, v in promise_figures(dataset, embed, trained).items()}
+    return figures
 
 
 def promise_figures(dataset: Dataset, spec: TrainSpec, reference: Any) -> dict[str, Any]:
@@ -236,6 +259,16 @@ def print_table(f: dict[str, Any]) -> None:
         p, r = f.get(f"default_{fam}_precision_p90"), f.get(f"default_{fam}_recall_p90")
         print(f"default, {fam} at the p=0.9 thresholds: precision {_fmt(p)}, recall {_fmt(r)}")
     print_promises(f)
+    if f.get("embed_measured"):
+        print()
+        print("sift-embed (sentence embeddings beside sift-linear), same reference split:")
+        for title, key, _ in rows[:6]:
+            ours, linear = f.get(f"embed_{key}"), f.get(f"default_{key}")
+            print(f"{title:40} {_fmt(ours):>9} (default {_fmt(linear)})")
+        print_promises(
+            {k.removeprefix("embed_"): v for k, v in f.items() if k.startswith("embed_")}
+        )
+        print(f"sift-embed fit (all three): {f['embed_fit_seconds']} s")
     print(f"fit (all three, incl. OOF and forward calibration): {f['fit_seconds_all_three']} s")
     print(f"batch prediction: {f['predict_texts_per_s']} texts/s (≥ 2000)")
     print(f"model load: {f['model_load_seconds']} s (≤ 1)")

@@ -172,12 +172,12 @@ def baseline(examples: list[Example], train_idx: np.ndarray, test_idx: np.ndarra
 
 
 def run(quick: bool) -> dict[str, Any]:
-    from kubesift.learn.embedded import NAME, unavailable
+    from kubesift.learn.embedded import FALLBACK, NAME, unavailable
 
     by_repo = load()
     folds = 3 if quick else 5
     repos = ["facebook/react"] if quick else sorted(by_repo)
-    models = ["sift-linear"] + ([NAME] if unavailable() is None else [])
+    models = ["sift-linear", FALLBACK] + ([NAME] if unavailable() is None else [])
     figures: dict[str, Any] = {
         "folds": folds,
         "models": models,

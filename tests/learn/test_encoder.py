@@ -99,7 +99,7 @@ def test_no_encoder_is_a_one_line_reason(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv(enc.ENV, "off")
     assert enc.missing_reason() == f"${enc.ENV} is off"
     name, note = choose_model(None, "items")
-    assert name == "sift-linear" and note and "is off" in note and NAME in note
+    assert name == "sift-linear-cv" and note and "is off" in note and NAME in note
     assert choose_model(None, "release-notes") == ("sift-linear", None)
     assert choose_model("seed-mlp", "items") == ("seed-mlp", None)
 
@@ -164,9 +164,10 @@ def test_train_says_it_falls_back_without_an_encoder(home: Path, tmp_path: Path)
                    env={enc.ENV: "off"}, timeout=300)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert (
-        f"note: {NAME} cannot run (${enc.ENV} is off); training sift-linear instead" in done.stderr
+        f"note: {NAME} cannot run (${enc.ENV} is off); training sift-linear-cv instead"
+        in done.stderr
     )
-    assert json.loads(done.stdout)["model"]["model"] == "sift-linear"
+    assert json.loads(done.stdout)["model"]["model"] == "sift-linear-cv"
 
 
 REFERENCE = {  # sentence-transformers 6.3.0, max_seq_length 128, normalised

@@ -17,6 +17,7 @@ from kubesift.learn import ModelError, Predictor, registry
 from kubesift.learn.calibrate import choose_cap, decide, precision_threshold, top_decide
 from kubesift.learn.dataset import Dataset, load_dataset
 from kubesift.learn.models import (
+    C_GRID,
     MODELS,
     LinearLabelModel,
     PerLabelLogistic,
@@ -206,3 +207,15 @@ def test_tune_searches_on_the_training_period_only(engine: Engine, home: Path) -
     first_a, first_b = a["trials"][0], b["trials"][0]
     # same seed, same training data: the same first trial and score
     assert (first_a["params"], first_a["score"]) == (first_b["params"], first_b["score"])
+
+
+def test_auto_C_is_chosen_by_what_the_data_supports() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 40))
+    signal = (X[:, :5].sum(axis=1) > 0).astype(int)  # learnable: weak regularisation wins
+    noise = rng.integers(0, 2, 300)  # nothing to learn: the strongest regularisation wins
+    learnt = PerLabelLogistic(C="auto", class_weight=None).fit(X, np.column_stack([signal]))
+    guessed = PerLabelLogistic(C="auto", class_weight=None).fit(X, np.column_stack([noise]))
+    assert learnt.C_ >= 10 > 1 == guessed.C_ == min(C_GRID)
+    fixed = PerLabelLogistic(C=3.0).fit(X, np.column_stack([signal]))
+    assert fixed.C_ == 3.0
