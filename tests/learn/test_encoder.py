@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kubesift.learn import Predictor
 from kubesift.learn import encoder as enc
 from kubesift.learn.dataset import Dataset, Example
 from kubesift.learn.embedded import NAME, EmbeddingLabelModel, choose_model
@@ -152,6 +153,11 @@ def test_sift_embed_trains_saves_and_scores_the_same_after_loading(
     monkeypatch.setenv(enc.ENV, str(write_tiny_bert(home / "other", seed=1)))
     with pytest.raises(enc.EncoderUnavailable, match="fit with encoder"):
         loaded.predict_proba(items)
+    with pytest.raises(enc.EncoderUnavailable, match="fit with encoder"):
+        Predictor.load(home / "models")  # at load, not on the first item
+    monkeypatch.setenv(enc.ENV, "off")
+    with pytest.raises(enc.EncoderUnavailable, match="is off"):
+        Predictor.load(home / "models")
 
 
 def test_train_says_it_falls_back_without_an_encoder(home: Path, tmp_path: Path) -> None:

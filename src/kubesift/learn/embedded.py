@@ -75,6 +75,11 @@ class EmbeddingLabelModel(ClassifierMixin, BaseEstimator):
         texts = encoder.encode([item_text(x) for x in X])
         return np.hstack([titles, texts])
 
+    def ready(self) -> None:
+        """Raise :class:`~kubesift.learn.encoder.EncoderUnavailable` unless the encoder this
+        model was fit with is installed (the Predictor asks at load)."""
+        self.embed([])
+
     def _halves(self) -> tuple[LinearLabelModel, PerLabelLogistic]:
         linear = LinearLabelModel().set_params(
             **{**SIFT_LINEAR, "C": self.C, "balanced_columns": self.balanced_columns}

@@ -42,6 +42,9 @@ class Predictor:
         self.thresholds: list[float | None] = list(metadata["thresholds"])
         #: An items model acts on issues and on PRs each with its own kind's thresholds.
         self.by_kind: dict[str, list[float | None]] = dict(metadata.get("thresholds_by_kind") or {})
+        ready = getattr(model, "ready", None)
+        if callable(ready):  # a model that needs more than its file (sift-embed's encoder)
+            ready()  # fails here, at load, not on the first item
 
     @classmethod
     def load(
