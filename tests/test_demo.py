@@ -76,7 +76,7 @@ def test_the_demo_runs_the_loop_and_stops_everything(tmp_path: Path) -> None:
         assert "→ labels ['kind/bug'" in out, out[-2000:]
         pages |= {"/models": "sift-linear@", "/bot": "kubernetes/kubernetes#"}
     else:  # trained on 600 generated items, the model abstains: nothing is labelled
-        pages |= {"/models?source=items": "sift-linear@", "/bot": "Bot"}
+        pages |= {"/models?source=items": "sift-linear-cv@", "/bot": "Bot"}  # no encoder
     dashboard_on_the_demo_data(home, tmp_path, pages)
 
 

@@ -17,7 +17,13 @@ from kubesift.learn.train import TrainSpec
 
 def search_space(trial: Any, model: str) -> dict[str, Any]:
     """The parameters tried for a registered model."""
-    if model in ("sift-linear", "sift-linear-v1", "linear"):
+    if model == "sift-embed":
+        return {
+            "C": trial.suggest_float("C", 0.3, 30.0, log=True),
+            "embed_C": trial.suggest_float("embed_C", 0.1, 10.0, log=True),
+            "embed_weight": trial.suggest_float("embed_weight", 0.2, 0.8),
+        }
+    if model in ("sift-linear", "sift-linear-cv", "sift-linear-v1", "linear"):
         return {
             "C": trial.suggest_float("C", 0.1, 20.0, log=True),
             "class_weight": trial.suggest_categorical("class_weight", ["balanced", None]),

@@ -7,7 +7,8 @@ Example::
     source = "release-notes"        # or "items": issue/PR title and body
     labels = ["kind/bug"]
     families = ["kind", "sig"]
-    model = "sift-linear"
+    model = "sift-linear"            # default: what `train` picks for the source (sift-embed
+                                     # for items where an encoder is installed)
     target_precision = 0.9
     eval_fraction = 0.2             # the newest share of examples judges candidates
     folds = 3                       # cross-fitting folds for the thresholds (5 = `train`'s)
@@ -136,6 +137,10 @@ def desired_from(toml: Mapping[str, Any]) -> Desired:
             )
         else:
             raise ConfigError(f"reconcile.{key}: unknown setting (known: {', '.join(sorted(top))})")
+    if "model" not in values:  # the model `train` picks for this source by default
+        from kubesift.learn.embedded import choose_model
+
+        values["model"] = choose_model(None, str(values.get("source", Desired.source)))[0]
     desired = replace(Desired(), **values)
     _check(desired)
     return desired
