@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import psutil
+import pytest
 from sqlalchemy import func, select
 
 from kubesift.config import find_datasets, load_settings
@@ -22,6 +23,7 @@ from tests.web.conftest import start_web
 from tests.web.test_browser import check_page
 
 
+@pytest.mark.timeout(660)  # its own subprocess limit is 600 s; the suite's is 300
 def test_the_demo_runs_the_loop_and_stops_everything(tmp_path: Path) -> None:
     home = tmp_path / "demo"
     env = {**os.environ, "KUBESIFT_HOME": str(home)}
