@@ -25,7 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 from kubesift import defaults
 from kubesift.learn import encoder as enc
 from kubesift.learn.features import Item, item_text
-from kubesift.learn.models import SIFT_LINEAR, LinearLabelModel, PerLabelLogistic
+from kubesift.learn.models import SIFT_LINEAR, LinearLabelModel, PerLabelLogistic, _sigmoid
 
 NAME = "sift-embed"
 #: ``$KUBESIFT_ENCODER=off`` keeps kubesift on the linear model even where an encoder
@@ -128,10 +128,6 @@ class EmbeddingLabelModel(ClassifierMixin, BaseEstimator):
     def explain(self, item: Item, label_index: int, top: int = 5) -> list[tuple[str, float]]:
         """The words that pushed the linear half's score (the embedding half has no words)."""
         return self.linear_.explain(item, label_index, top)
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -30, 30))))
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
