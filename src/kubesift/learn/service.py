@@ -88,6 +88,7 @@ def save_trained(
     }
     if hasattr(trained.model, "encoder_fingerprint_"):  # sift-embed: the encoder it needs
         metadata["encoder"] = trained.model.encoder_fingerprint_
+        metadata["encoder_backend"] = trained.model.encoder_backend_
     evaluation = trained.evaluation
     if evaluation is not None:
         metadata["evaluation"] = {
