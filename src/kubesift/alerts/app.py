@@ -1,5 +1,6 @@
-"""The receivers (ASGI, Starlette): Alertmanager, Kubernetes Events, Fluent Bit, silences,
-feedback (HTTP and Slack's interactive buttons), the incident list, metrics.
+"""The receivers (ASGI, Starlette): Alertmanager, Kubernetes Events, Fluent Bit, OTLP/HTTP
+logs (an OpenTelemetry Collector's ``otlphttp`` exporter), silences, feedback (HTTP and
+Slack's interactive buttons), the incident list, metrics.
 
 A payload is parsed whole before anything is written (400 and nothing stored when it is
 malformed), then committed with everything it causes before the 2xx; 503 only when
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -21,8 +22,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from kubesift.alerts import feedback, queries, signals
+from kubesift.alerts import feedback, otlp, queries, signals
 from kubesift.alerts.auth import Auth, slack_verified
+from kubesift.alerts.ingest import Outcome
 from kubesift.alerts.intake import Intake
 from kubesift.alerts.metrics import AlertMetrics
 from kubesift.asgi import BodyTooLarge, read_capped
@@ -44,6 +46,8 @@ class TooLarge(AlertInputError):
 
 
 def _refused(exc: AlertInputError) -> JSONResponse:
+    if isinstance(exc, otlp.UnsupportedMediaType):
+        return _error(415, exc.message)
     return _error(413 if isinstance(exc, TooLarge) else 400, exc.message)
 
 
@@ -60,6 +64,37 @@ async def _json_body(request: Request) -> Any:
         raise AlertInputError(f"the body is not JSON: {exc}") from None
 
 
+async def _otlp_body(request: Request) -> Any:
+    """An OTLP/HTTP body (protobuf or JSON, maybe gzip), capped before and after
+    decompression, as OTLP/JSON's form."""
+    try:
+        body = await read_capped(request, MAX_BODY)
+    except BodyTooLarge:
+        raise TooLarge(f"the body is over {MAX_BODY:,} bytes") from None
+    headers = request.headers
+    try:
+        return otlp.decode(body, headers.get("content-type", ""),
+                           headers.get("content-encoding", ""), MAX_BODY)  # fmt: skip
+    except otlp.Oversized as exc:
+        raise TooLarge(exc.message) from None
+
+
+def _counts(request: Request, out: Outcome) -> Response:
+    return JSONResponse(
+        {"stored": out.stored, "duplicates": out.duplicates,
+         "incidents": out.opened, "pages": out.pages}
+    )  # fmt: skip
+
+
+def _otlp_answer(request: Request, out: Outcome) -> Response:
+    """OTLP/HTTP's success: an ExportLogsServiceResponse in the request's encoding (a
+    Collector reads nothing else; the counts are in the receiver's metrics)."""
+    body, ctype = otlp.response(request.headers.get("content-type", ""))
+    return Response(body, headers={"Content-Type": ctype})
+
+
+Reader = Callable[[Request], Awaitable[Any]]
+Answer = Callable[[Request, Outcome], Response]
 UNAUTHORIZED = "missing or wrong credentials (bearer token or basic auth)"
 
 
@@ -71,12 +106,17 @@ class Receivers:
         self.engine, self.intake, self.auth = engine, intake, auth
         self.metrics, self.clock = metrics, clock
 
-    def receiver(self, source: str, parse: Parser) -> Callable[[Request], Any]:
+    def receiver(
+        self, source: str, parse: Parser, read: Reader = _json_body, answer: Answer = _counts
+    ) -> Callable[[Request], Any]:
+        """A POST handler: auth, ``read`` the capped body, ``parse`` it whole, store it
+        with what it causes, then ``answer`` (the counts as JSON by default)."""
+
         async def receive(request: Request) -> Response:
             if not self.auth.allows(request.headers):
                 return _error(401, UNAUTHORIZED)
             try:
-                found = parse(await _json_body(request))
+                found = parse(await read(request))
             except AlertInputError as exc:
                 self.metrics.rejected.labels(source).inc()
                 return _refused(exc)
@@ -85,10 +125,7 @@ class Receivers:
             except Exception as exc:  # nothing of it was stored: the sender retries
                 return _error(503, f"not stored, retry: {type(exc).__name__}")
             self.metrics.count(source, found, out)
-            return JSONResponse(
-                {"stored": out.stored, "duplicates": out.duplicates,
-                 "incidents": out.opened, "pages": out.pages}
-            )  # fmt: skip
+            return answer(request, out)
 
         return receive
 
@@ -179,6 +216,9 @@ def create_app(
                   h.receiver("alertmanager", signals.from_alertmanager), methods=post),
             Route("/v1/events/k8s", h.receiver("k8s-event", signals.from_k8s), methods=post),
             Route("/v1/logs/fluentbit", h.receiver("log", signals.from_fluentbit), methods=post),
+            # OTLP/HTTP's own path for logs, where a Collector's otlphttp exporter posts.
+            Route("/v1/logs", h.receiver("otlp-log", otlp.from_otlp, _otlp_body, _otlp_answer),
+                  methods=post),
             Route("/v1/alerts/silences", h.silences, methods=post),
             Route("/v1/feedback", h.answer, methods=post),
             Route("/v1/slack/actions", h.slack, methods=post),

@@ -300,6 +300,7 @@ def log_signal(
     container: str = "",
     node: str = "",
     level: str = "",
+    cluster: str = "",
 ) -> Signal | None:
     """An error log line as a signal (None for the lines that are not errors)."""
     if not is_error(line, level):
@@ -317,6 +318,7 @@ def log_signal(
         workload=_POD_SUFFIX.sub("", pod) if pod else container,
         pod=pod,
         node=node,
+        cluster=cluster,
         text=line[:4096],
         labels={"container": container},
     )
