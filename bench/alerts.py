@@ -92,6 +92,15 @@ SPREAD = ("fewer_pages_than_grouping", "recall_needs_human", "missed_per_1000_al
           "precision_of_pages")  # fmt: skip
 
 
+def _quiet() -> Any:
+    """[alerts.quiet] for the replay: the defaults, or ``KUBESIFT_BENCH_OPEN_AFTER=N`` to
+    measure another N-of-M."""
+    from kubesift.alerts.quiet import Quiet
+
+    after = os.environ.get("KUBESIFT_BENCH_OPEN_AFTER")
+    return Quiet(open_after=int(after)) if after else Quiet()
+
+
 def replay_one(days: int, per_day: int, seed: int) -> tuple[dict[str, Any], int, float]:
     from kubesift.alerts.generate import generate
     from kubesift.alerts.replay import run
@@ -104,7 +113,7 @@ def replay_one(days: int, per_day: int, seed: int) -> tuple[dict[str, Any], int,
         engine = create_store_engine(f"sqlite:///{tmp}/replay.db")
         ensure_schema(engine)
         started = time.perf_counter()
-        figures, _ = run(engine, records)
+        figures, _ = run(engine, records, quiet=_quiet())
         seconds = time.perf_counter() - started
         engine.dispose()
     return figures, len(records) - 1, seconds

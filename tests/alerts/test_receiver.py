@@ -42,7 +42,8 @@ def test_alertmanager_payloads_are_stored_once_and_paged_once(
     again = receiver.post("/v1/alerts/alertmanager", firing)  # Alertmanager re-sends
     assert first.status_code == again.status_code == 200
     assert first.json()["stored"] == 1 and again.json() == {
-        "stored": 0, "duplicates": 1, "incidents": [], "pages": []}  # fmt: skip
+        "stored": 0, "duplicates": 1, "ignored": 0, "held": 0,
+        "incidents": [], "pages": []}  # fmt: skip
     group = receiver.post("/v1/alerts/alertmanager",
                           load(alert_fixtures, "alertmanager_v4_group_truncated.json"))  # fmt: skip
     assert group.json()["stored"] == 2

@@ -81,8 +81,8 @@ async def _otlp_body(request: Request) -> Any:
 
 def _counts(request: Request, out: Outcome) -> Response:
     return JSONResponse(
-        {"stored": out.stored, "duplicates": out.duplicates,
-         "incidents": out.opened, "pages": out.pages}
+        {"stored": out.stored, "duplicates": out.duplicates, "ignored": out.ignored,
+         "held": out.held, "incidents": out.opened, "pages": out.pages}
     )  # fmt: skip
 
 
@@ -210,14 +210,22 @@ def create_app(
     """The receiver app."""
     h = Receivers(engine, intake, auth, metrics, clock)
     post, get = ["POST"], ["GET"]
+    least = intake.triage.settings.quiet.log_level  # [alerts.quiet] log_level
+
+    def fluentbit(payload: Any) -> list[signals.Signal]:
+        return signals.from_fluentbit(payload, least)
+
+    def otlp_logs(payload: Any) -> list[signals.Signal]:
+        return otlp.from_otlp(payload, least)
+
     return Starlette(
         routes=[
             Route("/v1/alerts/alertmanager",
                   h.receiver("alertmanager", signals.from_alertmanager), methods=post),
             Route("/v1/events/k8s", h.receiver("k8s-event", signals.from_k8s), methods=post),
-            Route("/v1/logs/fluentbit", h.receiver("log", signals.from_fluentbit), methods=post),
+            Route("/v1/logs/fluentbit", h.receiver("log", fluentbit), methods=post),
             # OTLP/HTTP's own path for logs, where a Collector's otlphttp exporter posts.
-            Route("/v1/logs", h.receiver("otlp-log", otlp.from_otlp, _otlp_body, _otlp_answer),
+            Route("/v1/logs", h.receiver("otlp-log", otlp_logs, _otlp_body, _otlp_answer),
                   methods=post),
             Route("/v1/alerts/silences", h.silences, methods=post),
             Route("/v1/feedback", h.answer, methods=post),

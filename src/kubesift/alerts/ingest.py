@@ -14,13 +14,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection, Row
 
 from kubesift.alerts import model as models
 from kubesift.alerts.features import features
 from kubesift.alerts.history import history
 from kubesift.alerts.policy import decide
+from kubesift.alerts.quiet import Quiet
 from kubesift.alerts.signals import Signal
 from kubesift.alerts.templates import Miner, Template
 from kubesift.store.schema import (
@@ -47,6 +48,7 @@ class Settings:
     shadow: bool = False
     quick_resolve: float = QUICK_RESOLVE
     model_refresh: float = 2.0  # seconds between looks for a newly promoted model
+    quiet: Quiet = field(default_factory=Quiet)  # kubesift.toml's [alerts.quiet]
 
 
 @dataclass
@@ -55,6 +57,8 @@ class Outcome:
     duplicates: int = 0
     opened: list[int] = field(default_factory=list)
     pages: list[int] = field(default_factory=list)
+    ignored: int = 0  # stored, and by [alerts.quiet] part of no incident
+    held: int = 0  # stored, waiting for more of their group (open_after)
 
 
 class Triage:
@@ -110,6 +114,9 @@ class Triage:
             template = self._template(s, touched)
             if template is not None:
                 conn.execute(_TEMPLATE, {"d": s.dedup, "template": template})
+            if self.settings.quiet.ignored(s.namespace, s.name) is not None:
+                out.ignored += 1
+                continue
             self._incident(conn, s, template, out)
         _save_templates(conn, touched.values(), now)
         return out
@@ -133,7 +140,22 @@ class Triage:
                 _link(conn, s, found.id)
             return
         if found is None:
-            incident, paged = self._open(conn, s, name, key)
+            waiting = 1
+            quiet = self.settings.quiet
+            if quiet.holds(s.source, s.severity):
+                waiting = conn.execute(
+                    select(func.count()).where(*_waiting(s, template, quiet.within_minutes))
+                ).scalar_one()
+                if waiting < quiet.open_after:
+                    out.held += 1  # stored, unlinked: it counts when the next one comes
+                    return
+            incident, paged = self._open(conn, s, name, key, waiting)
+            if waiting > 1:
+                conn.execute(
+                    update(alert_signals)
+                    .where(*_waiting(s, template, quiet.within_minutes))
+                    .values(incident_id=incident)
+                )
             out.opened.append(incident)
             if paged:
                 out.pages.append(incident)
@@ -143,7 +165,9 @@ class Triage:
                 out.pages.append(incident)
         _link(conn, s, incident)
 
-    def _open(self, conn: Connection, s: Signal, name: str, key: str) -> tuple[int, bool]:
+    def _open(
+        self, conn: Connection, s: Signal, name: str, key: str, waiting: int = 1
+    ) -> tuple[int, bool]:
         snapshot = features(
             source=s.source, name=name, severity=s.severity, namespace=s.namespace,
             workload=s.workload, at=parse_iso(s.at), history=history(conn, s, name),
@@ -158,17 +182,30 @@ class Triage:
                 group_key=key, source=s.source, name=name, severity=s.severity,
                 namespace=s.namespace, workload=s.workload, cluster=s.cluster,
                 text=s.text[:2000], runbook=s.runbook, opened_at=s.at, last_at=s.at,
-                closed_at=None, open_keys=json.dumps([s.key]), signals=1, flaps=0,
+                closed_at=None, open_keys=json.dumps([s.key]), signals=waiting, flaps=0,
                 decision=d.action, shadow=self.settings.shadow and d.action != "page",
                 score=round(score, 6), threshold=self.model.page, model=self.model_name,
                 features=json.dumps(snapshot, sort_keys=True),
-                explanation=json.dumps({"reason": d.reason, "weights": why}),
+                explanation=json.dumps({
+                    "reason": d.reason, "weights": why, "grouped": self._grouped(s, name),
+                    **({"opened": self.settings.quiet.opened_because(waiting)}
+                       if waiting > 1 else {}),
+                }),
             )
         )  # fmt: skip
         incident = int(made.inserted_primary_key[0])  # type: ignore[index]
         if d.sends_page:
             _queue(conn, incident, "page")
         return incident, d.sends_page
+
+    def _grouped(self, s: Signal, name: str) -> str:
+        """Why the signals of an incident are one: what they share, and how close."""
+        where = "/".join(p for p in (s.cluster, s.namespace, s.workload) if p) or "-"
+        what = "the same log template" if s.source == "log" else "the same name"
+        return (
+            f"{where}, {name}: signals with {what} on the same workload, each within "
+            f"{self.settings.window / 3600:g} h of the one before"
+        )
 
     def _join(self, conn: Connection, found: Row[Any], s: Signal) -> bool:
         """One more signal for an open (or recently closed) incident; a critical one
@@ -212,6 +249,19 @@ class Triage:
                     user="", at=closed, note="resolved within minutes, nobody acted",
                 )
             )  # fmt: skip
+
+
+def _waiting(s: Signal, template: int | None, minutes: float) -> list[Any]:
+    """Where clauses for the stored signals of ``s``'s group still waiting for an incident
+    (``s`` among them) in the ``minutes`` before it."""
+    sig = alert_signals.c
+    same_template = sig.template_id.is_(None) if template is None else sig.template_id == template
+    return [
+        sig.source == s.source, sig.cluster == s.cluster[:255],
+        sig.namespace == s.namespace[:255], sig.workload == s.workload[:255],
+        sig.name == s.name[:255], same_template, sig.status == "firing",
+        sig.incident_id.is_(None), sig.at >= shift(s.at, -minutes * 60), sig.at <= s.at,
+    ]  # fmt: skip
 
 
 _FIND = (

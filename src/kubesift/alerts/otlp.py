@@ -107,8 +107,9 @@ def response(content_type: str) -> tuple[bytes, str]:
     return b"", PROTOBUF  # every field at its default: zero bytes
 
 
-def from_otlp(payload: Any) -> list[signals.Signal]:
-    """The error log lines of an ExportLogsServiceRequest (OTLP/JSON form) as signals;
+def from_otlp(payload: Any, min_level: str = "error") -> list[signals.Signal]:
+    """The log lines at ``min_level`` or above of an ExportLogsServiceRequest (OTLP/JSON
+    form) as signals;
     a malformed part is named (``resourceLogs[0].scopeLogs[1].logRecords[4]``) and
     nothing of the request is kept."""
     request = _obj(payload, "the request")
@@ -122,14 +123,16 @@ def from_otlp(payload: Any) -> list[signals.Signal]:
             at_scope = f"{where}.scopeLogs[{s}]"
             records = _obj(scope_logs, at_scope).get("logRecords")
             for n, record in enumerate(_list(records, f"{at_scope}.logRecords")):
-                signal = _record(_obj(record, f"{at_scope}.logRecords[{n}]"), shared,
-                                 f"{at_scope}.logRecords[{n}]")  # fmt: skip
+                here = f"{at_scope}.logRecords[{n}]"
+                signal = _record(_obj(record, here), shared, here, min_level)
                 if signal is not None:
                     found.append(signal)
     return found
 
 
-def _record(record: dict[str, Any], shared: dict[str, str], where: str) -> signals.Signal | None:
+def _record(
+    record: dict[str, Any], shared: dict[str, str], where: str, min_level: str
+) -> signals.Signal | None:
     attrs = {**shared, **attributes(record.get("attributes"), f"{where}.attributes")}
     at = _time(record.get("timeUnixNano"), f"{where}.timeUnixNano") or _time(
         record.get("observedTimeUnixNano"), f"{where}.observedTimeUnixNano"
@@ -138,7 +141,9 @@ def _record(record: dict[str, Any], shared: dict[str, str], where: str) -> signa
         raise AlertInputError(f"{where} has neither timeUnixNano nor observedTimeUnixNano")
     line = body_text(record.get("body"), f"{where}.body")
     place = {field: attrs.get(key, "") for field, key in _WHERE.items()}
-    return signals.log_signal(line.rstrip("\n"), at, level=level(record, where), **place)
+    return signals.log_signal(
+        line.rstrip("\n"), at, level=level(record, where), min_level=min_level, **place
+    )
 
 
 def level(record: dict[str, Any], where: str) -> str:

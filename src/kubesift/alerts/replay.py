@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from kubesift.alerts import feedback, learning, signals
 from kubesift.alerts.grouping import alertmanager_notifications
 from kubesift.alerts.ingest import Settings, Triage
+from kubesift.alerts.quiet import Quiet
 from kubesift.errors import AlertInputError
 from kubesift.store.schema import alert_incidents, alert_outbox, alert_signals
 from kubesift.timeutil import from_epoch, parse_iso
@@ -70,10 +71,11 @@ def run(
     shadow: bool = False,
     retrain_every: float = DAY,
     on_record: Callable[[int], None] = lambda _n: None,
+    quiet: Quiet | None = None,
 ) -> tuple[dict[str, Any], Replay]:
     people = people or People()
     rng = random.Random(people.seed)
-    triage = Triage(Settings(shadow=shadow, model_refresh=0.0))
+    triage = Triage(Settings(shadow=shadow, model_refresh=0.0, quiet=quiet or Quiet()))
     state = Replay()
     answers: list[tuple[float, int, int, bool, str]] = []
     meta: dict[str, Any] = {}

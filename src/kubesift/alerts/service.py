@@ -15,6 +15,7 @@ from kubesift import asgi
 from kubesift.alerts.auth import Auth
 from kubesift.alerts.ingest import Outcome, Settings, Triage
 from kubesift.alerts.notify import Notifier, Target
+from kubesift.alerts.quiet import Quiet
 from kubesift.alerts.signals import Signal, log_signal
 from kubesift.timeutil import utcnow_iso
 
@@ -38,6 +39,7 @@ def serve(
     port: int = 9095,
     shadow: bool = False,
     digest_every: float = 3600.0,
+    quiet: Quiet | None = None,
 ) -> None:
     """Run the receivers and the notifier in this process until interrupted."""
     from kubesift.alerts.app import create_app
@@ -47,7 +49,8 @@ def serve(
     stop = threading.Event()
     with httpx.Client(timeout=10.0) as client:
         notifier = Notifier(engine, target_from(env), client)
-        intake = Intake(engine, Triage(Settings(shadow=shadow)), on_commit=notifier.wake.set)
+        triage = Triage(Settings(shadow=shadow, quiet=quiet or Quiet()))
+        intake = Intake(engine, triage, on_commit=notifier.wake.set)
         app = create_app(engine, intake, auth, AlertMetrics())
         sender = threading.Thread(target=notifier.run, args=(stop, digest_every),
                                   name="alerts-notify", daemon=True)  # fmt: skip
@@ -65,21 +68,29 @@ def ingest(engine: Engine, triage: Triage, found: Sequence[Signal]) -> Outcome:
 
 
 def ingest_log_lines(
-    engine: Engine, lines: Sequence[str], *, namespace: str, pod: str, container: str = ""
+    engine: Engine,
+    lines: Sequence[str],
+    *,
+    namespace: str,
+    pod: str,
+    container: str = "",
+    quiet: Quiet | None = None,
 ) -> Outcome:
     """The error lines of a plain log file (stamped now: plain files carry no metadata)."""
+    quiet = quiet or Quiet()
     at = utcnow_iso()
     found = []
     for n, line in enumerate(lines, start=1):
-        s = log_signal(line, at, namespace=namespace, pod=pod, container=container)
+        s = log_signal(line, at, namespace=namespace, pod=pod, container=container,
+                       min_level=quiet.log_level)  # fmt: skip
         if s is not None:
             # Identical lines stamped alike are distinct lines of the file, not re-sends.
             found.append(replace(s, dedup=f"{s.dedup}:{n}"))
-    return ingest(engine, Triage(), found)
+    return ingest(engine, Triage(Settings(quiet=quiet)), found)
 
 
 def watch(engine: Engine, *, kubeconfig: str | None, server: str | None,
-          field_selector: str) -> None:  # fmt: skip
+          field_selector: str, quiet: Quiet | None = None) -> None:  # fmt: skip
     """Watch Events into the store until interrupted."""
     from kubernetes import client, config
 
@@ -93,7 +104,7 @@ def watch(engine: Engine, *, kubeconfig: str | None, server: str | None,
         except config.ConfigException:
             config.load_kube_config(config_file=kubeconfig)
         api = client.ApiClient()
-    triage = Triage()
+    triage = Triage(Settings(quiet=quiet or Quiet()))
     stop = threading.Event()
     try:
 

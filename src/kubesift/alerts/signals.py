@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from kubesift.alerts.quiet import LEVELS, level_name
 from kubesift.errors import AlertInputError
 from kubesift.timeutil import from_epoch, to_iso
 
@@ -37,6 +38,7 @@ _POD_SUFFIX = re.compile(
     r"|(?:-(?=[a-z0-9]*\d)[a-z0-9]{5,10})?-[a-z0-9]{5}$|-\d+$"
 )
 _LOG_LEVEL = re.compile(r"\b(ERROR|FATAL|PANIC|CRITICAL|Error|Fatal|panic)\b|^[EF]\d{4} ")
+_WARN_LEVEL = re.compile(r"\b(WARN|WARNING|Warning)\b|^W\d{4} |level=warn")
 
 
 @dataclass(frozen=True)
@@ -250,9 +252,9 @@ def event_signal(event: dict[str, Any]) -> Signal:
     )
 
 
-def from_fluentbit(payload: Any) -> list[Signal]:
+def from_fluentbit(payload: Any, min_level: str = "error") -> list[Signal]:
     """Fluent Bit's ``http`` output (``format json``: a list of records, or one record);
-    only error lines become signals (the rest are context, not alerts)."""
+    only lines at ``min_level`` or above become signals (the rest are context)."""
     records = payload if isinstance(payload, list) else [payload]
     found = []
     for n, record in enumerate(records):
@@ -270,6 +272,7 @@ def from_fluentbit(payload: Any) -> list[Signal]:
             container=str(k8s.get("container_name") or ""),
             node=str(k8s.get("host") or ""),
             level=str(rec.get("level") or rec.get("severity") or ""),
+            min_level=min_level,
         )
         if signal is not None:
             found.append(signal)
@@ -285,10 +288,20 @@ def _record_time(value: Any, n: int) -> str:
     return at
 
 
+def line_level(line: str, level: str = "") -> str:
+    """A log line's level name (:data:`~kubesift.alerts.quiet.LEVELS`): the sender's
+    ``level`` when it names one, else what the line says (``ERROR``, ``E1207 …``), else
+    info."""
+    named = level_name(level) if level else None
+    if named:
+        return named
+    if _LOG_LEVEL.search(line):
+        return "error"
+    return "warn" if _WARN_LEVEL.search(line) else "info"
+
+
 def is_error(line: str, level: str = "") -> bool:
-    if level:
-        return level.strip().lower() in ("error", "err", "fatal", "critical", "panic", "e", "f")
-    return bool(_LOG_LEVEL.search(line))
+    return LEVELS[line_level(line, level)] >= LEVELS["error"]
 
 
 def log_signal(
@@ -301,9 +314,11 @@ def log_signal(
     node: str = "",
     level: str = "",
     cluster: str = "",
+    min_level: str = "error",
 ) -> Signal | None:
-    """An error log line as a signal (None for the lines that are not errors)."""
-    if not is_error(line, level):
+    """A log line at ``min_level`` or above as a signal (None for the others)."""
+    found = line_level(line, level)
+    if LEVELS[found] < LEVELS[min_level]:
         return None
     key = f"{namespace}/{pod}/{container}"
     return Signal(
@@ -320,7 +335,7 @@ def log_signal(
         node=node,
         cluster=cluster,
         text=line[:4096],
-        labels={"container": container},
+        labels={"container": container, "level": found},
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from kubesift.alerts import feedback as answers
-from kubesift.alerts import learning, queries
+from kubesift.alerts import learning, queries, quiet
 from kubesift.errors import ConfigError, UserError
 
 
@@ -49,17 +49,21 @@ def serve_command(host: str, port: int, token_file: Path | None, allow_anonymous
     POST /v1/alerts/alertmanager   Alertmanager webhook v4
     POST /v1/events/k8s            Event, EventList or watch envelope (either API)
     POST /v1/logs/fluentbit        Fluent Bit http output (format json)
+    POST /v1/logs                  OTLP/HTTP logs (a Collector's otlphttp exporter)
     POST /v1/alerts/silences       Alertmanager silences (implicit feedback)
     POST /v1/feedback              {"incident": N, "label": "important"|"not-important"}
     POST /v1/slack/actions         Slack's interactive buttons (signed)
     GET  /v1/incidents, /metrics, /healthz
+
+    What is ignored, which log level counts and how many signals open an incident:
+    [alerts.quiet] in kubesift.toml (docs/alerts.md).
 
     Pages go to $KUBESIFT_ALERTS_SLACK_WEBHOOK (Slack incoming webhook, with feedback
     buttons) or $KUBESIFT_ALERTS_WEBHOOK (JSON); neither set: decisions are recorded only.
     """
     from kubesift.alerts.auth import load_auth
     from kubesift.alerts.service import serve
-    from kubesift.cli.common import store
+    from kubesift.cli.common import settings, store
 
     auth = load_auth(os.environ, token_file)
     if not auth.token and not allow_anonymous:
@@ -67,8 +71,9 @@ def serve_command(host: str, port: int, token_file: Path | None, allow_anonymous
             "no token: set KUBESIFT_ALERTS_TOKEN (or --token-file), the one Alertmanager's "
             "http_config sends, or pass --allow-anonymous"
         )
-    serve(store(), auth, os.environ, host=host, port=port, shadow=shadow,
-          digest_every=digest_every)  # fmt: skip
+    cfg = settings()
+    serve(store(cfg), auth, os.environ, host=host, port=port, shadow=shadow,
+          digest_every=digest_every, quiet=quiet.from_config(cfg.extra))  # fmt: skip
 
 
 @click.command("list")
@@ -258,10 +263,12 @@ def _read_stream(file: Path) -> list[dict[str, Any]]:
 def watch_command(kubeconfig: str | None, server: str | None, all_types: bool) -> None:
     """Watch the cluster's Events (list+watch, resumed; 410 Gone re-lists) into the store."""
     from kubesift.alerts.service import watch
-    from kubesift.cli.common import store
+    from kubesift.cli.common import settings, store
 
-    watch(store(), kubeconfig=kubeconfig, server=server,
-          field_selector="" if all_types else "type=Warning")  # fmt: skip
+    cfg = settings()
+    watch(store(cfg), kubeconfig=kubeconfig, server=server,
+          field_selector="" if all_types else "type=Warning",
+          quiet=quiet.from_config(cfg.extra))  # fmt: skip
 
 
 @click.command("logs")
@@ -274,15 +281,22 @@ def logs_command(file: str, namespace: str, pod: str, container: str, as_json: b
     """Take the error lines of a plain log file of one pod into the store."""
     from kubesift.alerts.service import ingest_log_lines
     from kubesift.cli.alerts import _read
-    from kubesift.cli.common import store
+    from kubesift.cli.common import settings, store
 
-    out = ingest_log_lines(store(), _read(file), namespace=namespace, pod=pod,
-                           container=container)  # fmt: skip
-    made = {"stored": out.stored, "duplicates": out.duplicates, "incidents": out.opened}
+    cfg = settings()
+    rules = quiet.from_config(cfg.extra)
+    out = ingest_log_lines(store(cfg), _read(file), namespace=namespace, pod=pod,
+                           container=container, quiet=rules)  # fmt: skip
+    made = {"stored": out.stored, "duplicates": out.duplicates, "ignored": out.ignored,
+            "held": out.held, "incidents": out.opened}  # fmt: skip
     if as_json:
         _echo_json(made)
     else:
-        click.echo(f"{out.stored:,} error lines stored, {len(out.opened):,} incidents opened")
+        click.echo(
+            f"{out.stored:,} lines at {rules.log_level} or above stored, "
+            f"{len(out.opened):,} incidents opened, {out.held:,} waiting for more of their "
+            f"group, {out.ignored:,} ignored ([alerts.quiet])"
+        )
 
 
 def register(group: click.Group) -> None:

@@ -331,7 +331,10 @@ function answerButtons(incident) {
 function why(incident) {
   const w = incident.why || {};
   const top = (w.top || []).map((t) => (Array.isArray(t) ? t[0] : t)).slice(0, 3).join(", ");
-  return `${w.reason || ""}${top ? ` · ${top}` : ""}`;
+  // Why it was paged or held, what tipped it, why it opened when it did, why its signals
+  // are one incident ([alerts.quiet] and the grouping, docs/alerts.md).
+  const parts = [w.reason, top, w.opened, w.grouped && `grouped: ${w.grouped}`];
+  return parts.filter(Boolean).join(" · ");
 }
 
 async function alerts() {
