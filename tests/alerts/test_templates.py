@@ -69,3 +69,55 @@ def test_labelled_kubernetes_style_lines_are_grouped_by_their_event() -> None:
     data = labelled_lines(2000, seed=9)
     found = mine([line for _, line in data])
     assert grouping_accuracy([t for t, _ in found], [e for e, _ in data]) >= 0.95
+
+
+TESTS = [
+    "should provide DNS for services",
+    "should mutate configmap",
+    "should be consumable from pods in volume with defaultMode set [LinuxOnly]",
+    "should support (root,0644,tmpfs) [LinuxOnly] [NodeConformance]",
+    "should have session affinity timeout work for NodePort service",
+]
+
+
+def e2e_like(rounds: int = 1) -> list[str]:
+    """Kubernetes e2e output: fixed steps that recur in every test, and each test's
+    name (free text of any length) once after [It] (each round runs other tests)."""
+    lines = []
+    for r in range(rounds):
+        for n, name in enumerate(TESTS):
+            lines += [
+                "STEP: Creating a kubernetes client",
+                f"STEP: Building a namespace api object, basename test-{r}{n}",
+                f"[It] {name} [Conformance]" if r == 0 else f"[It] {name} on run {r}",
+                f'STEP: Destroying namespace "test-{r}{n}" for this suite.',
+            ]
+    return lines
+
+
+def test_free_text_of_any_length_is_one_template_and_fixed_steps_stay_apart() -> None:
+    lines = e2e_like()
+    found = dict(zip(lines, mine(lines), strict=True))
+    [(_, template)] = {found[f"[It] {name} [Conformance]"] for name in TESTS}
+    assert template == "[It] should <...>"  # five names, 3 to 10 words: one event
+    steps = {found[line][0] for line in lines if line.startswith("STEP:")}
+    assert len(steps) == 3  # creating, building, destroying: each its own
+
+
+def test_a_receiver_merges_free_text_once_it_had_time_to_recur_and_keeps_it() -> None:
+    miner = Miner(tail_every=30)
+    first = [miner.add(line) for line in e2e_like(1)]
+    assert len({t.id for t in first}) == 8  # 20 lines: too soon to say what is free text
+    later = [miner.add(line) for line in e2e_like(3)]  # line 60 looks at lines 1-30
+    it = later[-2]
+    assert it.text == "[It] should <...>"
+    assert miner.add("[It] should do what was never done before").id == it.id
+    # A restarted receiver gets its templates back from the store, in id order.
+    again = Miner(tail_every=40)
+    for t in sorted(miner.templates, key=lambda t: t.id):
+        again.restore(type(t)(t.id, list(t.tokens), t.count))
+    assert again.add("[It] should pass yet another test").id == it.id
+    assert again.add("[It] should mutate configmap [Conformance]").id == it.id
+    assert again.add("STEP: Creating a kubernetes client").text == (
+        "STEP: Creating a kubernetes client"
+    )
