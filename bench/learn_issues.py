@@ -77,13 +77,18 @@ def macro_f1(truth: list[int], predicted: list[int]) -> float:
 
 
 def interval(truth: np.ndarray, predicted: np.ndarray, rounds: int = 1000) -> tuple[float, float]:
-    """A 95 % bootstrap interval of macro-F1 over the issues."""
+    """A 95 % bootstrap interval of macro-F1 over the issues (all rounds at once, from
+    confusion counts: scikit-learn's f1_score took minutes for 1,000 rounds)."""
     rng = np.random.default_rng(0)
-    n = len(truth)
-    values = [
-        macro_f1(list(truth[idx]), list(predicted[idx]))
-        for idx in (rng.integers(0, n, n) for _ in range(rounds))
-    ]
+    n, k = len(truth), len(CLASSES)
+    idx = rng.integers(0, n, (rounds, n))
+    cells = truth[idx] * k + predicted[idx]  # rounds × n confusion-cell ids
+    counts = np.stack([np.bincount(row, minlength=k * k) for row in cells]).reshape(-1, k, k)
+    tp = counts[:, np.arange(k), np.arange(k)].astype(float)
+    support, said = counts.sum(axis=2), counts.sum(axis=1)
+    denominator = support + said
+    f1 = np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
+    values = f1.mean(axis=1)  # f1_score's macro average with labels=all: absent → 0
     return float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))
 
 
