@@ -73,7 +73,11 @@ def templates(quick: bool) -> dict[str, Any]:
     found = mine(data)
     seconds = time.perf_counter() - started
     real = [line for lines in log_events.samples().values() for line in lines]
-    mixed = (real * (1 + (20_000 if quick else 200_000) // len(real)))[: len(data)]
+    mixed: list[str] = []
+    while len(mixed) < len(data):  # copies with their numbers moved, as e2e_lines does
+        k = len(mixed) // len(real) + 1
+        mixed += [_NUMBER.sub(lambda m, k=k: str(int(m.group()) + k), ln) for ln in real]
+    mixed = mixed[: len(data)]
     started = time.perf_counter()
     mine(mixed)
     mixed_seconds = time.perf_counter() - started
