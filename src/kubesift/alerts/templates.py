@@ -175,46 +175,43 @@ class Miner:
 
     def merge_tails(self, min_age: int = 0) -> list[Template]:
         """Merge rare templates that share a prefix and go on in free text into tail
-        templates (deepest prefix first); the tails made."""
+        templates (deepest prefix first; a tail may merge again into a shorter one);
+        the tails made."""
         made: list[Template] = []
         old = self._lines - min_age
         while True:
             live = [t for t in self.templates
                     if t.id not in self._root and self._born.get(t.id, 0) <= old]  # fmt: skip
-            tail = self._merge_once(live)
-            if tail is None:
+            tails = self._merge_pass(live, old)
+            if not tails:
                 return made
-            made.append(tail)
+            made += tails
 
-    def _merge_once(self, live: list[Template]) -> Template | None:
+    def _merge_pass(self, live: list[Template], old: int) -> list[Template]:
+        """One look at every prefix, deepest first: the tails it made (each, when old
+        enough, in the look at the shorter prefixes after it)."""
+        made: list[Template] = []
+        taken: set[int] = set()
         deepest = min(max((len(t.tokens) for t in live), default=0) - 1, MAX_TAIL_PREFIX)
         for d in range(deepest, 0, -1):
             groups: dict[tuple[str, ...], list[Template]] = {}
             for t in live:
-                if len(t.tokens) > d:
+                if len(t.tokens) > d and t.id not in taken:
                     groups.setdefault(tuple(t.tokens[:d]), []).append(t)
             for prefix, group in groups.items():
-                if len(group) < TAIL_SIBLINGS:
-                    continue
-                if len({t.tokens[d] for t in group}) < len(group):
-                    continue  # a word that comes back after the prefix: an event's, not text
-                counts = sorted(t.count for t in group)
-                # Two are thin evidence: both must be rarer than the rest's median.
-                rare = (
-                    counts[-1] < TAIL_RARE
-                    if len(group) == 2
-                    else (counts[len(counts) // 2] <= TAIL_RARE)
-                )
-                if not rare:
-                    continue
-                tail = Template(len(self.templates) + 1, [*prefix, TAIL], sum(counts))
-                self.templates.append(tail)
-                self._born[tail.id] = self._lines
-                for t in group:
-                    self._root[t.id] = tail
-                self._add_tail(tail)
-                return tail
-        return None
+                if _free_text(group, d):
+                    tail = Template(len(self.templates) + 1, [*prefix, TAIL], 0)
+                    tail.count = sum(t.count for t in group)
+                    self.templates.append(tail)
+                    self._born[tail.id] = self._lines
+                    for t in group:
+                        self._root[t.id] = tail
+                        taken.add(t.id)
+                    self._add_tail(tail)
+                    made.append(tail)
+                    if self._lines <= old:
+                        live.append(tail)
+        return made
 
     def _add_tail(self, tail: Template) -> None:
         node = self._tails
@@ -255,6 +252,17 @@ class Miner:
 MAX_TAIL_PREFIX = 64
 #: Masked lines remembered with their template.
 SEEN_SIZE = 100_000
+
+
+def _free_text(group: list[Template], d: int) -> bool:
+    """Whether templates sharing their first ``d`` tokens are one event's free text:
+    each goes on with a different word, and they are rare."""
+    if len(group) < TAIL_SIBLINGS or len({t.tokens[d] for t in group}) < len(group):
+        return False  # a word that comes back after the prefix is an event's, not text
+    counts = sorted(t.count for t in group)
+    if len(group) == 2:  # thin evidence: both rarer than a median would need
+        return counts[-1] < TAIL_RARE
+    return counts[len(counts) // 2] <= TAIL_RARE
 
 
 def _under(tokens: list[str], prefix: list[str]) -> bool:
