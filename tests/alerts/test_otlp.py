@@ -206,3 +206,20 @@ def test_the_collector_config_in_deploy_posts_where_the_receiver_listens() -> No
     for kind in ("receivers", "processors", "exporters"):
         assert set(pipeline[kind]) <= set(config[kind]), kind
     assert "otel-collector-configmap.yaml" in (path / "kustomization.yaml").read_text()
+
+
+def test_nested_values_are_written_once_and_depth_is_bounded() -> None:
+    def nested(depth: int) -> dict[str, Any]:
+        value: dict[str, Any] = {"stringValue": 'say "hi"'}
+        for _ in range(depth):
+            value = {"arrayValue": {"values": [value]}}
+        return value
+
+    payload = request()
+    _rec(payload, 0)["body"] = nested(3)
+    [first, *_] = otlp.from_otlp(payload)
+    assert first.text == '[[["say \\"hi\\""]]]'  # escaped once, not once per level
+    # Escaping per level doubled the text each time: 100 levels took all memory.
+    _rec(payload, 0)["body"] = nested(100)
+    with pytest.raises(AlertInputError, match="nests deeper than 16 levels"):
+        otlp.from_otlp(payload)

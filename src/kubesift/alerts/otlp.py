@@ -183,14 +183,7 @@ def _time(value: Any, where: str) -> str:
 
 def attributes(value: Any, where: str) -> dict[str, str]:
     """``[{key, value: AnyValue}]`` as strings by key."""
-    out: dict[str, str] = {}
-    for n, item in enumerate(_list(value, where)):
-        kv = _obj(item, f"{where}[{n}]")
-        key = kv.get("key")
-        if not isinstance(key, str):
-            raise AlertInputError(f"{where}[{n}] has no 'key' string")
-        out[key] = _scalar(kv.get("value"), f"{where}[{n}].value")
-    return out
+    return {k: _text(v) for k, v in _pairs(value, where, 0).items()}
 
 
 def body_text(value: Any, where: str) -> str:
@@ -198,33 +191,57 @@ def body_text(value: Any, where: str) -> str:
     else the whole of it as compact JSON."""
     if value is None:
         return ""
-    body = _obj(value, where)
-    if "kvlistValue" in body:
-        fields = attributes(_obj(body["kvlistValue"], where).get("values"), f"{where}.values")
+    found = _value(value, where, 0)
+    if isinstance(found, dict):
         for key in ("message", "msg", "log"):
-            if fields.get(key):
-                return fields[key]
-        return orjson.dumps(fields).decode()
-    return _scalar(body, where)
+            if isinstance(found.get(key), str) and found[key]:
+                return str(found[key])
+    return _text(found)
 
 
-def _scalar(value: Any, where: str) -> str:
-    """An AnyValue as text (arrays and maps as compact JSON)."""
+#: AnyValues nest (arrays of maps of arrays...): deeper than this is not a log record.
+MAX_DEPTH = 16
+
+
+def _pairs(value: Any, where: str, depth: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for n, item in enumerate(_list(value, where)):
+        kv = _obj(item, f"{where}[{n}]")
+        key = kv.get("key")
+        if not isinstance(key, str):
+            raise AlertInputError(f"{where}[{n}] has no 'key' string")
+        out[key] = _value(kv.get("value"), f"{where}[{n}].value", depth + 1)
+    return out
+
+
+def _value(value: Any, where: str, depth: int) -> Any:
+    """An AnyValue as plain data (strings, numbers, lists, dicts); None for OTLP's null.
+    Nested values are kept as data and written out once, never escaped level by level."""
+    if depth > MAX_DEPTH:
+        raise AlertInputError(f"{where} nests deeper than {MAX_DEPTH} levels")
     if value is None:
-        return ""
+        return None
     v = _obj(value, where)
-    for key in ("stringValue", "intValue", "doubleValue", "bytesValue"):
+    for key in ("stringValue", "intValue", "doubleValue", "bytesValue", "boolValue"):
         if key in v:
-            return str(v[key])
-    if "boolValue" in v:
-        return "true" if v["boolValue"] else "false"
+            return v[key] if key in ("stringValue", "boolValue") else str(v[key])
     if "arrayValue" in v:
         items = _list(_obj(v["arrayValue"], where).get("values"), f"{where}.arrayValue.values")
-        return orjson.dumps([_scalar(x, f"{where}.arrayValue") for x in items]).decode()
+        return [_value(x, f"{where}.arrayValue[{i}]", depth + 1) for i, x in enumerate(items)]
     if "kvlistValue" in v:
         fields = _obj(v["kvlistValue"], where).get("values")
-        return orjson.dumps(attributes(fields, f"{where}.kvlistValue.values")).decode()
-    return ""  # an empty AnyValue is OTLP's null
+        return _pairs(fields, f"{where}.kvlistValue.values", depth + 1)
+    return None
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    return orjson.dumps(value).decode()
 
 
 def _obj(value: Any, where: str) -> dict[str, Any]:
