@@ -18,13 +18,14 @@ prediction and model load.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from _measure import quick_main
+from _measure import print_figures, quick_main
 
 from kubesift.collect.importer import import_release_notes
 from kubesift.config import load_settings
@@ -78,12 +79,33 @@ def figures_of(
     return out
 
 
+def embed_side_by_side(dataset: Dataset, folds: int) -> dict[str, Any]:
+    """sift-linear and sift-embed fit on the same split in one run (``train``'s compare):
+    does the sentence encoder help on release notes? (``KUBESIFT_BENCH_EMBED_ONLY=1``)"""
+    from kubesift.learn.embedded import NAME, unavailable
+
+    why = unavailable()
+    if why is not None:
+        sys.exit(f"sift-embed cannot run: {why}")
+    spec = TrainSpec(labels=("kind/bug",), families=("kind", "sig"),
+                     split="release:1.30..1.33", folds=folds, compare=(NAME,))  # fmt: skip
+    start = time.perf_counter()
+    trained = train(dataset, spec)
+    figures: dict[str, Any] = {"seconds": round(time.perf_counter() - start, 1)}
+    figures |= figures_of(trained.metrics, spec.model, "linear")
+    figures |= figures_of(trained.metrics, NAME, "embed")
+    figures["embed_fit_seconds"] = trained.metrics["models"][NAME].get("fit_seconds")
+    return figures
+
+
 def run(quick: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="kubesift-bench-learn-") as tmp:
         home = Path(tmp)
         engine = open_store(load_settings({"KUBESIFT_HOME": str(home)}))
         import_release_notes(engine, [str(notes_dir())])
         dataset = load_dataset(engine)
+        if os.environ.get("KUBESIFT_BENCH_EMBED_ONLY") == "1":
+            return embed_side_by_side(dataset, 3 if quick else 5)
         spec = TrainSpec(
             labels=("kind/bug",),
             families=("kind", "sig"),
@@ -306,7 +328,13 @@ def _fmt(v: Any) -> str:
 
 
 def main() -> None:
-    quick_main(__doc__ or "", run, print_table, "3 folds, words+author only, no seed-mlp")
+    table = print_table
+    if os.environ.get("KUBESIFT_BENCH_EMBED_ONLY") == "1":
+
+        def table(figures: dict[str, Any]) -> None:
+            print_figures({k: v for k, v in figures.items() if v is not None}, None)
+
+    quick_main(__doc__ or "", run, table, "3 folds, words+author only, no seed-mlp")
 
 
 if __name__ == "__main__":

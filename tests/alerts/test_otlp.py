@@ -187,7 +187,11 @@ def test_a_collector_s_posts_are_stored_once_with_auth_and_a_cap(receiver: Recei
     again = _post(receiver, json.dumps(payload).encode(), otlp.JSON)
     assert again.status_code == 200 and again.json() == {}
     assert len(_stored()) == 3
-    metrics = httpx.get(f"{receiver.url}/metrics").text
+    deep = request()
+    _rec(deep, 0)["body"] = _nested(100)
+    nested = _post(receiver, json.dumps(deep).encode(), otlp.JSON)
+    assert nested.status_code == 400 and "nests deeper than 16" in nested.json()["error"]
+    metrics = httpx.get(f"{receiver.url}/metrics").text  # and it still answers
     assert 'kubesift_alerts_signals_total{source="otlp-log"} 3.0' in metrics
     assert 'kubesift_alerts_duplicates_total{source="otlp-log"} 3.0' in metrics
 
@@ -208,18 +212,19 @@ def test_the_collector_config_in_deploy_posts_where_the_receiver_listens() -> No
     assert "otel-collector-configmap.yaml" in (path / "kustomization.yaml").read_text()
 
 
-def test_nested_values_are_written_once_and_depth_is_bounded() -> None:
-    def nested(depth: int) -> dict[str, Any]:
-        value: dict[str, Any] = {"stringValue": 'say "hi"'}
-        for _ in range(depth):
-            value = {"arrayValue": {"values": [value]}}
-        return value
+def _nested(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"stringValue": 'say "hi"'}
+    for _ in range(depth):
+        value = {"arrayValue": {"values": [value]}}
+    return value
 
+
+def test_nested_values_are_written_once_and_depth_is_bounded() -> None:
     payload = request()
-    _rec(payload, 0)["body"] = nested(3)
+    _rec(payload, 0)["body"] = _nested(3)
     [first, *_] = otlp.from_otlp(payload)
     assert first.text == '[[["say \\"hi\\""]]]'  # escaped once, not once per level
     # Escaping per level doubled the text each time: 100 levels took all memory.
-    _rec(payload, 0)["body"] = nested(100)
+    _rec(payload, 0)["body"] = _nested(100)
     with pytest.raises(AlertInputError, match="nests deeper than 16 levels"):
         otlp.from_otlp(payload)
