@@ -121,3 +121,13 @@ def test_a_receiver_merges_free_text_once_it_had_time_to_recur_and_keeps_it() ->
     assert again.add("STEP: Creating a kubernetes client").text == (
         "STEP: Creating a kubernetes client"
     )
+
+
+def test_rare_lines_of_different_programs_never_become_one_tail() -> None:
+    lines = [
+        "E1207 10:00:00.000001 1 reflector.go:138] failed to list pods",
+        "E1207 10:00:01.000001 1 server.go:77] listen tcp: bind: address already in use",
+        "E1207 10:00:02.000001 1 controller.go:9] sync failed for deployment shop/api again",
+    ]
+    found = mine(lines)
+    assert len({t for t, _ in found}) == 3  # a klog header is not an event's prefix

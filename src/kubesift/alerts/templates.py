@@ -199,7 +199,7 @@ class Miner:
                 if len(t.tokens) > d and t.id not in taken:
                     groups.setdefault(tuple(t.tokens[:d]), []).append(t)
             for prefix, group in groups.items():
-                if _free_text(group, d):
+                if _worded(prefix) and _free_text(group, d):
                     tail = Template(len(self.templates) + 1, [*prefix, TAIL], 0)
                     tail.count = sum(t.count for t in group)
                     self.templates.append(tail)
@@ -252,6 +252,16 @@ class Miner:
 MAX_TAIL_PREFIX = 64
 #: Masked lines remembered with their template.
 SEEN_SIZE = 100_000
+
+
+_KINDS = re.compile(r"<[A-Z]+>|<\*>")
+_LETTER = re.compile(r"[A-Za-z]")
+
+
+def _worded(prefix: tuple[str, ...]) -> bool:
+    """Whether a prefix names something: a word outside the masks. ``<TIME> <NUM>`` (a
+    klog header) is how every line of a program starts, not an event."""
+    return any(_LETTER.search(_KINDS.sub("", token)) for token in prefix)
 
 
 def _free_text(group: list[Template], d: int) -> bool:
