@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-import orjson
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -51,26 +50,21 @@ def _refused(exc: AlertInputError) -> JSONResponse:
     return _error(413 if isinstance(exc, TooLarge) else 400, exc.message)
 
 
-async def _json_body(request: Request) -> Any:
+async def _capped(request: Request) -> bytes:
     try:
-        body = await read_capped(request, MAX_BODY)
+        return await read_capped(request, MAX_BODY)
     except BodyTooLarge:
         raise TooLarge(f"the body is over {MAX_BODY:,} bytes") from None
-    if not body.strip():
-        raise AlertInputError("the body is empty (JSON expected)")
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise AlertInputError(f"the body is not JSON: {exc}") from None
+
+
+async def _json_body(request: Request) -> Any:
+    return signals.load_json(await _capped(request))
 
 
 async def _otlp_body(request: Request) -> Any:
     """An OTLP/HTTP body (protobuf or JSON, maybe gzip), capped before and after
     decompression, as OTLP/JSON's form."""
-    try:
-        body = await read_capped(request, MAX_BODY)
-    except BodyTooLarge:
-        raise TooLarge(f"the body is over {MAX_BODY:,} bytes") from None
+    body = await _capped(request)
     headers = request.headers
     try:
         return otlp.decode(body, headers.get("content-type", ""),

@@ -59,12 +59,7 @@ def decode(body: bytes, content_type: str, content_encoding: str, limit: int) ->
     if kind in (PROTOBUF, "application/protobuf"):
         return _from_protobuf(body)
     if kind == JSON:
-        if not body.strip():
-            raise AlertInputError("the body is empty (an OTLP/JSON ExportLogsServiceRequest)")
-        try:
-            return orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise AlertInputError(f"the body is not JSON: {exc}") from None
+        return signals.load_json(body, "an OTLP/JSON ExportLogsServiceRequest")
     raise UnsupportedMediaType(
         f"Content-Type {kind or '(none)'!r}: OTLP/HTTP logs are {PROTOBUF} or {JSON}"
     )

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from kubesift.alerts.quiet import LEVELS, level_name
 from kubesift.errors import AlertInputError
 from kubesift.timeutil import from_epoch, to_iso
@@ -65,6 +67,16 @@ class Signal:
     labels: Mapping[str, str] = field(default_factory=dict)
     group: str = ""  # Alertmanager's groupKey
     truncated: int = 0  # Alertmanager's truncatedAlerts for the message this came in
+
+
+def load_json(body: bytes, expected: str = "JSON") -> Any:
+    """A request body parsed as JSON; empty or malformed is a one-line input error."""
+    if not body.strip():
+        raise AlertInputError(f"the body is empty ({expected} expected)")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise AlertInputError(f"the body is not JSON: {exc}") from None
 
 
 def iso(value: Any, what: str) -> str:
