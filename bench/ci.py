@@ -11,6 +11,9 @@ and detection quality on generated histories with known truth.
 4. quality, through the real pipeline (generate → import → report/flakes/clusters):
    regressions found, false regressions per 1,000 cells, flakes found, cluster purity,
    known-issue match top-1.
+5. timeline: runs that ship OpenShift's monitor intervals (20,000 a run), a JUnit of
+   300 tests, podinfo and an EventList: import time per run with its timeline, the
+   stored timeline's size, and how long ``ci timeline`` takes to answer.
 
     python bench/ci.py              # the full sizes above (tens of minutes, ~3 GB of disk)
     python bench/ci.py --quick      # 1/20 of each, under a minute on 2 cores
@@ -373,16 +376,50 @@ def bench_quality(tmp: Path, seeds: list[int]) -> dict[str, float]:
     }
 
 
+def bench_timeline(tmp: Path, runs: int, intervals: int) -> dict[str, float]:
+    from kubesift.ci import views
+    from kubesift.store.schema import ci_timelines
+    from kubesift.testing.ciruns import write_timeline_run
+
+    root = tmp / "timeline-tree"
+    for n in range(runs):
+        write_timeline_run(root, "periodic-e2e-aws", str(1000 + n), END - 86400 + n * 60,
+                           tests=300, intervals=intervals)  # fmt: skip
+    home = tmp / "timeline-home"
+    os.environ.update(store_env(home))
+    engine = open_store(load_settings())
+    t0 = time.perf_counter()
+    report = import_runs(engine, LocalSource(root), variants.load(), workers=2)
+    seconds = time.perf_counter() - t0
+    with engine.connect() as conn:
+        sizes = conn.execute(text("select avg(length(body)), avg(intervals) from ci_timelines"))
+        avg_bytes, avg_intervals = sizes.one()
+        stored = conn.execute(text(f"select count(*) from {ci_timelines.name}")).scalar()
+        t1 = time.perf_counter()
+        for n in range(runs):
+            views.run_timeline(conn, "periodic-e2e-aws", str(1000 + n))
+        answer = (time.perf_counter() - t1) / runs
+    shutil.rmtree(root, ignore_errors=True)
+    return {
+        "timeline_runs": report.new,
+        "timeline_runs_stored": int(stored or 0),
+        "timeline_intervals_per_run": round(float(avg_intervals or 0)),
+        "timeline_import_ms_per_run": round(1000 * seconds / max(1, runs), 1),
+        "timeline_stored_kb_per_run": round(float(avg_bytes or 0) / 1024, 1),
+        "timeline_answer_ms": round(1000 * answer, 1),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1/20 of each size")
     parser.add_argument("--json", type=Path, help="write the figures as a flat JSON object")
     parser.add_argument(
-        "--only", choices=["ingest", "report", "search", "quality"], action="append"
+        "--only", choices=["ingest", "report", "search", "quality", "timeline"], action="append"
     )
     args = parser.parse_args()
     scale = 20 if args.quick else 1
-    parts = args.only or ["ingest", "report", "search", "quality"]
+    parts = args.only or ["ingest", "report", "search", "quality", "timeline"]
     figures: dict[str, float] = {
         "quick": float(args.quick),
         "postgresql": float(bool(os.environ.get("KUBESIFT_TEST_POSTGRES_URL"))),
@@ -394,6 +431,7 @@ def main() -> None:
             "report": lambda: bench_report(tmp, 1_000 // scale, 300, 40 // max(1, scale // 4)),
             "search": lambda: bench_search(tmp, 840_000 // scale),
             "quality": lambda: bench_quality(tmp, [11] if args.quick else [11, 12, 13]),
+            "timeline": lambda: bench_timeline(tmp, 200 // scale, 20_000),
         }
         for part in parts:
             got = runs[part]()

@@ -33,6 +33,7 @@ from kubesift.store.schema import (
     reconcile_runs,
 )
 from kubesift.testing.cihistory import CIHistory, generate
+from kubesift.testing.ciruns import write_timeline_run
 from kubesift.testing.server import export_generated
 from tests.ci.helpers import export_tracked_issues
 from tests.conftest import PostgresDatabases
@@ -41,6 +42,8 @@ from tests.serve.conftest import free_port, train_small
 TOKEN = "web-test-token-0000000000000001"
 REPO = "kubernetes/kubernetes"
 ISSUES_REPO = "openshift/origin"
+TIMELINE_JOB = "periodic-ci-openshift-release-master-e2e-aws"
+TIMELINE_BUILD = "1790000000000000001"
 
 
 def stamp(at: datetime) -> str:
@@ -124,6 +127,8 @@ def ci_tree(tmp_path_factory: pytest.TempPathFactory) -> CIHistory:
     """A generated Prow history (GCS layout) ending this hour: one regression, one flake."""
     end = int(time.time()) // 3600 * 3600
     root = tmp_path_factory.mktemp("ci-tree")
+    # and one OpenShift-style run that ships a timeline (podinfo, intervals, events)
+    write_timeline_run(root, TIMELINE_JOB, TIMELINE_BUILD, end - 3 * 3600)
     return generate(root, end=end, days=37, jobs=3, tests=12, runs_per_job_day=3, seed=2,
                     regressions=1, flakes=1, noise_rate=0)  # fmt: skip
 

@@ -32,7 +32,7 @@ def test_overview_counts_models_bot_and_alerts(web: Web) -> None:
     assert data["bot"]["corrections"] == 1 + 24  # #1001's removal, 24 items triaged
     assert sum(data["alerts"]["incidents"].values()) == 3
     assert data["alerts"]["incidents"]["page"] >= 1  # the critical one always pages
-    assert data["ci"]["jobs"] == 3 and data["ci"]["open_regressions"] == 1
+    assert data["ci"]["jobs"] == 4 and data["ci"]["open_regressions"] == 1  # 3 + timeline
     assert sum(data["ci"]["runs"].values()) >= 3 * 3 * 6  # 3 jobs × 3 runs a day, a week
 
 
@@ -173,7 +173,7 @@ def test_slow_views_are_warmed_at_startup(web: Web) -> None:
 
 def test_ci_jobs_regressions_and_grid(web: Web) -> None:
     data = get(web, "/api/ci/jobs").json()
-    assert len(data["jobs"]) == 3 and all(j["runs"] > 0 for j in data["jobs"])
+    assert len(data["jobs"]) == 4 and all(j["runs"] > 0 for j in data["jobs"])  # 3 + timeline
     assert all(0 <= j["pass_pct"] <= 100 and j["failed"] <= j["runs"] for j in data["jobs"])
     [regression] = data["regressions"]
     assert regression["issue_url"] == "https://github.com/kubernetes/kubernetes/issues/4242"

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from kubesift.testing.browser import CHROMIUM, Browser
-from tests.web.conftest import REPO, TOKEN, Web
+from tests.web.conftest import REPO, TIMELINE_JOB, TOKEN, Web
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install chromium)"
@@ -191,6 +191,43 @@ def test_ci_click_path_from_the_table_to_the_tracking_issue(web: Web) -> None:
         b.click("#failure p.cluster a")  # → its cluster on the CI page
         assert b.js("location.pathname + location.hash").startswith("/ci#cluster-")
         assert test in b.js("document.querySelector('#clusters tr.focus').innerText")
+        assert b.errors == []
+
+
+def test_a_runs_timeline_from_the_grid_highlights_its_failed_test(web: Web) -> None:
+    from kubesift.testing.ciruns import FAILED_TEST, NODE
+
+    with Browser() as b:
+        b.open(f"{web.url}/ci/grid?job={TIMELINE_JOB}")
+        b.click("#grid thead th.build a")  # the build's column header → its timeline
+        b.loaded()
+        assert b.js("location.pathname") == "/ci/run"
+        summary = b.js("document.getElementById('run-summary').innerText")
+        assert summary.startswith("failure:") and "1 failed tests" in summary, summary
+        failed = b.js(
+            "[...document.querySelectorAll('#timeline .lane.failed .name')].map(e => e.innerText)"
+        )
+        assert FAILED_TEST in failed, failed
+        # the failed test's bar is drawn highlighted, and the node's NotReady lies inside it
+        box = (
+            "(sel) => { const r = document.querySelector(sel).getBoundingClientRect();"
+            " return [r.left, r.right]; }"
+        )
+        test_bar = b.js(f"({box})('#timeline .lane.failed[data-kind=test] .bar.failed')")
+        node_bar = b.js(f"({box})('#timeline .lane[data-kind=node] .bar.warning')")
+        assert test_bar[0] <= node_bar[0] and node_bar[1] <= test_bar[1], (test_bar, node_bar)
+        assert NODE in b.js("document.getElementById('timeline').innerText")
+        title = b.js("document.querySelector('#timeline .bar.failed[data-source=junit]').title")
+        assert "junit: failed in 120.0 s" in title, title
+        # filter to failed tests only: nodes and pods go
+        b.js(
+            "(() => { const s = document.querySelector('#filters [name=only]');"
+            " s.value = 'failed'; s.dispatchEvent(new Event('change', {bubbles: true})); })()"
+        )
+        b.loaded()
+        kinds = b.js("[...new Set([...document.querySelectorAll('#timeline .lane')]"
+                     ".map(l => l.dataset.kind))]")  # fmt: skip
+        assert kinds == ["test"], kinds
         assert b.errors == []
 
 

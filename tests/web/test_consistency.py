@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from kubesift.store.schema import alert_incidents, ci_runs
 from tests.conftest import run_cli
-from tests.web.conftest import Web
+from tests.web.conftest import TIMELINE_BUILD, TIMELINE_JOB, Web
 
 
 def api(web: Web, path: str, **params: Any) -> Any:
@@ -70,6 +70,9 @@ def test_ci_figures_are_the_clis(web: Web) -> None:
     assert [(r["name"], r["cells"]) for r in grid["rows"]] == [
         (r["name"], r["cells"]) for r in mine["rows"]
     ]
+    timeline = api(web, "/api/ci/timeline", job=TIMELINE_JOB, build=TIMELINE_BUILD)
+    mine = cli("ci", "timeline", TIMELINE_JOB, TIMELINE_BUILD, "--json")
+    assert mine.pop("shown") == timeline["count"] > 10 and timeline == mine
     flakes = api(web, "/api/ci/flakes", days=7)
     assert flakes["rows"] == cli("ci", "flakes", "--days", "7", "--json")[:200]
     assert api(web, "/api/ci/clusters")["rows"][:5] == [

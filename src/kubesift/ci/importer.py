@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from kubesift.ci import prow
+from kubesift.ci import prow, timeline
 from kubesift.ci.run import ParsedRun, parse_run
 from kubesift.ci.save import save_runs
 from kubesift.ci.sources import LocalSource, Source, TooBig
@@ -38,6 +38,9 @@ BATCH = 200
 DEFAULT_MAX_JUNIT = 32 * 1024 * 1024
 #: The largest started/finished/prowjob/podinfo JSON read (real ones are kilobytes).
 MAX_METADATA = 4 * 1024 * 1024
+#: The largest interval or event file read for a run's timeline (OpenShift's run to tens
+#: of megabytes).
+MAX_TIMELINE_FILE = 64 * 1024 * 1024
 
 
 @dataclass
@@ -125,26 +128,29 @@ def read_run(source: Source, where: prow.RunPath, opts: ReadOptions) -> ParsedRu
     run is read."""
     meta: dict[str, bytes] = {}
     units: dict[str, bytes] = {}
+    intervals: dict[str, bytes] = {}
     problems: list[str] = []
     log: prow.FileLog | None = None
     for f in source.files(where.path):
         rel = f.path[len(where.path) + 1 :]
         junit = prow.is_junit(rel)
-        if rel not in prow.METADATA and not junit and rel != prow.BUILD_LOG:
+        timed = not junit and timeline.is_timeline_file(rel)
+        if rel not in prow.METADATA and not junit and not timed and rel != prow.BUILD_LOG:
             continue
         if not f.regular:
             problems.append(f"{f.path}: not a regular file; file skipped")
         elif rel == prow.BUILD_LOG:
             log = prow.FileLog(f.path, f.size)
         else:
-            limit = opts.max_junit if junit else MAX_METADATA
+            limit = opts.max_junit if junit else MAX_TIMELINE_FILE if timed else MAX_METADATA
+            into = units if junit else intervals if timed else meta
             try:
                 if f.size > limit:
                     raise TooBig(f"{f.path}: {f.size:,} bytes, over the {limit:,}-byte limit")
-                (units if junit else meta)[rel] = source.read(f.path, limit=limit)
+                into[rel] = source.read(f.path, limit=limit)
             except CIInputError as exc:
                 problems.append(f"{exc.message}; file skipped")
-    run = parse_run(where, meta, units, opts.key_tests, opts.now)
+    run = parse_run(where, meta, units, opts.key_tests, opts.now, intervals)
     run.errors[:0] = problems
     run.files_skipped += len(problems)
     if log is not None and run.meta.state in ("failure", "error") and opts.log_tail > 0:

@@ -43,6 +43,9 @@ class Case:
     text: str  # failure text: message, then body
     lifecycle: str  # blocking | informing
     under_suites: bool  # the file's root is <testsuites>
+    start: str | None = None  # the case's own ``timestamp``, as written
+    suite_start: str | None = None  # its suite's ``timestamp``
+    suite_time: float = 0.0  # its suite's ``time``
 
 
 @dataclass(slots=True)
@@ -71,8 +74,9 @@ def iter_cases(data: bytes, source: str = "junit.xml") -> Iterator[Case]:
     A ``<testcase>`` counts when it is the root or a child of the root ``<testsuite>`` /
     ``<testsuites>`` or of a ``<testsuite>`` that itself counts (Kettle's walk); it is
     named by its innermost suite, except directly under a ``<testsuites>`` root."""
-    # (element, its suite name, whether testcases below it count)
-    stack: list[tuple[ET.Element, str, bool]] = []
+    # (element, its suite name, whether testcases below it count, the suite's timestamp
+    # and time: where a timeline places its cases)
+    stack: list[tuple[ET.Element, str, bool, str | None, float]] = []
     under = False
     try:
         for event, node in SafeET.iterparse(
@@ -87,20 +91,24 @@ def iter_cases(data: bytes, source: str = "junit.xml") -> Iterator[Case]:
                             f"{source}: not a JUnit file (root element <{node.tag}>)"
                         )
                     under = node.tag == "testsuites"
-                    stack.append((node, "" if under else node.get("name", ""), True))
+                    stack.append((node, "" if under else node.get("name", ""), True,
+                                  *_when(node)))  # fmt: skip
                     continue
-                parent, suite, walked = stack[-1]
+                parent, suite, walked, at, took = stack[-1]
                 walk = walked and node.tag == "testsuite" and parent.tag in _SUITES
-                stack.append((node, node.get("name", "") if walk else suite, walk))
+                if walk:
+                    stack.append((node, node.get("name", ""), walk, *_when(node)))
+                else:
+                    stack.append((node, suite, walk, at, took))
                 continue
             stack.pop()
             if not stack:
                 if node.tag == "testcase":
-                    yield _case(node, "", under)
+                    yield _case(node, "", under, None, 0.0)
                 continue
-            parent, suite, walked = stack[-1]
+            parent, suite, walked, at, took = stack[-1]
             if node.tag == "testcase" and walked:
-                yield _case(node, suite, under)
+                yield _case(node, suite, under, at, took)
             if parent.tag != "testcase" and len(parent):
                 del parent[-1]  # read: drop it (a testcase keeps its children until it ends)
     except DefusedXmlException as exc:
@@ -109,7 +117,15 @@ def iter_cases(data: bytes, source: str = "junit.xml") -> Iterator[Case]:
         raise CIInputError(f"{source}: malformed XML ({exc})") from exc
 
 
-def _case(node: ET.Element, suite: str, under: bool) -> Case:
+def _when(node: ET.Element) -> tuple[str | None, float]:
+    """A suite's ``timestamp`` (kept as written, at most 64 characters) and ``time``."""
+    stamp = node.get("timestamp")
+    return (stamp[:64] if stamp else None), _seconds(node.get("time"))
+
+
+def _case(
+    node: ET.Element, suite: str, under: bool, suite_start: str | None, suite_time: float
+) -> Case:
     failed, text = False, ""
     skipped = False
     for child in node:
@@ -133,6 +149,9 @@ def _case(node: ET.Element, suite: str, under: bool) -> Case:
         text=clip(text),
         lifecycle=lifecycle,
         under_suites=under,
+        start=(node.get("timestamp") or "")[:64] or None,
+        suite_start=suite_start,
+        suite_time=suite_time,
     )
 
 

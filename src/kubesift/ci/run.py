@@ -8,11 +8,13 @@ rule: an install that failed makes every later failure noise); the highest-prior
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from kubesift.ci import junit
+from kubesift.ci import junit, timeline
 from kubesift.ci.prow import RunMeta, RunPath, read_meta
 from kubesift.errors import CIInputError
 from kubesift.timeutil import shift, utcnow_iso
@@ -36,6 +38,8 @@ class ParsedRun:
     files_skipped: int = 0
     log_size: int | None = None
     log_tail: bytes | None = None
+    #: the run's timeline, encoded (:func:`kubesift.ci.timeline.encode`); None when empty
+    timeline: bytes | None = None
 
     def __getstate__(self) -> dict[str, object]:
         # Sent from a reader process to the importer as columns, not a million pickled
@@ -68,8 +72,10 @@ def parse_run(
     junit_files: dict[str, bytes],
     key_tests: Sequence[str] = (),
     now: str | None = None,
+    timeline_files: dict[str, bytes] | None = None,
 ) -> ParsedRun:
-    """The run's record from its JSON metadata and JUnit files (name → bytes)."""
+    """The run's record from its JSON metadata, JUnit files and timeline files (each
+    name → bytes)."""
     now = now or utcnow_iso()
     meta, errors = read_meta(where, meta_files)
     run = ParsedRun(
@@ -77,12 +83,15 @@ def parse_run(
         files_skipped=len(errors),
     )  # fmt: skip
     tally = junit.Tally()
+    times = timeline.JUnitTimes()
     for name, data in sorted(junit_files.items()):
         # each file whole or not at all: a malformed one adds nothing of what it held
         one = junit.Tally()
+        file_times = timeline.JUnitTimes()
         try:
             for case in junit.iter_cases(data, f"{where.path}/{name}"):
                 one.add(case)
+                file_times.add(name, case)
         except CIInputError as exc:
             run.errors.append(f"{exc.message}; file skipped")
             run.files_skipped += 1
@@ -95,11 +104,53 @@ def parse_run(
             run.files_skipped += 1
             continue
         tally.merge(one)
+        times.absorb(file_times)
     run.outcomes, run.skipped = tally.outcomes(), tally.skipped
     run.masked = _masked(run.outcomes, key_tests)
     if run.meta.state == "pending":
         run.meta = replace(run.meta, state=_unfinished_state(run, now))
+    run.timeline = _timeline(run, meta_files, times, timeline_files or {})
     return run
+
+
+def _timeline(
+    run: ParsedRun,
+    meta_files: dict[str, bytes],
+    times: timeline.JUnitTimes,
+    files: dict[str, bytes],
+) -> bytes | None:
+    """The run's timeline from its metadata, JUnit times and timeline files; a bad file is
+    named in the run's errors and the timeline's, and the rest is kept."""
+    parts = timeline.from_run(run.meta.started_at, run.meta.finished_at, run.meta.state)
+    podinfo = meta_files.get("podinfo.json")
+    if podinfo:
+        with contextlib.suppress(ValueError):  # a bad one is named by the metadata check
+            parts += timeline.from_podinfo(_object(podinfo))
+    parts += times.intervals()
+    problems: list[str] = []
+    for name, data in sorted(files.items()):
+        try:
+            if timeline.is_openshift_file(name):
+                parts += timeline.from_openshift(data, name)
+            else:
+                parts += timeline.from_events(data)
+        except ValueError as exc:
+            problems.append(f"{run.where.path}/{name}: {exc}; file skipped")
+    run.errors += problems
+    run.files_skipped += len(problems)
+    if not parts:
+        return None
+    return timeline.encode(timeline.build(parts, times.unplaced, problems, dropped=times.over))
+
+
+def _object(data: bytes) -> dict[str, Any]:
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError):
+        raise ValueError("malformed") from None
+    if not isinstance(doc, dict):
+        raise ValueError("not an object")
+    return doc
 
 
 def _unfinished_state(run: ParsedRun, now: str) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.schema import Table
 
-from kubesift.ci import junit, variants
+from kubesift.ci import junit, timeline, variants
 from kubesift.ci.run import ParsedRun
 from kubesift.store.schema import (
     ci_daily,
@@ -28,6 +28,7 @@ from kubesift.store.schema import (
     ci_runs,
     ci_tests,
     ci_texts,
+    ci_timelines,
 )
 from kubesift.store.writes import dialect_insert, without_nul
 from kubesift.timeutil import utcnow_iso
@@ -189,6 +190,7 @@ def _save_run(
         "roster_id": rosters[digest(_roster(run, tests))] if run.outcomes else None,
         "errors": json.dumps(run.errors) if run.errors else None,
         "imported_at": now,
+        "sha": m.pr_sha,
     }
     run_id = conn.execute(ci_runs.insert().returning(ci_runs.c.id), without_nul([row])).scalar_one()
     results = [
@@ -210,6 +212,13 @@ def _save_run(
         conn.execute(
             ci_logs.insert(), [{"run_id": run_id, "size": run.log_size, "tail": run.log_tail}]
         )
+    if run.timeline is not None:
+        t = timeline.decode(run.timeline)
+        conn.execute(
+            ci_timelines.insert(),
+            [{"run_id": run_id, "intervals": len(t.intervals),
+              "failed": sum(i.failed for i in t.intervals), "body": run.timeline}],
+        )  # fmt: skip
 
 
 #: Outcomes counted before the per-day counts are written (bounds the memory a batch of

@@ -12,13 +12,20 @@ from sqlalchemy.engine import Connection
 
 from kubesift.ci import clusters as clusters_mod
 from kubesift.ci import flakes as flakes_mod
-from kubesift.ci import grid, issues, queries, regressions, text
+from kubesift.ci import grid, issues, junit, queries, regressions, text, timeline
 from kubesift.ci import jobs as jobs_mod
 from kubesift.ci import search as search_mod
 from kubesift.errors import NotFound, UserError
 from kubesift.github.names import item_url
 from kubesift.store.queries import MAX_PAGE
-from kubesift.store.schema import ci_jobs, ci_regressions, ci_results, ci_runs, ci_tests
+from kubesift.store.schema import (
+    ci_jobs,
+    ci_regressions,
+    ci_results,
+    ci_runs,
+    ci_tests,
+    ci_timelines,
+)
 from kubesift.timeutil import days_ago
 
 #: The longest window the page may ask for: a search reads every failure text in it.
@@ -253,3 +260,40 @@ def _job_exists(conn: Connection, job: str) -> int:
     if found is None:
         raise NotFound(f"no CI job named {job!r}; GET /api/ci/jobs lists them")
     return int(found)
+
+
+# -- a run's timeline -------------------------------------------------------------------------
+
+
+def run_timeline(conn: Connection, job: str, build: str) -> dict[str, Any]:
+    """Build ``build`` of ``job``: the run, and its timeline (:mod:`kubesift.ci.timeline`)
+    with each interval's source; an empty timeline when the run shipped nothing timed."""
+    job_id = _job_exists(conn, job)
+    found = queries.run_rows(conn, ci_runs.c.job_id == job_id, ci_runs.c.build == build, limit=1)
+    if not found:
+        raise NotFound(f"no build {build!r} of job {job!r} stored")
+    run = found[0]
+    blob = conn.execute(
+        select(ci_timelines.c.body).where(ci_timelines.c.run_id == run["id"])
+    ).scalar()
+    t = timeline.decode(blob) if blob is not None else timeline.Timeline()
+    failed_tests = {
+        name for (name,) in conn.execute(
+            select(ci_tests.c.name).join(ci_results, ci_results.c.test_id == ci_tests.c.id)
+            .where(ci_results.c.run_id == run["id"], ci_results.c.status == junit.FAIL)
+        )
+    }  # fmt: skip
+    body = t.as_dict()
+    placed = {i["row"] for i in body["intervals"] if i["kind"] == "test" and i["failed"]}
+    body.update(
+        job=job,
+        build=build,
+        state=run["state"],
+        started_at=run["started_at"],
+        finished_at=run["finished_at"],
+        url=run["url"],
+        failed_tests=sorted(failed_tests),
+        # failed tests the timeline cannot place (no start time shipped for them)
+        failed_unplaced=sorted(failed_tests - placed),
+    )
+    return body

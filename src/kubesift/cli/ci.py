@@ -208,6 +208,57 @@ def grid_command(job: str, runs: int, only: str | None, as_json: bool) -> None:
         console.print(f"{cells} {esc(row.name)}{flag}", highlight=False)
 
 
+@ci_group.command("timeline")
+@click.argument("job")
+@click.argument("build")
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    metavar="KIND",
+    help="Only intervals of this kind (test, pod, node, alert, event...); repeatable.",
+)
+@click.option("--failed", "only_failed", is_flag=True, help="Only failed tests and containers.")
+@json_option
+def timeline_command(
+    job: str, build: str, kinds: tuple[str, ...], only_failed: bool, as_json: bool
+) -> None:
+    """Build BUILD of JOB on one time axis: the run, its pod's containers, tests (from
+    JUnit start times), and OpenShift's monitor intervals and Kubernetes Events where the
+    run shipped them, each interval with its source. Failed tests are marked FAILED."""
+    from kubesift.ci import views
+
+    with store().connect() as conn:
+        body = views.run_timeline(conn, job, build)
+    shown = [i for i in body["intervals"]
+             if (not kinds or i["kind"] in kinds) and (not only_failed or i["failed"])]  # fmt: skip
+    if as_json:
+        _echo_json({**body, "intervals": shown, "shown": len(shown)})
+        return
+    console = Console()
+    sources = ", ".join(f"{k} {v:,}" for k, v in body["sources"].items()) or "none"
+    console.print(
+        f"[bold]{esc(job)}[/] build {esc(build)}: {esc(body['state'])}, "
+        f"{body['count']:,} intervals ({sources}), {body['failed']:,} failed"
+    )
+    for i in shown:
+        mark = "[red]FAILED[/] " if i["failed"] else ""
+        span = i["from"][11:23] + (f" → {i['to'][11:23]}" if i["to"] != i["from"] else "")
+        console.print(
+            f"{span:<27} {esc(i['source']):<9} {esc(i['kind']):<10} {mark}{esc(i['row'])}: "
+            f"{esc(i['text'])}",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+    if body["failed_unplaced"]:
+        console.print(
+            f"{len(body['failed_unplaced']):,} failed tests have no start time in what the "
+            "run shipped, so they are not on the axis: "
+            + "; ".join(esc(t) for t in body["failed_unplaced"][:5])
+        )
+    if body["dropped"]:
+        console.print(f"{body['dropped']:,} intervals over the per-run cap were not kept.")
+
+
 @ci_group.command("flakes")
 @click.option("--days", type=float, default=7, show_default=True)
 @end_option

@@ -305,10 +305,12 @@ ci_runs = Table(
     Column("roster_id", ForeignKey("ci_rosters.id")),
     Column("errors", Text),  # JSON list: one line per unreadable file
     Column("imported_at", Time, nullable=False),
+    Column("sha", String(64)),  # the commit tested (a presubmit's PR head)
     UniqueConstraint("source", "path", name="uq_ci_runs_source_path"),
 )
 Index("ix_ci_runs_job_started", ci_runs.c.job_id, ci_runs.c.started_at)
 Index("ix_ci_runs_day", ci_runs.c.day)
+Index("ix_ci_runs_sha", ci_runs.c.sha)
 
 ci_results = Table(
     "ci_results",
@@ -357,6 +359,16 @@ ci_logs = Table(
     Column("run_id", ForeignKey("ci_runs.id", ondelete="CASCADE"), primary_key=True),
     Column("size", BigInteger, nullable=False),  # the whole log's size
     Column("tail", LargeBinary, nullable=False),  # zlib of the last bytes kept
+)
+
+# A run's timeline (kubesift.ci.timeline): its intervals, zlib-compressed JSON.
+ci_timelines = Table(
+    "ci_timelines",
+    metadata,
+    Column("run_id", ForeignKey("ci_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("intervals", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("body", LargeBinary, nullable=False),
 )
 
 ci_regressions = Table(

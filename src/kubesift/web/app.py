@@ -224,6 +224,17 @@ class Dashboard:
 
         return _json(read)
 
+    def api_ci_timeline(self, request: Request) -> Response:
+        q = request.query_params
+
+        def read() -> dict[str, Any]:
+            if not q.get("job") or not q.get("build"):
+                raise UserError("give ?job=NAME&build=ID (GET /api/ci/grid?job=NAME lists builds)")
+            with self.engine.connect() as conn:
+                return cidata.run_timeline(conn, q["job"], q["build"])
+
+        return _json(read)
+
     def api_ci_flakes(self, request: Request) -> Response:
         q = request.query_params
 
@@ -466,6 +477,7 @@ def create_app(
         Route("/models/{name}/{version}", d.page("model", "Model version")),
         Route("/models/{name}/{version}/{file}", d.card_file),
         Route("/ci/grid", d.page("grid", "CI grid")),
+        Route("/ci/run", d.page("run", "CI run")),
         Route("/api/overview", d.api_overview),
         Route("/api/project", d.api_project),
         Route("/api/models", d.api_models),
@@ -476,6 +488,7 @@ def create_app(
         Route("/api/ci/grid", d.api_ci_grid),
         Route("/api/ci/readiness", d.api_ci_readiness),
         Route("/api/ci/flakes", d.api_ci_flakes),
+        Route("/api/ci/timeline", d.api_ci_timeline),
         Route("/api/ci/search", d.api_ci_search),
         Route("/api/ci/clusters", d.api_ci_clusters),
         Route("/api/ci/failure", d.api_ci_failure),

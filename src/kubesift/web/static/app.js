@@ -404,8 +404,8 @@ function rememberToken() {
 document.addEventListener("DOMContentLoaded", () => {
   rememberToken();
   const page = document.getElementById("app").dataset.page;
-  // ci and grid live in ci.js, loaded after this file.
-  const pages = { overview, project, models, model, bot, ci, grid, alerts };
+  // ci, grid and run live in ci.js, loaded after this file.
+  const pages = { overview, project, models, model, bot, ci, grid, run, alerts };
   const load = pages[page];
   if (load) {
     bindFilters(load);

@@ -85,12 +85,17 @@ function overallDetail(job, column, index) {
 
 let gridData = {};
 
+function runHref(job, build) {
+  return `/ci/run?${new URLSearchParams({ job, build })}`;
+}
+
 function showFailure(job, column, row, index) {
   const panel = document.getElementById("failure");
   panel.hidden = false;
   panel.replaceChildren(
     el("h2", {}, `${row.name}: ${STATUS[row.cells[index]]} in build ${column.build}`),
     el("p", {}, `${job} · started ${fmt(column.started_at)} · `,
+      el("a", { href: runHref(job, column.build), class: "timeline-link" }, "its timeline"), " · ",
       column.url ? el("a", { href: column.url, rel: "noopener", class: "run" }, "the run") : "no run link"),
     el("pre", { class: "message" }, row.messages[index] || "(no failure text recorded)"),
     el("div", { id: "failure-detail" }));
@@ -123,8 +128,8 @@ async function grid() {
   gridData = data;
   document.querySelector("h1").textContent = `CI grid: ${job}`;
   const head = el("tr", {}, el("th", { scope: "col" }, "test"),
-    data.columns.map((c) => el("th", { scope: "col", class: "build", title: c.started_at || "" },
-      c.url ? el("a", { href: c.url, rel: "noopener" }, c.build.slice(-4)) : c.build.slice(-4))));
+    data.columns.map((c) => el("th", { scope: "col", class: "build", title: `${c.started_at || ""}: the run's timeline` },
+      el("a", { href: runHref(job, c.build) }, c.build.slice(-4)))));
   const rows = data.rows.map((row) => el("tr", { class: row.alert ? "alerting" : null },
     el("th", { scope: "row", title: row.suite }, row.name, row.alert ? el("span", { class: "badge" }, ` failing ×${row.alert.fail_count}`) : null),
     row.cells.map((status, i) => el("td", {
@@ -236,4 +241,67 @@ function bindSearch() {
     history.replaceState(null, "", `?${next}#search`);
     searchFailures();
   });
+}
+
+// -- a run's timeline ---------------------------------------------------------------------------
+
+const KIND_ORDER = ["run", "container", "suite", "test", "node", "pod", "alert", "disruption", "operator", "event"];
+const MAX_LANES = 300;
+
+function timelineLanes(intervals) {
+  const lanes = new Map();
+  for (const i of intervals) {
+    const key = `${i.kind}\u0000${i.row}`;
+    if (!lanes.has(key)) lanes.set(key, { kind: i.kind, row: i.row, bars: [], failed: false });
+    const lane = lanes.get(key);
+    lane.bars.push(i);
+    lane.failed = lane.failed || i.failed;
+  }
+  const rank = (k) => (KIND_ORDER.includes(k) ? KIND_ORDER.indexOf(k) : KIND_ORDER.length);
+  // failed lanes first within their kind, then by when they start
+  return [...lanes.values()].sort((a, b) => rank(a.kind) - rank(b.kind) || a.kind.localeCompare(b.kind)
+    || (b.failed - a.failed) || a.bars[0].from.localeCompare(b.bars[0].from));
+}
+
+async function run() {
+  const query = params();
+  const job = query.get("job") || "", build = query.get("build") || "";
+  let t;
+  try { t = await api(`/api/ci/timeline?${new URLSearchParams({ job, build })}`); } catch (e) { return showError("timeline", e); }
+  document.querySelector("h1").textContent = `CI run: ${job} #${build}`;
+  const sources = Object.entries(t.sources).map(([k, v]) => `${k} ${fmt(v)}`).join(", ") || "none";
+  fill("run-summary", `${t.state}: ${fmt(t.count)} intervals from ${sources}; ${fmt(t.failed_tests.length)} failed tests. `,
+    el("a", { href: `/ci/grid?job=${encodeURIComponent(job)}` }, "the job's grid"),
+    t.url ? [" · ", el("a", { href: t.url, rel: "noopener", class: "run" }, "the run on Prow")] : "");
+  const kind = query.get("kind"), onlyFailed = query.get("only") === "failed";
+  const shown = t.intervals.filter((i) => (!kind || i.kind === kind) && (!onlyFailed || (i.kind === "test" && i.failed)));
+  const times = t.intervals.flatMap((i) => [Date.parse(i.from), Date.parse(i.to)]);
+  const start = Math.min(...times), span = Math.max(1, Math.max(...times) - start);
+  const pct = (ms) => `${(100 * (ms - start) / span).toFixed(3)}%`;
+  const lanes = timelineLanes(shown);
+  const nodes = [el("div", { class: "axis" }, el("span", {}, t.intervals.length ? t.intervals[0].from.slice(11, 19) : ""),
+    el("span", {}, `${(span / 60000).toFixed(1)} min`), el("span", {}, t.intervals.length ? new Date(start + span).toISOString().slice(11, 19) : ""))];
+  let lastKind = null;
+  for (const lane of lanes.slice(0, MAX_LANES)) {
+    if (lane.kind !== lastKind) { nodes.push(el("div", { class: "kind" }, lane.kind)); lastKind = lane.kind; }
+    const bars = lane.bars.map((i) => {
+      const from = Date.parse(i.from), to = Date.parse(i.to);
+      return el("div", {
+        class: `bar ${i.failed ? "failed" : i.level}`, "data-source": i.source,
+        style: `left: ${pct(from)}; width: ${(100 * (to - from) / span).toFixed(3)}%`,
+        title: `${i.from.slice(11, 23)}–${i.to.slice(11, 23)} · ${i.source}: ${i.text}`,
+      });
+    });
+    nodes.push(el("div", { class: `lane ${lane.failed ? "failed" : ""}`, "data-kind": lane.kind },
+      el("span", { class: "name", title: lane.row }, lane.row), el("div", { class: "track" }, bars)));
+  }
+  fill("timeline", ...(lanes.length ? nodes : [el("p", { class: "empty" },
+    t.count ? "No interval matches these filters." : "This run shipped nothing with times (no JUnit timestamps, podinfo, interval or event files).")]));
+  const notes = [];
+  if (lanes.length > MAX_LANES) notes.push(`${fmt(lanes.length - MAX_LANES)} more lanes not drawn: choose a kind above.`);
+  if (t.failed_unplaced.length) notes.push(`Failed tests without a start time in what the run shipped: ${t.failed_unplaced.join("; ")}.`);
+  if (t.unplaced) notes.push(`${fmt(t.unplaced)} tests have no start time and are not drawn.`);
+  if (t.dropped) notes.push(`${fmt(t.dropped)} intervals over the per-run cap were not kept.`);
+  for (const e of t.errors) notes.push(e);
+  fill("timeline-notes", ...notes.map((n) => el("p", { class: "note" }, n)));
 }
