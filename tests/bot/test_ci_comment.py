@@ -94,10 +94,10 @@ def test_a_failed_presubmit_is_explained_in_the_one_comment(env: Env, tmp_path: 
     assert "queued 0 PR comment refreshes" in again.stdout
     bot = env.start()
     try:
-        wait_for(lambda: _bot_comment(env) is not None, 60, "the bot's comment")
+        wait_for(lambda: _bot_comment(env, 7) is not None, 60, "the bot's comment")
     finally:
         bot.stop()
-    body = _bot_comment(env)
+    body = _bot_comment(env, 7)
     assert body is not None and MARKER in body
     assert "kind/bug" in body  # the labels section is still there
     assert (
@@ -115,6 +115,117 @@ def test_a_failed_presubmit_is_explained_in_the_one_comment(env: Env, tmp_path: 
     assert lines[SOUND].startswith("- new") and "probably this change" in lines[SOUND]
 
 
-def _bot_comment(env: Env) -> str | None:
-    mine = [c.body for c in env.fake.list_comments(REPO, 7) if c.user == BOT_LOGIN]
+def _bot_comment(env: Env, number: int = 8) -> str | None:
+    mine = [c.body for c in env.fake.list_comments(REPO, number) if c.user == BOT_LOGIN]
     return mine[0] if mine else None
+
+
+SHA = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
+PRESUBMIT = "pull-kubesift-demo-e2e"
+
+
+def _presubmit(tree: Path, number: int, build: int, at: int, failed: bool) -> None:
+    """A presubmit run of PR ``number`` at commit SHA, its prowjob.json naming the PR head."""
+    xml = _case(SOUND, failed, "deployment web has 0 of 3 replicas")
+    d = prow_run(
+        tree,
+        f"pr-logs/pull/kubesift_demo/{number}/{PRESUBMIT}/{build}",
+        started=at,
+        finished={"timestamp": at + 60, "passed": not failed},
+        junit={"junit_01.xml": f'<testsuite name="e2e">{xml}</testsuite>'.encode()},
+    )
+    refs = {"org": "kubesift", "repo": "demo", "pulls": [{"number": number, "sha": SHA}]}
+    (d / "prowjob.json").write_text(json.dumps({"spec": {"type": "presubmit", "refs": refs}}))
+
+
+def _status(state: str, context: str = PRESUBMIT) -> dict[str, object]:
+    """A ``status`` webhook as GitHub sends it when Prow reports on a commit."""
+    owner, name = REPO.split("/")
+    return {
+        "id": 1, "sha": SHA, "name": REPO, "context": context, "state": state,
+        "target_url": f"https://prow.example/view/{context}", "description": "Job finished.",
+        "branches": [], "commit": {"sha": SHA},
+        "repository": {"full_name": REPO, "name": name, "owner": {"login": owner}},
+        "sender": {"login": "k8s-ci-robot", "type": "User"},
+    }  # fmt: skip
+
+
+def _comment_edits(env: Env) -> int:
+    return sum(
+        1 for e in env.fake.stats.log if e["method"] == "PATCH" and "/comments/" in e["path"]
+    )
+
+
+def test_a_status_webhook_refreshes_the_pr_comment_once(env: Env, tmp_path: Path) -> None:
+    import httpx
+
+    from tests.bot.helpers import deliver, job_status, wait_done
+
+    now = int(time.time())
+    env.fake.create_item(REPO, title="Fix kubelet crash", body=BUG_BODY, kind="pr", number=8)
+    tree = tmp_path / "ci"
+    _presubmit(tree, 8, 601, now - 900, failed=True)
+    assert run_cli("ci", "import", str(tree)).returncode == 0  # no --notify-bot
+    bot = env.start()
+    try:
+        with httpx.Client(timeout=10) as client:
+            hook = f"{bot.url}/hook"
+            # pending: nothing to refresh yet, not even queued
+            answer, pending = deliver(client, hook, "status", _status("pending"))
+            assert answer.status_code == 200 and job_status(env.engine, pending) is None
+            _, first = deliver(client, hook, "status", _status("failure"))
+            wait_done(env.engine, first)
+            body = _bot_comment(env)
+            assert body is not None and "1 failed tests in 1 failed presubmit runs" in body
+            # a retest passes at the same commit; Prow reports success
+            _presubmit(tree, 8, 602, now - 300, failed=False)
+            run_cli("ci", "import", str(tree))
+            edits = _comment_edits(env)
+            _, second = deliver(client, hook, "status", _status("success"))
+            wait_done(env.engine, second)
+            assert _comment_edits(env) == edits + 1  # edited once, not a second comment
+            body = _bot_comment(env)
+            assert body is not None and "failed presubmit" not in body
+            assert len([c for c in env.fake.list_comments(REPO, 8) if c.user == BOT_LOGIN]) == 1
+            # the same delivery again is not queued again; another context changes nothing
+            again, _ = deliver(client, hook, "status", _status("success"), delivery=second)
+            assert again.status_code == 200
+            _, other = deliver(client, hook, "status", _status("success", "tide"))
+            wait_done(env.engine, other)
+            assert _comment_edits(env) == edits + 1
+            # a check run that names the PR itself
+            run = {"head_sha": SHA, "name": "unit", "status": "completed",
+                   "conclusion": "failure", "pull_requests": [{"number": 8}]}  # fmt: skip
+            where = {k: v for k, v in _status("x").items() if k in ("repository", "sender")}
+            check = {"action": "completed", "check_run": run, **where}
+            _, checked = deliver(client, hook, "check_run", check)
+            wait_done(env.engine, checked)
+            # a malformed status (no sha) is refused for good, not retried
+            bad = {**_status("failure"), "sha": None}
+            _, broken = deliver(client, hook, "status", bad)
+            assert job_status(env.engine, broken) in (None, "failed")
+    finally:
+        bot.stop()
+    with env.engine.connect() as conn:
+        outcomes = dict(conn.execute(select(bot_jobs.c.delivery_id, bot_jobs.c.outcome)).all())
+    assert outcomes[second].startswith(f"{PRESUBMIT} success → #8")
+    assert outcomes[other].startswith("tide success → #8")
+    assert outcomes[checked].startswith("unit failure → #8")
+
+
+def test_shadow_mode_holds_for_status_refreshes(env: Env, tmp_path: Path) -> None:
+    import httpx
+
+    from tests.bot.helpers import deliver, wait_done
+
+    env.fake.create_item(REPO, title="Fix kubelet crash", body=BUG_BODY, kind="pr", number=8)
+    _presubmit(tmp_path / "ci", 8, 601, int(time.time()) - 900, failed=True)
+    run_cli("ci", "import", str(tmp_path / "ci"))
+    bot = env.start("--dry-run")
+    try:
+        with httpx.Client(timeout=10) as client:
+            _, delivery = deliver(client, f"{bot.url}/hook", "status", _status("failure"))
+            wait_done(env.engine, delivery)
+    finally:
+        bot.stop()
+    assert _bot_comment(env, 8) is None and _comment_edits(env) == 0

@@ -130,7 +130,7 @@ def plugin_help(configured: Mapping[str, RepoSettings]) -> dict[str, Any]:
     return {
         "Description": HELP_DESCRIPTION,
         "Config": config,
-        "Events": ["issues", "pull_request"],
+        "Events": ["issues", "pull_request", "status", "check_run"],
         "Commands": None,
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -13,8 +14,15 @@ __all__ = ["is_self"]  # re-exported: the one rule lives in kubesift.github.acto
 ISSUE_ACTIONS = frozenset({"opened", "edited"})
 PR_ACTIONS = frozenset({"opened", "edited", "reopened", "synchronize"})
 LABEL_ACTIONS = frozenset({"labeled", "unlabeled"})
+#: GitHub's CI events: when Prow (or any CI) reports on a commit, the CI section of the
+#: comment on its PR is refreshed. Only finished results count (a pending status changes
+#: nothing the section says).
+CI_STATUS_EVENTS = frozenset({"status", "check_run"})
+FINISHED_STATES = frozenset({"success", "failure", "error"})
+FINISHED_CHECKS = frozenset({"success", "failure", "timed_out", "cancelled", "action_required"})
 #: Events the receiver queues; everything else is answered 200 and ignored.
-HANDLED = frozenset({"issues", "pull_request"})
+HANDLED = frozenset({"issues", "pull_request", *CI_STATUS_EVENTS})
+_SHA = re.compile(r"^[0-9a-f]{7,64}$")
 
 
 class MalformedEvent(ValueError):
@@ -61,7 +69,24 @@ class CIUpdate:
     installation_id: int | None
 
 
-Work = Target | LabelChange | CIUpdate
+@dataclass(frozen=True)
+class CIStatus:
+    """A commit's status or check run finished: refresh the CI section of its PRs (those
+    the event names, and those whose stored runs tested the commit)."""
+
+    repo: str
+    sha: str
+    prs: tuple[int, ...]
+    state: str  # success | failure | error (a check run's conclusion, mapped)
+    context: str  # the status context or check run name, e.g. pull-kubernetes-unit
+    installation_id: int | None
+
+    @property
+    def number(self) -> int | None:
+        return self.prs[0] if self.prs else None
+
+
+Work = Target | LabelChange | CIUpdate | CIStatus
 
 
 def ci_payload(repo: str, number: int, installation_id: int | None) -> dict[str, Any]:
@@ -82,6 +107,10 @@ def wanted(event: str, action: str | None) -> bool:
         return action in ISSUE_ACTIONS or action in LABEL_ACTIONS
     if event == "pull_request":
         return action in PR_ACTIONS or action in LABEL_ACTIONS
+    if event == "status":
+        return action is None  # a status carries a state, not an action
+    if event == "check_run":
+        return action == "completed"
     return False
 
 
@@ -95,6 +124,8 @@ def parse(event: str, payload: Mapping[str, Any]) -> Work | None:
     action = payload.get("action")
     if not wanted(event, action if isinstance(action, str) else None):
         return None
+    if event in CI_STATUS_EVENTS:
+        return _ci_status(event, payload)
     key = "issue" if event == "issues" else "pull_request"
     item = payload.get(key)
     repo = _repo(payload)
@@ -113,6 +144,43 @@ def parse(event: str, payload: Mapping[str, Any]) -> Work | None:
         author=_login(item.get("user")),
         sender=_login(payload.get("sender")),
         installation_id=installation_of(payload),
+    )
+
+
+def _ci_status(event: str, payload: Mapping[str, Any]) -> CIStatus | None:
+    """A finished status or check run; None while it is pending or in progress."""
+    repo = _repo(payload)
+    if event == "status":
+        sha, state, context, prs = (
+            payload.get("sha"),
+            payload.get("state"),
+            payload.get("context"),
+            [],
+        )
+        if state not in FINISHED_STATES:
+            return None
+    else:
+        run = payload.get("check_run")
+        if not isinstance(run, Mapping):
+            raise MalformedEvent("check_run event without check_run")
+        sha, context = run.get("head_sha"), run.get("name")
+        conclusion = run.get("conclusion")
+        if conclusion not in FINISHED_CHECKS:
+            return None
+        state = "success" if conclusion == "success" else "failure"
+        pulls = run.get("pull_requests")
+        prs = (
+            [p.get("number") for p in pulls if isinstance(p, Mapping)]
+            if isinstance(pulls, list)
+            else []
+        )
+    if not isinstance(sha, str) or not _SHA.match(sha):
+        raise MalformedEvent(f"{event} event without a commit sha")
+    numbers = tuple(
+        sorted({n for n in prs if isinstance(n, int) and not isinstance(n, bool) and n > 0})
+    )
+    return CIStatus(
+        repo, sha, numbers, str(state), str(context or "")[:255], installation_of(payload)
     )
 
 

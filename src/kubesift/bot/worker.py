@@ -33,6 +33,7 @@ ROUTES: dict[type, Callable[[JobContext, Any], Outcome]] = {
     events.Target: labelling.label_item,
     events.LabelChange: corrections.record_change,
     events.CIUpdate: ci_update.refresh,
+    events.CIStatus: ci_update.refresh_status,
 }
 
 __all__ = ["ROUTES", "BotOptions", "Worker", "worker_name"]
