@@ -165,6 +165,10 @@ def test_a_status_webhook_refreshes_the_pr_comment_once(env: Env, tmp_path: Path
     env.fake.create_item(REPO, title="Fix kubelet crash", body=BUG_BODY, kind="pr", number=8)
     tree = tmp_path / "ci"
     _presubmit(tree, 8, 601, now - 900, failed=True)
+    symptoms = tmp_path / "symptoms.toml"
+    symptoms.write_text('[[symptom]]\nid = "replicas"\nsummary = "Deployment @team not ready"\n'
+                        'string = "0 of 3 replicas"\nin = "failures"\n')  # fmt: skip
+    assert run_cli("ci", "symptoms", "load", str(symptoms)).returncode == 0
     assert run_cli("ci", "import", str(tree)).returncode == 0  # no --notify-bot
     bot = env.start()
     try:
@@ -177,6 +181,9 @@ def test_a_status_webhook_refreshes_the_pr_comment_once(env: Env, tmp_path: Path
             wait_done(env.engine, first)
             body = _bot_comment(env)
             assert body is not None and "1 failed tests in 1 failed presubmit runs" in body
+            # the run's symptom is named, in a code span: "@team" pings no one
+            assert "Symptoms of these runs: `Deployment @team not ready`." in body
+            assert "(symptoms: `Deployment @team not ready`)" in body
             # a retest passes at the same commit; Prow reports success
             _presubmit(tree, 8, 602, now - 300, failed=False)
             run_cli("ci", "import", str(tree))

@@ -19,7 +19,8 @@ from sqlalchemy.engine import Engine
 from kubesift.alerts.ingest import Triage
 from kubesift.alerts.service import ingest
 from kubesift.alerts.signals import from_alertmanager
-from kubesift.ci import regressions, variants
+from kubesift.ci import regressions, symptom_store, variants
+from kubesift.ci.symptoms import Symptom
 from kubesift.ci.importer import import_runs
 from kubesift.ci.sources import LocalSource
 from kubesift.config import load_settings
@@ -42,6 +43,8 @@ from tests.serve.conftest import free_port, train_small
 TOKEN = "web-test-token-0000000000000001"
 REPO = "kubernetes/kubernetes"
 ISSUES_REPO = "openshift/origin"
+#: matches the generated regression's failure text (cihistory.ERRORS[0])
+OOM_SYMPTOM = Symptom("oom-kill", "Container OOM-killed (137)", "string", "exited with code 137")
 TIMELINE_JOB = "periodic-ci-openshift-release-master-e2e-aws"
 TIMELINE_BUILD = "1790000000000000001"
 
@@ -139,6 +142,8 @@ def seed_ci(engine: Engine, h: CIHistory) -> None:
     now = stamp(datetime.now(UTC))
     export_tracked_issues(engine, h, ISSUES_REPO)
     import_runs(engine, LocalSource(h.root), variants.load(), now=now)
+    # a symptom defined after the import: applied to the stored history
+    symptom_store.define(engine, [OOM_SYMPTOM], "file")
     with engine.begin() as conn:
         found = regressions.report(conn, list(variants.load().columns), now=now)
         assert found.regressed, "the generated regression was not found"

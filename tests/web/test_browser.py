@@ -231,6 +231,52 @@ def test_a_runs_timeline_from_the_grid_highlights_its_failed_test(web: Web) -> N
         assert b.errors == []
 
 
+def test_symptoms_show_on_the_grid_and_regressions_and_can_be_defined(web: Web) -> None:
+    from tests.web.conftest import OOM_SYMPTOM
+
+    regression = httpx.get(f"{web.url}/api/ci/jobs", timeout=10).json()["regressions"][0]
+    [share] = regression["symptoms"]
+    assert share["id"] == OOM_SYMPTOM.id and 0 < share["share"] <= 1
+    job = next(
+        j["name"] for j in httpx.get(f"{web.url}/api/ci/jobs", timeout=10).json()["jobs"]
+        if any(c["symptoms"] for c in httpx.get(f"{web.url}/api/ci/grid",
+               params={"job": j["name"]}, timeout=10).json()["columns"])
+    )  # fmt: skip
+    with Browser() as b:
+        b.open(f"{web.url}/ci")
+        shown = b.js("document.getElementById('regressions').innerText")
+        assert f"{OOM_SYMPTOM.summary} {100 * share['share']:.0f}%" in shown, shown
+        assert OOM_SYMPTOM.id in b.js("document.getElementById('symptoms').innerText")
+        b.open(f"{web.url}/ci/grid?job={job}")
+        mark = b.js("document.querySelector('#grid thead .symptom-mark').title")
+        assert mark == f"symptoms: {OOM_SYMPTOM.summary}", mark
+        # the token holder defines one from the dashboard; it is applied to history
+        b.open(f"{web.url}/ci")
+        set_token(b)
+        b.js("(() => { const f = document.getElementById('symptom-form').elements;"
+             " f.namedItem('id').value = 'api-timeout'; f.namedItem('summary').value ="
+             " 'API server unreachable'; f.namedItem('matcher').value = 'regex';"
+             " f.namedItem('pattern').value = 'dial tcp [0-9.]+:6443: i/o timeout'; })()")  # fmt: skip
+        b.click("#symptom-form button[type=submit]")
+        b.loaded()
+        status = b.js("document.getElementById('symptom-status').innerText")
+        assert status.startswith("Symptom api-timeout applied to"), status
+        assert "labels 0" not in status
+        assert "api-timeout" in b.js("document.getElementById('symptoms').innerText")
+        assert b.errors == []
+    listed = httpx.get(f"{web.url}/api/ci/symptoms", timeout=10).json()["rows"]
+    assert {r["id"]: r["origin"] for r in listed} == {"api-timeout": "dashboard",
+                                                      "oom-kill": "file"}  # fmt: skip
+    # a file-defined symptom cannot be removed from the dashboard, and removal needs the token
+    gone = httpx.delete(f"{web.url}/api/ci/symptoms/oom-kill", timeout=10,
+                        headers={"Authorization": f"Bearer {TOKEN}"})  # fmt: skip
+    assert gone.status_code == 400 and "defined from the file" in gone.json()["error"]
+    assert httpx.delete(f"{web.url}/api/ci/symptoms/api-timeout", timeout=10).status_code == 401
+    removed = httpx.delete(f"{web.url}/api/ci/symptoms/api-timeout", timeout=10,
+                           headers={"Authorization": f"Bearer {TOKEN}"})  # fmt: skip
+    assert removed.status_code == 200
+
+
 def test_ci_flakes_search_and_triage(web: Web) -> None:
     from tests.web.test_api import found_words
 

@@ -60,12 +60,18 @@ def render_ci(report: PRReport, limit: int = 25) -> list[str]:
         f"presubmit runs; {new} not seen failing elsewhere.",
         "",
     ]
+    if report.symptoms:
+        # code spans: a summary cannot mention anyone, link or format anything
+        named = ", ".join(f"`{_escape(s)}`" for s in report.symptoms[:10])
+        lines[1:1] = [f"Symptoms of these runs: {named}.", ""]
     for f in report.failures[:limit]:
         url = http_url(f.url)  # a link only to http(s), with nothing that ends it early
         url = url.replace("(", "%28").replace(")", "%29").replace(" ", "%20") if url else None
         job = f"[{_escape(f.job)}]({url})" if url else f"`{_escape(f.job)}`"
+        seen = ", ".join(f"`{_escape(s)}`" for s in f.symptoms)
+        seen = f" (symptoms: {seen})" if seen else ""
         lines.append(
-            f"- {_VERDICTS[f.verdict]}: `{_escape(f.test)}` in {job} — {_escape(f.detail)}"
+            f"- {_VERDICTS[f.verdict]}: `{_escape(f.test)}` in {job} — {_escape(f.detail)}{seen}"
         )
     if len(report.failures) > limit:
         lines.append(f"- … and {len(report.failures) - limit} more")

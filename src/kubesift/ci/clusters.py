@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.engine import Connection
 
-from kubesift.ci import issues, queries, text
+from kubesift.ci import issues, queries, symptom_store, text
 from kubesift.ci.junit import FAIL
 from kubesift.store.schema import ci_jobs, ci_results, ci_runs
 
@@ -31,6 +31,8 @@ class ClusterRow:
     owner: str  # the SIG most of its tests belong to
     issue: issues.IssueMatch | None = None
     members: list[tuple[int, int]] = field(default_factory=list)  # (run id, test id)
+    #: the share of its failing runs that carry each symptom
+    symptoms: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +45,7 @@ class ClusterRow:
             "last_seen": self.last_seen,
             "owner": self.owner,
             "issue": self.issue.as_dict() if self.issue else None,
+            "symptoms": self.symptoms,
         }
 
 
@@ -104,7 +107,26 @@ def clusters(
         if match_issues:
             match_issue(conn, row)
         out.append(row)
+    _add_symptoms(conn, out)
     return out
+
+
+def _add_symptoms(conn: Connection, rows: list[ClusterRow]) -> None:
+    """Each cluster's symptoms, as shares of its distinct failing runs (one query)."""
+    labels = symptom_store.of_runs(conn, {run for r in rows for run, _ in r.members})
+    if not labels:
+        return
+    for r in rows:
+        runs = {run for run, _ in r.members}
+        counted: dict[str, list[Any]] = {}
+        for run in runs:
+            for s in labels.get(run, []):
+                counted.setdefault(s["id"], [s["summary"], 0])[1] += 1
+        r.symptoms = sorted(
+            ({"id": i, "summary": v[0], "runs": v[1], "share": round(v[1] / len(runs), 4)}
+             for i, v in counted.items()),
+            key=lambda x: (-x["runs"], x["id"]),
+        )  # fmt: skip
 
 
 def match_issue(conn: Connection, row: ClusterRow) -> issues.IssueMatch | None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from kubesift.ci import queries
+from kubesift.ci import queries, symptom_store
 from kubesift.ci.junit import ABSENT, FAIL, FLAKY, PASS
 from kubesift.ci.testgrid import alert_row, flip_flakiness
 from kubesift.store.schema import ci_runs
@@ -25,6 +25,7 @@ class Column:
     path: str
     failures: int
     flakes: int
+    symptoms: list[dict[str, str]] = field(default_factory=list)  # {id, summary}
 
 
 @dataclass
@@ -56,6 +57,9 @@ def grid(conn: Connection, job: str, runs: int = 30, only: str | None = None) ->
     rows = queries.run_rows(conn, ci_runs.c.job_id == jid, limit=runs)
     out = Grid(job=job, columns=[_column(r) for r in rows])
     ids = [int(r["id"]) for r in rows]
+    labels = symptom_store.of_runs(conn, ids)
+    for column, run in zip(out.columns, ids, strict=True):
+        column.symptoms = labels.get(run, [])
     rosters = queries.rosters(conn, (r["roster_id"] for r in rows))
     bad = queries.bad_results(conn, ids)
     tests = queries.tests_by_id(conn, {t for ts in rosters.values() for t in ts})

@@ -9,6 +9,7 @@ they finish.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 import zlib
@@ -21,7 +22,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from kubesift.ci import prow, timeline
+from kubesift.ci import prow, symptom_store, timeline
+from kubesift.ci import symptoms as symptoms_mod
 from kubesift.ci.run import ParsedRun, parse_run
 from kubesift.ci.save import save_runs
 from kubesift.ci.sources import LocalSource, Source, TooBig
@@ -82,12 +84,22 @@ class ImportReport:
         return text
 
 
+#: The most file paths a failed run keeps (for ``file`` symptoms on history).
+MAX_RUN_FILES = 50_000
+
+
 @dataclass(frozen=True)
 class ReadOptions:
     key_tests: tuple[str, ...] = ()
     log_tail: int = DEFAULT_LOG_TAIL
     now: str | None = None
     max_junit: int = DEFAULT_MAX_JUNIT
+    symptoms: tuple[symptoms_mod.Symptom, ...] = ()
+
+
+@functools.lru_cache(maxsize=4)
+def _matcher(chosen: tuple[symptoms_mod.Symptom, ...]) -> symptoms_mod.Matcher:
+    return symptoms_mod.Matcher(chosen)
 
 
 def discover(
@@ -131,8 +143,11 @@ def read_run(source: Source, where: prow.RunPath, opts: ReadOptions) -> ParsedRu
     intervals: dict[str, bytes] = {}
     problems: list[str] = []
     log: prow.FileLog | None = None
+    paths: list[str] = []
     for f in source.files(where.path):
         rel = f.path[len(where.path) + 1 :]
+        if len(paths) < MAX_RUN_FILES:
+            paths.append(rel)
         junit = prow.is_junit(rel)
         timed = not junit and timeline.is_timeline_file(rel)
         if rel not in prow.METADATA and not junit and not timed and rel != prow.BUILD_LOG:
@@ -153,7 +168,10 @@ def read_run(source: Source, where: prow.RunPath, opts: ReadOptions) -> ParsedRu
     run = parse_run(where, meta, units, opts.key_tests, opts.now, intervals)
     run.errors[:0] = problems
     run.files_skipped += len(problems)
-    if log is not None and run.meta.state in ("failure", "error") and opts.log_tail > 0:
+    if run.meta.state not in symptom_store.FAILED_STATES:
+        return run
+    text: str | None = None
+    if log is not None and opts.log_tail > 0:
         try:
             tail = source.read(log.path, tail=opts.log_tail)
         except CIInputError as exc:
@@ -161,6 +179,11 @@ def read_run(source: Source, where: prow.RunPath, opts: ReadOptions) -> ParsedRu
         else:
             run.log_size = log.size
             run.log_tail = zlib.compress(tail, 6)
+            text = tail.decode("utf-8", "replace")
+    run.files = paths
+    if opts.symptoms:
+        failures = [o.text for o in run.outcomes if o.text]
+        run.symptoms = _matcher(opts.symptoms).match(text, failures, paths)
     return run
 
 
@@ -247,7 +270,12 @@ def import_runs(
             + " (expected logs/<job>/<build>/ or pr-logs/pull/<org>_<repo>/<pr>/<job>/<build>/)"
         )
     progress.phase("importing runs", len(todo))
-    opts = ReadOptions(key_tests=rules.key_tests, log_tail=log_tail, now=now, max_junit=max_junit)
+    with engine.connect() as conn:
+        defined = tuple(symptom_store.load(conn))
+    opts = ReadOptions(
+        key_tests=rules.key_tests, log_tail=log_tail, now=now, max_junit=max_junit,
+        symptoms=defined,
+    )  # fmt: skip
     with _executor(source, opts, workers) as pool:
         batch: list[ParsedRun] = []
         for run in pool.map(_read_in_worker, todo, chunksize=8):

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
-from kubesift.ci import issues, queries
+from kubesift.ci import issues, queries, symptom_store
 from kubesift.ci.junit import FAIL
 from kubesift.store.schema import (
     ci_daily,
@@ -47,6 +47,7 @@ class FailedTest:
     pass_pct: float | None  # elsewhere, over the history window
     issue: dict[str, Any] | None = None
     regression_id: int | None = None
+    symptoms: list[str] = field(default_factory=list)  # summaries of its run's symptoms
 
 
 @dataclass
@@ -55,6 +56,7 @@ class PRReport:
     pr: int
     failed_runs: int = 0
     failures: list[FailedTest] = field(default_factory=list)
+    symptoms: list[str] = field(default_factory=list)  # of its failed runs, by summary
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,6 +87,8 @@ def pr_report(conn: Connection, repo: str, pr: int, end: str | None = None) -> P
         )
     ).all()
     history = _history(conn, {int(t) for _, t, _, _ in rows}, queries.window(HISTORY_DAYS, end))
+    labels = symptom_store.of_runs(conn, by_run := [int(r["id"]) for r in failed])
+    out.symptoms = sorted({s["summary"] for run in by_run for s in labels.get(run, [])})
     regressions = _open_regressions(conn, {int(t) for _, t, _, _ in rows})
     by_id = {int(r["id"]): r for r in failed}
     for run_id, test_id, name, text in rows:
@@ -98,6 +102,7 @@ def pr_report(conn: Connection, repo: str, pr: int, end: str | None = None) -> P
             verdict="new",
             detail="",
             pass_pct=None,
+            symptoms=[s["summary"] for s in labels.get(int(run_id), [])],
         )
         _judge(conn, item, history.get(int(test_id)), regressions.get(int(test_id)))
         out.failures.append(item)

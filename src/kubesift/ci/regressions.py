@@ -17,10 +17,18 @@ from typing import Any
 from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.engine import Connection
 
-from kubesift.ci import queries, readiness, variants
+from kubesift.ci import queries, readiness, symptom_store, variants
+from kubesift.ci.junit import FAIL
 from kubesift.ci.readiness import Counts, Settings
 from kubesift.errors import UserError
-from kubesift.store.schema import ci_daily_variants, ci_regressions, ci_tests
+from kubesift.store.schema import (
+    ci_daily_variants,
+    ci_jobs,
+    ci_regressions,
+    ci_results,
+    ci_runs,
+    ci_tests,
+)
 from kubesift.timeutil import shift, utcnow_iso
 
 REOPEN_DAYS = 5
@@ -87,6 +95,11 @@ class Report:
         }
 
 
+#: The report's sample window (days); a regression's failing runs are counted from the
+#: start of the window it was opened on.
+SAMPLE_DAYS = 7
+
+
 def counts(
     conn: Connection, sample: queries.Window, basis: queries.Window
 ) -> dict[tuple[int, str], tuple[Counts, Counts]]:
@@ -125,7 +138,7 @@ def report(
     conn: Connection,
     columns: list[str],
     settings: Settings | None = None,
-    sample_days: float = 7,
+    sample_days: float = SAMPLE_DAYS,
     basis_days: float = 30,
     end: str | None = None,
     record: bool = True,
@@ -266,7 +279,27 @@ def listed(conn: Connection, include_closed: bool = False) -> list[dict[str, Any
     for r in rows:
         r["test"] = names[int(r["test_id"])][1]
         r["status"] = readiness.STATUS_NAMES.get(int(r["status"]), str(r["status"]))
+        r["symptoms"] = symptom_store.shares(conn, failing_runs(conn, r))
     return rows
+
+
+def failing_runs(conn: Connection, regression: dict[str, Any]) -> list[int]:
+    """The runs in which a regression's test failed, on jobs of its variants, from the
+    sample window it was opened on until it closed (or now): Sippy's regression job runs."""
+    stmt = (
+        select(ci_results.c.run_id)
+        .join(ci_runs, ci_runs.c.id == ci_results.c.run_id)
+        .join(ci_jobs, ci_jobs.c.id == ci_runs.c.job_id)
+        .where(
+            ci_results.c.test_id == regression["test_id"],
+            ci_results.c.status == FAIL,
+            ci_jobs.c.variants == regression["variants"],
+            ci_runs.c.started_at >= shift(str(regression["opened_at"]), -SAMPLE_DAYS * 86_400),
+        )
+    )
+    if regression.get("closed_at"):
+        stmt = stmt.where(ci_runs.c.started_at <= regression["closed_at"])
+    return [int(r) for (r,) in conn.execute(stmt)]
 
 
 _ISSUE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+#\d+$")

@@ -40,6 +40,9 @@ class ParsedRun:
     log_tail: bytes | None = None
     #: the run's timeline, encoded (:func:`kubesift.ci.timeline.encode`); None when empty
     timeline: bytes | None = None
+    #: a failed run's file paths (relative to the run) and the symptoms it matched
+    files: list[str] | None = None
+    symptoms: list[str] = field(default_factory=list)
 
     def __getstate__(self) -> dict[str, object]:
         # Sent from a reader process to the importer as columns, not a million pickled

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.schema import Table
 
-from kubesift.ci import junit, timeline, variants
+from kubesift.ci import junit, symptom_store, timeline, variants
 from kubesift.ci.run import ParsedRun
 from kubesift.store.schema import (
     ci_daily,
@@ -25,7 +25,10 @@ from kubesift.store.schema import (
     ci_logs,
     ci_results,
     ci_rosters,
+    ci_run_files,
+    ci_run_symptoms,
     ci_runs,
+    ci_symptoms,
     ci_tests,
     ci_texts,
     ci_timelines,
@@ -78,8 +81,12 @@ def save_runs(
             },
         )
         rosters = _intern_rosters(conn, runs, tests)
+        # a symptom removed while the import ran is not written
+        defined = {i for (i,) in conn.execute(select(ci_symptoms.c.id))} if any(
+            r.symptoms for r in runs
+        ) else set()  # fmt: skip
         for run in runs:
-            _save_run(conn, source, run, jobs, tests, texts, rosters, now)
+            _save_run(conn, source, run, jobs, tests, texts, rosters, now, defined)
         _add_daily(conn, runs, jobs, tests)
 
 
@@ -165,6 +172,7 @@ def _save_run(
     texts: dict[str, int],
     rosters: dict[str, int],
     now: str,
+    symptoms: set[str],
 ) -> None:
     m = run.meta
     started = m.started_at or m.finished_at
@@ -212,6 +220,15 @@ def _save_run(
         conn.execute(
             ci_logs.insert(), [{"run_id": run_id, "size": run.log_size, "tail": run.log_tail}]
         )
+    if run.files is not None:
+        conn.execute(
+            ci_run_files.insert(),
+            [{"run_id": run_id, "files": len(run.files),
+              "paths": symptom_store.encode_paths(run.files)}],
+        )  # fmt: skip
+    labels = [{"run_id": run_id, "symptom_id": s} for s in run.symptoms if s in symptoms]
+    if labels:
+        conn.execute(ci_run_symptoms.insert(), labels)
     if run.timeline is not None:
         t = timeline.decode(run.timeline)
         conn.execute(

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from kubesift.ci import clusters as clusters_mod
 from kubesift.ci import flakes as flakes_mod
-from kubesift.ci import grid, issues, junit, queries, regressions, text, timeline
+from kubesift.ci import grid, issues, junit, queries, regressions, symptom_store, text, timeline
 from kubesift.ci import jobs as jobs_mod
 from kubesift.ci import search as search_mod
 from kubesift.errors import NotFound, UserError
@@ -23,6 +23,7 @@ from kubesift.store.schema import (
     ci_regressions,
     ci_results,
     ci_runs,
+    ci_symptoms,
     ci_tests,
     ci_timelines,
 )
@@ -105,7 +106,8 @@ def ci_version(conn: Connection) -> tuple[Any, ...]:
     """Changes whenever CI runs are imported or a regression is triaged."""
     runs = conn.execute(select(func.count(), func.max(ci_runs.c.started_at))).one()[:]
     triaged = conn.execute(select(func.max(ci_regressions.c.triaged_at))).scalar()
-    return (*runs, triaged)
+    defined = conn.execute(select(func.count(), func.max(ci_symptoms.c.updated_at))).one()[:]
+    return (*runs, triaged, *defined)
 
 
 def readiness(conn: Connection, columns: list[str]) -> dict[str, Any]:
@@ -288,6 +290,7 @@ def run_timeline(conn: Connection, job: str, build: str) -> dict[str, Any]:
     body.update(
         job=job,
         build=build,
+        symptoms=symptom_store.of_runs(conn, [int(run["id"])]).get(int(run["id"]), []),
         state=run["state"],
         started_at=run["started_at"],
         finished_at=run["finished_at"],

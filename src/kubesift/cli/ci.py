@@ -259,6 +259,100 @@ def timeline_command(
         console.print(f"{body['dropped']:,} intervals over the per-run cap were not kept.")
 
 
+@ci_group.group("symptoms")
+def symptoms_group() -> None:
+    """Symptoms: matchers (a string, an RE2 regex, a file that exists) that label every
+    failed run they match, shown on runs, the grid, clusters, regressions and the bot's CI
+    section. Defined in a TOML file (load) or from the dashboard by the token holder.
+
+    \b
+      [[symptom]]
+      id = "infra-dns"
+      summary = "Cluster DNS failed"
+      regex = 'lookup [^ ]+ on [0-9.:]+: (server misbehaving|no such host)'
+      in = "log"                # log | failures | any (default)
+      # or: string = "..."      (a substring)   or: file = "*/must-gather/*"
+    """
+
+
+@symptoms_group.command("list")
+@json_option
+def symptoms_list(as_json: bool) -> None:
+    """Every symptom, where it is defined, and how many failed runs carry it."""
+    from kubesift.ci import symptom_store
+
+    with store().connect() as conn:
+        rows = symptom_store.listed(conn)
+    if as_json:
+        _echo_json(rows)
+        return
+    table = tables.table("id", "runs", "matcher", "in", "pattern", "summary", "from")
+    for r in rows:
+        table.add_row(esc(r["id"]), f"{r['runs']:,}", r["matcher"], r["in"], esc(r["pattern"]),
+                      esc(r["summary"]), r["origin"])  # fmt: skip
+    Console().print(table if rows else "No symptoms defined: kubesift ci symptoms load FILE")
+
+
+@symptoms_group.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+def symptoms_load(file: Path, as_json: bool) -> None:
+    """Make FILE's symptoms the file-defined ones: new and changed ones are applied to every
+    stored failed run, ones no longer in FILE are removed with their labels."""
+    _apply_symptoms(lambda engine, tick: _load_file(engine, file, tick), as_json)
+
+
+@symptoms_group.command("apply")
+@json_option
+def symptoms_apply(as_json: bool) -> None:
+    """Re-apply every symptom to every stored failed run (idempotent)."""
+    from kubesift.ci import symptom_store
+
+    def run(engine: Any, tick: Any) -> Any:
+        with engine.connect() as conn:
+            return symptom_store.reapply(engine, symptom_store.load(conn), progress=tick)
+
+    _apply_symptoms(run, as_json)
+
+
+@symptoms_group.command("remove")
+@click.argument("ident", metavar="ID")
+def symptoms_remove(ident: str) -> None:
+    """Remove a symptom and its labels."""
+    from kubesift.ci import symptom_store
+
+    symptom_store.remove(store(), ident)
+    click.echo(f"removed symptom {ident}")
+
+
+def _load_file(engine: Any, file: Path, tick: Any) -> Any:
+    from kubesift.ci import symptom_store
+    from kubesift.ci import symptoms as sym
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{file}: cannot read ({exc})") from None
+    found = sym.parse_file(text, str(file))
+    return symptom_store.define(engine, found, "file", replace_all=True, progress=tick)
+
+
+def _apply_symptoms(work: Any, as_json: bool) -> None:
+    engine = store()
+    console = Console(stderr=True)
+    with progress_for(console) as progress:
+        progress.phase("applying symptoms to failed runs", None)
+        done = work(engine, lambda n: progress.advance(n, None))
+    if as_json:
+        _echo_json(done.as_dict())
+        return
+    parts = [f"{len(done.added)} added", f"{len(done.changed)} changed",
+             f"{len(done.removed)} removed"]  # fmt: skip
+    click.echo(f"symptoms: {', '.join(parts)}; {done.runs_examined:,} failed runs examined")
+    for ident, count in sorted(done.matched.items()):
+        click.echo(f"  {ident}: {count:,} failed runs")
+
+
 @ci_group.command("flakes")
 @click.option("--days", type=float, default=7, show_default=True)
 @end_option

@@ -371,6 +371,37 @@ ci_timelines = Table(
     Column("body", LargeBinary, nullable=False),
 )
 
+# Symptoms (kubesift.ci.symptoms): matchers defined in a file or from the dashboard, and
+# the failed runs each labels; a failed run's file list, for file matchers on history.
+ci_symptoms = Table(
+    "ci_symptoms",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("summary", String(200), nullable=False),
+    Column("matcher", String(16), nullable=False),  # string | regex | file
+    Column("pattern", Text, nullable=False),
+    Column("target", String(16), nullable=False),  # any | log | failures
+    Column("origin", String(16), nullable=False),  # file | dashboard
+    Column("digest", String(16), nullable=False),
+    Column("updated_at", Time, nullable=False),
+)
+
+ci_run_symptoms = Table(
+    "ci_run_symptoms",
+    metadata,
+    Column("run_id", ForeignKey("ci_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("symptom_id", ForeignKey("ci_symptoms.id", ondelete="CASCADE"), primary_key=True),
+)
+Index("ix_ci_run_symptoms_symptom", ci_run_symptoms.c.symptom_id, ci_run_symptoms.c.run_id)
+
+ci_run_files = Table(
+    "ci_run_files",
+    metadata,
+    Column("run_id", ForeignKey("ci_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("files", Integer, nullable=False),
+    Column("paths", LargeBinary, nullable=False),  # zlib of the paths, one per line
+)
+
 ci_regressions = Table(
     "ci_regressions",
     metadata,

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -37,7 +38,7 @@ from kubesift.alerts import feedback
 from kubesift.analyze import Filters
 from kubesift.asgi import BodyTooLarge, StatusOf, read_capped
 from kubesift.bot import views as bot_views
-from kubesift.ci import regressions, variants
+from kubesift.ci import regressions, symptom_store, symptoms, variants
 from kubesift.ci import views as cidata
 from kubesift.ci.queries import FAILURE_DAYS
 from kubesift.errors import KubesiftError, NotFound, UserError
@@ -304,6 +305,30 @@ class Dashboard:
 
         return await self._act(request, triage)
 
+    def api_symptoms(self, request: Request) -> Response:
+        def read() -> dict[str, Any]:
+            with self.engine.connect() as conn:
+                return {"rows": symptom_store.listed(conn)}
+
+        return _json(read)
+
+    async def api_symptom_define(self, request: Request) -> Response:
+        def define(body: dict[str, Any]) -> dict[str, Any]:
+            found = symptoms.check(body, "the symptom")
+            done = symptom_store.define(self.engine, [found], "dashboard")
+            return done.as_dict()
+
+        return await self._act(request, define)
+
+    async def api_symptom_remove(self, request: Request) -> Response:
+        ident = request.path_params["id"]
+
+        def remove(body: dict[str, Any]) -> dict[str, Any]:
+            symptom_store.remove(self.engine, ident, origin="dashboard")
+            return {"removed": ident}
+
+        return await self._act(request, remove)
+
     async def api_promote(self, request: Request) -> Response:
         p = request.path_params
         models_dir = _call(lambda: self._models_dir(request))
@@ -335,7 +360,8 @@ class Dashboard:
             return _error(400, "the body must be a JSON object")
         if not isinstance(body, dict):
             return _error(400, "the body must be a JSON object")
-        return _json(lambda: work(body))
+        # off the event loop: an action may write for a while (a symptom re-applied)
+        return await run_in_threadpool(_json, lambda: work(body))
 
     def _refuse(self, request: Request) -> Response | None:
         if self.token is None:
@@ -495,6 +521,9 @@ def create_app(
         Route("/api/alerts/incidents", d.api_incidents),
         Route("/api/alerts/incidents/{id:int}/feedback", d.api_feedback, methods=["POST"]),
         Route("/api/ci/regressions/{id:int}/triage", d.api_triage, methods=["POST"]),
+        Route("/api/ci/symptoms", d.api_symptoms, methods=["GET"]),
+        Route("/api/ci/symptoms", d.api_symptom_define, methods=["POST"]),
+        Route("/api/ci/symptoms/{id}", d.api_symptom_remove, methods=["DELETE"]),
         Route("/api/models/{name}/{version}/promote", d.api_promote, methods=["POST"]),
         Route("/healthz", d.healthz),
         Route("/metrics", d.metrics_text),

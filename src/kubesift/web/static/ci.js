@@ -44,6 +44,8 @@ async function readiness() {
 
 async function ci() {
   readiness();
+  symptomTable();
+  if (!ci.symptomsBound) { bindSymptomForm(); ci.symptomsBound = true; }
   flakeTable();
   clusterTable();
   if (!ci.bound) { bindSearch(); ci.bound = true; }
@@ -66,6 +68,7 @@ async function ci() {
     { key: "status", title: "status" },
     { key: "opened_at", title: "opened" },
     { key: "max_failures", title: "failures" },
+    { key: "symptoms", title: "symptoms (share of its failing runs)", render: (r) => symptomShares(r.symptoms) },
     { key: "issue", title: "tracking issue", render: issueLink },
     { key: "id", title: "", render: triageForm },
   ], data.regressions, "No open regressions."));
@@ -77,7 +80,8 @@ const STATUS = { 0: "not run", 1: "pass", 4: "running", 12: "fail", 13: "flaky" 
 function overallDetail(job, column, index) {
   const rows = (gridData.rows || []).filter((r) => r.name !== "Overall" && [12, 13].includes(r.cells[index]));
   document.querySelector("#failure pre.message").textContent =
-    `${column.state}: ${fmt(column.failures)} failed, ${fmt(column.flakes)} flaked in this run.`;
+    `${column.state}: ${fmt(column.failures)} failed, ${fmt(column.flakes)} flaked in this run.` +
+    (column.symptoms.length ? `\nSymptoms: ${column.symptoms.map((s) => s.summary).join("; ")}` : "");
   fill("failure-detail", rows.length ? el("ul", {}, rows.map((r) => el("li", {},
     el("a", { href: "#failure", onclick: () => showFailure(job, column, r, index) }, r.name), ` (${STATUS[r.cells[index]]})`)))
     : el("p", {}, "No test failed: the run itself did (setup, infrastructure or a timeout)."));
@@ -129,7 +133,9 @@ async function grid() {
   document.querySelector("h1").textContent = `CI grid: ${job}`;
   const head = el("tr", {}, el("th", { scope: "col" }, "test"),
     data.columns.map((c) => el("th", { scope: "col", class: "build", title: `${c.started_at || ""}: the run's timeline` },
-      el("a", { href: runHref(job, c.build) }, c.build.slice(-4)))));
+      el("a", { href: runHref(job, c.build) }, c.build.slice(-4)),
+      c.symptoms.length ? el("span", { class: "symptom-mark", title: `symptoms: ${c.symptoms.map((s) => s.summary).join("; ")}`,
+        "data-symptoms": c.symptoms.map((s) => s.id).join(" ") }, "◆") : null)));
   const rows = data.rows.map((row) => el("tr", { class: row.alert ? "alerting" : null },
     el("th", { scope: "row", title: row.suite }, row.name, row.alert ? el("span", { class: "badge" }, ` failing ×${row.alert.fail_count}`) : null),
     row.cells.map((status, i) => el("td", {
@@ -187,6 +193,7 @@ async function clusterTable() {
     { key: "jobs", title: "jobs", render: (r) => fmt(r.jobs.length) },
     { key: "first_seen", title: "since" },
     { key: "owner", title: "owner" },
+    { key: "symptoms", title: "symptoms (share of its runs)", render: (r) => symptomShares(r.symptoms) },
     { key: "issue", title: "tracking issue", render: (r) => (r.issue ? el("a", { href: r.issue.url, rel: "noopener", class: "issue", title: r.issue.why }, `${r.issue.repo}#${r.issue.number}`) : "–") },
   ], data.rows, "No failures to cluster."));
   if (window.location.hash.startsWith("#cluster-")) {
@@ -272,7 +279,8 @@ async function run() {
   const sources = Object.entries(t.sources).map(([k, v]) => `${k} ${fmt(v)}`).join(", ") || "none";
   fill("run-summary", `${t.state}: ${fmt(t.count)} intervals from ${sources}; ${fmt(t.failed_tests.length)} failed tests. `,
     el("a", { href: `/ci/grid?job=${encodeURIComponent(job)}` }, "the job's grid"),
-    t.url ? [" · ", el("a", { href: t.url, rel: "noopener", class: "run" }, "the run on Prow")] : "");
+    t.url ? [" · ", el("a", { href: t.url, rel: "noopener", class: "run" }, "the run on Prow")] : "",
+    t.symptoms.length ? el("span", { class: "symptoms" }, ` · symptoms: ${t.symptoms.map((s) => s.summary).join("; ")}`) : "");
   const kind = query.get("kind"), onlyFailed = query.get("only") === "failed";
   const shown = t.intervals.filter((i) => (!kind || i.kind === kind) && (!onlyFailed || (i.kind === "test" && i.failed)));
   const times = t.intervals.flatMap((i) => [Date.parse(i.from), Date.parse(i.to)]);
@@ -304,4 +312,47 @@ async function run() {
   if (t.dropped) notes.push(`${fmt(t.dropped)} intervals over the per-run cap were not kept.`);
   for (const e of t.errors) notes.push(e);
   fill("timeline-notes", ...notes.map((n) => el("p", { class: "note" }, n)));
+}
+
+// -- symptoms -----------------------------------------------------------------------------------
+
+function symptomShares(list) {
+  if (!list || !list.length) return "–";
+  return el("span", { class: "symptoms" }, ...list.slice(0, 4).flatMap((s, i) => [i ? "; " : "",
+    el("span", { title: s.id }, `${s.summary} ${(100 * s.share).toFixed(0)}%`)]));
+}
+
+async function symptomTable() {
+  let data;
+  try { data = await api("/api/ci/symptoms"); } catch (e) { return showError("symptoms", e); }
+  fill("symptoms", table([
+    { key: "id", title: "id" },
+    { key: "summary", title: "summary" },
+    { key: "matcher", title: "matcher" },
+    { key: "pattern", title: "pattern", render: (r) => el("code", {}, r.pattern) },
+    { key: "in", title: "in" },
+    { key: "runs", title: "failed runs" },
+    { key: "origin", title: "defined in" },
+  ], data.rows, "No symptoms yet: `kubesift ci symptoms load FILE`, or define one below with the token."));
+  const form = document.getElementById("symptom-form");
+  if (form) form.hidden = !document.getElementById("token");
+}
+
+function bindSymptomForm() {
+  const form = document.getElementById("symptom-form");
+  if (!form) return;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const f = (name) => form.elements.namedItem(name).value;
+    const body = { id: f("id").trim(), summary: f("summary").trim(), [f("matcher")]: f("pattern") };
+    if (f("matcher") !== "file" && f("in")) body.in = f("in");
+    const status = document.getElementById("symptom-status");
+    try {
+      const done = await act("/api/ci/symptoms", body);
+      status.textContent = `Symptom ${body.id} applied to ${fmt(done.runs_examined)} failed runs: it labels ${fmt(done.matched[body.id] || 0)}.`;
+      ci();
+    } catch (e) {
+      status.textContent = `Not defined: ${e.message}`;
+    }
+  });
 }

@@ -1,5 +1,6 @@
-"""CI run timelines (one compressed row per run) and the commit each run tested (the
-bot's CI section is refreshed when GitHub reports a status for that commit).
+"""CI run timelines (one compressed row per run), the commit each run tested (the bot's CI
+section is refreshed when GitHub reports a status for that commit), and symptoms: their
+definitions, the failed runs each labels, and a failed run's file list.
 
 Revision ID: 0008
 Revises: 0007
@@ -25,9 +26,45 @@ def upgrade() -> None:
     with op.batch_alter_table("ci_runs") as batch:
         batch.add_column(sa.Column("sha", sa.String(64)))
     op.create_index("ix_ci_runs_sha", "ci_runs", ["sha"])
+    op.create_table(
+        "ci_symptoms",
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("summary", sa.String(200), nullable=False),
+        sa.Column("matcher", sa.String(16), nullable=False),
+        sa.Column("pattern", sa.Text, nullable=False),
+        sa.Column("target", sa.String(16), nullable=False),
+        sa.Column("origin", sa.String(16), nullable=False),
+        sa.Column("digest", sa.String(16), nullable=False),
+        sa.Column("updated_at", sa.String(32), nullable=False),
+    )
+    op.create_table(
+        "ci_run_symptoms",
+        sa.Column(
+            "run_id", sa.Integer, sa.ForeignKey("ci_runs.id", ondelete="CASCADE"), primary_key=True
+        ),
+        sa.Column(
+            "symptom_id",
+            sa.String(64),
+            sa.ForeignKey("ci_symptoms.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+    )
+    op.create_index("ix_ci_run_symptoms_symptom", "ci_run_symptoms", ["symptom_id", "run_id"])
+    op.create_table(
+        "ci_run_files",
+        sa.Column(
+            "run_id", sa.Integer, sa.ForeignKey("ci_runs.id", ondelete="CASCADE"), primary_key=True
+        ),
+        sa.Column("files", sa.Integer, nullable=False),
+        sa.Column("paths", sa.LargeBinary, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("ci_run_files")
+    op.drop_index("ix_ci_run_symptoms_symptom", table_name="ci_run_symptoms")
+    op.drop_table("ci_run_symptoms")
+    op.drop_table("ci_symptoms")
     op.drop_index("ix_ci_runs_sha", table_name="ci_runs")
     with op.batch_alter_table("ci_runs") as batch:
         batch.drop_column("sha")
