@@ -115,7 +115,7 @@ def test_symptoms_label_old_and_new_failed_runs_and_follow_changes(
             "[[symptom]]\nid='a'\nsummary='x'\nstring='s'\n[[symptom]]\nid='a'\nsummary='y'\n"
             "string='t'",
             "defined twice",
-        ),  # fmt: skip
+        ),
         ("[[symptom]]\nid='a'\nsummary='x'\nfile='f'\nin='log'", "applies to string"),
         ("[[symptom]]\nid='a'\nsummary='x'\nstring='s'\nwhere='log'", "unknown field 'where'"),
         ("[symptom", "not TOML"),

@@ -20,9 +20,9 @@ from kubesift.alerts.ingest import Triage
 from kubesift.alerts.service import ingest
 from kubesift.alerts.signals import from_alertmanager
 from kubesift.ci import regressions, symptom_store, variants
-from kubesift.ci.symptoms import Symptom
 from kubesift.ci.importer import import_runs
 from kubesift.ci.sources import LocalSource
+from kubesift.ci.symptoms import Symptom
 from kubesift.config import load_settings
 from kubesift.learn.service import save_trained
 from kubesift.learn.train import Trained, TrainSpec

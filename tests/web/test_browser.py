@@ -253,10 +253,11 @@ def test_symptoms_show_on_the_grid_and_regressions_and_can_be_defined(web: Web) 
         # the token holder defines one from the dashboard; it is applied to history
         b.open(f"{web.url}/ci")
         set_token(b)
+        fields = {"id": "api-timeout", "summary": "API server unreachable", "matcher": "regex",
+                  "pattern": "dial tcp [0-9.]+:6443: i/o timeout"}  # fmt: skip
         b.js("(() => { const f = document.getElementById('symptom-form').elements;"
-             " f.namedItem('id').value = 'api-timeout'; f.namedItem('summary').value ="
-             " 'API server unreachable'; f.namedItem('matcher').value = 'regex';"
-             " f.namedItem('pattern').value = 'dial tcp [0-9.]+:6443: i/o timeout'; })()")  # fmt: skip
+             + "".join(f" f.namedItem({k!r}).value = {v!r};" for k, v in fields.items())
+             + " })()")  # fmt: skip
         b.click("#symptom-form button[type=submit]")
         b.loaded()
         status = b.js("document.getElementById('symptom-status').innerText")
