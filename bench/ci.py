@@ -14,6 +14,8 @@ and detection quality on generated histories with known truth.
 5. timeline: runs that ship OpenShift's monitor intervals (20,000 a run), a JUnit of
    300 tests, podinfo and an EventList: import time per run with its timeline, the
    stored timeline's size, and how long ``ci timeline`` takes to answer.
+6. symptoms: a day of runs (40,000, 10 % failing) imported with five symptoms defined,
+   then all five re-applied to that day's failed runs.
 
     python bench/ci.py              # the full sizes above (tens of minutes, ~3 GB of disk)
     python bench/ci.py --quick      # 1/20 of each, under a minute on 2 cores
@@ -410,16 +412,101 @@ def bench_timeline(tmp: Path, runs: int, intervals: int) -> dict[str, float]:
     }
 
 
+BENCH_SYMPTOMS = """
+[[symptom]]
+id = "api-timeout"
+summary = "API server unreachable"
+regex = 'dial tcp [0-9.]+:6443: i/o timeout'
+
+[[symptom]]
+id = "oom"
+summary = "Container OOM-killed"
+string = "exited with code 137"
+
+[[symptom]]
+id = "node-lease"
+summary = "Node lease expired"
+regex = 'expected node "[^"]+" to be Ready, got Unknown \\(lease [0-9a-f-]+ expired\\)'
+in = "failures"
+
+[[symptom]]
+id = "conflict"
+summary = "Optimistic-lock conflict"
+string = "the object has been modified"
+
+[[symptom]]
+id = "junit-present"
+summary = "JUnit was written"
+file = "*junit*.xml"
+"""
+
+
+def _pad_failed_logs(root: Path, size: int) -> int:
+    """Grow each failed run's build log to ``size`` bytes of klog-like lines (a real failed
+    run's kept tail is this big): the text symptoms scan. Returns the size."""
+    rng = random.Random(5)
+    line = "I0101 00:{:02d}:{:02d}.{:06d} 1 {}.go:{}] {} pod/{} in ns/e2e-{} ({})\n"
+    words = ("sync", "reconcile", "watch", "probe", "lease", "route", "endpoint", "volume")
+    for finished in root.rglob("finished.json"):
+        if json.loads(finished.read_text()).get("passed") is not False:
+            continue
+        log = finished.parent / "build-log.txt"
+        parts = [log.read_text()] if log.exists() else []
+        total = sum(len(p) for p in parts)
+        while total < size:
+            w = rng.choice(words)
+            text = line.format(rng.randrange(60), rng.randrange(60), rng.randrange(10**6), w,
+                               rng.randrange(900), w, f"web-{rng.randrange(10**5)}",
+                               rng.randrange(999), rng.randrange(10**9))  # fmt: skip
+            parts.insert(-1 if parts else 0, text)
+            total += len(text)
+        log.write_text("".join(parts))
+    return size
+
+
+def bench_symptoms(tmp: Path, runs: int, tests: int) -> dict[str, float]:
+    """A day of runs (10 % failing) imported with five symptoms defined, then the five
+    re-applied to that history (what changing a symptom costs)."""
+    from kubesift.ci import symptom_store
+    from kubesift.ci import symptoms as sym
+
+    jobs = max(1, runs // 40)
+    h = generate(tmp / "symptom-day", end=END, days=1, jobs=jobs, tests=tests,
+                 runs_per_job_day=runs // jobs, regressions=0, flakes=0, infra_rate=0.05,
+                 seed=3)  # fmt: skip
+    padded = _pad_failed_logs(h.root, 240 * 1024)
+    os.environ.update(store_env(tmp / "symptom-home"))
+    engine = open_store(load_settings())
+    defined = sym.parse_file(BENCH_SYMPTOMS)
+    symptom_store.define(engine, defined, "file", replace_all=True)
+    t0 = time.perf_counter()
+    report = import_runs(engine, LocalSource(h.root), variants.load(), workers=2)
+    imported = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    done = symptom_store.reapply(engine, defined)
+    reapplied = time.perf_counter() - t1
+    shutil.rmtree(h.root, ignore_errors=True)
+    return {
+        "symptoms_day_runs": report.new,
+        "symptoms_log_kib_per_failed_run": round(padded / 1024),
+        "symptoms_failed_runs": done.runs_examined,
+        "symptoms_import_seconds": round(imported, 2),
+        "symptoms_labels": sum(done.matched.values()),
+        "symptoms_reapply_seconds": round(reapplied, 2),
+        "symptoms_reapply_runs_per_s": round(done.runs_examined / max(reapplied, 1e-9)),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1/20 of each size")
     parser.add_argument("--json", type=Path, help="write the figures as a flat JSON object")
     parser.add_argument(
-        "--only", choices=["ingest", "report", "search", "quality", "timeline"], action="append"
+        "--only", choices=["ingest", "report", "search", "quality", "timeline", "symptoms"], action="append"
     )
     args = parser.parse_args()
     scale = 20 if args.quick else 1
-    parts = args.only or ["ingest", "report", "search", "quality", "timeline"]
+    parts = args.only or ["ingest", "report", "search", "quality", "timeline", "symptoms"]
     figures: dict[str, float] = {
         "quick": float(args.quick),
         "postgresql": float(bool(os.environ.get("KUBESIFT_TEST_POSTGRES_URL"))),
@@ -432,6 +519,7 @@ def main() -> None:
             "search": lambda: bench_search(tmp, 840_000 // scale),
             "quality": lambda: bench_quality(tmp, [11] if args.quick else [11, 12, 13]),
             "timeline": lambda: bench_timeline(tmp, 200 // scale, 20_000),
+            "symptoms": lambda: bench_symptoms(tmp, 40_000 // scale, 100),
         }
         for part in parts:
             got = runs[part]()
