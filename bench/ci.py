@@ -502,7 +502,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1/20 of each size")
     parser.add_argument("--json", type=Path, help="write the figures as a flat JSON object")
     parser.add_argument(
-        "--only", choices=["ingest", "report", "search", "quality", "timeline", "symptoms"], action="append"
+        "--only",
+        choices=["ingest", "report", "search", "quality", "timeline", "symptoms"],
+        action="append",
     )
     args = parser.parse_args()
     scale = 20 if args.quick else 1

@@ -248,6 +248,9 @@ def test_symptoms_show_on_the_grid_and_regressions_and_can_be_defined(web: Web) 
         assert f"{OOM_SYMPTOM.summary} {100 * share['share']:.0f}%" in shown, shown
         assert OOM_SYMPTOM.id in b.js("document.getElementById('symptoms').innerText")
         b.open(f"{web.url}/ci/grid?job={job}")
+        tab = httpx.get(f"{web.url}/api/ci/tabs", params={"job": job}, timeout=10).json()
+        state = b.js("document.getElementById('tab-state').innerText")
+        assert state.startswith(f"{tab['rows'][0]['state']} {tab['rows'][0]['reason']}"), state
         mark = b.js("document.querySelector('#grid thead .symptom-mark').title")
         assert mark == f"symptoms: {OOM_SYMPTOM.summary}", mark
         # the token holder defines one from the dashboard; it is applied to history

@@ -70,6 +70,7 @@ def test_ci_figures_are_the_clis(web: Web) -> None:
     assert [(r["name"], r["cells"]) for r in grid["rows"]] == [
         (r["name"], r["cells"]) for r in mine["rows"]
     ]
+    assert api(web, "/api/ci/tabs")["rows"] == cli("ci", "tabs", "--json")
     timeline = api(web, "/api/ci/timeline", job=TIMELINE_JOB, build=TIMELINE_BUILD)
     mine = cli("ci", "timeline", TIMELINE_JOB, TIMELINE_BUILD, "--json")
     assert mine.pop("shown") == timeline["count"] > 10 and timeline == mine

@@ -13,6 +13,9 @@ from kubesift.ci.testgrid import alert_row, flip_flakiness
 from kubesift.store.schema import ci_runs
 
 OVERALL = "Overall"
+POD = "Pod"
+NO_PODINFO = "podinfo.json not found in this run"
+_POD_STATUS = {"ok": PASS, "failed": FAIL}
 _STATE_STATUS = {"success": PASS, "failure": FAIL, "error": FAIL, "aborted": FAIL, "pending": 4}
 
 
@@ -66,6 +69,11 @@ def grid(conn: Connection, job: str, runs: int = 30, only: str | None = None) ->
     msgs = queries.texts(conn, {x for m in bad.values() for _, x in m.values() if x})
     overall = [_STATE_STATUS.get(str(r["state"]), ABSENT) for r in rows]
     out.rows.append(Row(OVERALL, "", "", overall, [None] * len(rows)))
+    pods = [_POD_STATUS.get(r["pod_state"], ABSENT) for r in rows]
+    if any(p != ABSENT for p in pods):  # TestGrid's Pod row, from podinfo.json
+        messages = [r["pod_message"] or NO_PODINFO for r in rows]
+        out.rows.append(Row(POD, "", "", pods, messages))
+    fixed = len(out.rows)  # Overall (and Pod) first, then the tests
     for tid, (suite, name, comp) in sorted(tests.items(), key=lambda kv: kv[1][1]):
         cells, texts = [], []
         for r in rows:
@@ -79,7 +87,7 @@ def grid(conn: Connection, job: str, runs: int = 30, only: str | None = None) ->
     for row in out.rows:
         _judge(row, out.columns)
     out.alerts = sum(r.alert is not None for r in out.rows)
-    out.rows = [out.rows[0], *sorted(out.rows[1:], key=_order)]
+    out.rows = [*out.rows[:fixed], *sorted(out.rows[fixed:], key=_order)]
     if only:
         out.rows = [r for r in out.rows if _keep(r, only)]
     return out

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from kubesift.errors import UserError
 from kubesift.store.schema import ci_jobs, ci_results, ci_rosters, ci_runs, ci_tests, ci_texts
-from kubesift.timeutil import to_iso
+from kubesift.timeutil import to_iso, utcnow_iso
 
 CHUNK = 900
 
@@ -66,6 +66,11 @@ def window(days: float, end: str | None = None) -> Window:
     except OverflowError:
         raise UserError(f"the window ending {end} is outside the calendar") from None
     return Window(_iso(start), _iso(stop))
+
+
+def moment(end: str | None) -> str:
+    """``end`` (a date or an ISO time; default now) as an ISO UTC time."""
+    return _iso(_parse(end)) if end else utcnow_iso()
 
 
 def before(w: Window, days: float) -> Window:

@@ -43,6 +43,8 @@ class ParsedRun:
     #: a failed run's file paths (relative to the run) and the symptoms it matched
     files: list[str] | None = None
     symptoms: list[str] = field(default_factory=list)
+    #: the test pod from podinfo.json: (ok | failed, why); None without podinfo
+    pod: tuple[str, str] | None = None
 
     def __getstate__(self) -> dict[str, object]:
         # Sent from a reader process to the importer as columns, not a million pickled
@@ -128,7 +130,9 @@ def _timeline(
     podinfo = meta_files.get("podinfo.json")
     if podinfo:
         with contextlib.suppress(ValueError):  # a bad one is named by the metadata check
-            parts += timeline.from_podinfo(_object(podinfo))
+            containers = timeline.from_podinfo(_object(podinfo))
+            parts += containers
+            run.pod = _pod(containers)
     parts += times.intervals()
     problems: list[str] = []
     for name, data in sorted(files.items()):
@@ -144,6 +148,16 @@ def _timeline(
     if not parts:
         return None
     return timeline.encode(timeline.build(parts, times.unplaced, problems, dropped=times.over))
+
+
+def _pod(containers: list[timeline.Interval]) -> tuple[str, str]:
+    """TestGrid's Pod row from the pod's containers: failed when one exited non-zero."""
+    failed = [c.text for c in containers if c.failed]
+    if failed:
+        return "failed", "; ".join(failed)[:255]
+    if not containers:
+        return "ok", "podinfo.json has no container states"
+    return "ok", f"{len(containers)} containers ran and exited 0 or still run"
 
 
 def _object(data: bytes) -> dict[str, Any]:

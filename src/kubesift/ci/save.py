@@ -199,6 +199,8 @@ def _save_run(
         "errors": json.dumps(run.errors) if run.errors else None,
         "imported_at": now,
         "sha": m.pr_sha,
+        "pod_state": run.pod[0] if run.pod else None,
+        "pod_message": run.pod[1] if run.pod else None,
     }
     run_id = conn.execute(ci_runs.insert().returning(ci_runs.c.id), without_nul([row])).scalar_one()
     results = [

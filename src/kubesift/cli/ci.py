@@ -208,6 +208,34 @@ def grid_command(job: str, runs: int, only: str | None, as_json: bool) -> None:
         console.print(f"{cells} {esc(row.name)}{flag}", highlight=False)
 
 
+@ci_group.command("tabs")
+@click.option("--job", help="Only this job.")
+@end_option
+@click.option("--stale-hours", type=click.FloatRange(min=1), default=72, show_default=True,
+              help="A job whose newest run is older than this is STALE.")  # fmt: skip
+@json_option
+def tabs_command(job: str | None, end: str | None, stale_hours: float, as_json: bool) -> None:
+    """TestGrid's tab summary per job: PASSING, FLAKY (a red or flaky cell in the 10 newest
+    runs), FAILING (a test failing 3 times in a row), STALE (no run for --stale-hours) or
+    PENDING; and the mean flip flakiness of its tests over 7 days against the 7 before
+    (trend UP / DOWN at 1 point or more, else NO_CHANGE)."""
+    from kubesift.ci import tabs
+
+    with store().connect() as conn:
+        rows = tabs.tab_states(conn, end=end, job=job, stale_hours=stale_hours)
+    if as_json:
+        _echo_json([t.as_dict() for t in rows])
+        return
+    table = tables.table("job", "state", "why", "flakiness 7 d", "before", "trend",
+                         numeric=("flakiness 7 d", "before"))  # fmt: skip
+    colour = {"PASSING": "green", "FLAKY": "magenta", "FAILING": "red"}
+    for t in rows:
+        c = colour.get(t.state, "dim")
+        table.add_row(esc(t.job), f"[{c}]{t.state}[/]", esc(t.reason), f"{t.flakiness:.2f}%",
+                      f"{t.flakiness_before:.2f}%", t.trend)  # fmt: skip
+    Console().print(table)
+
+
 @ci_group.command("timeline")
 @click.argument("job")
 @click.argument("build")

@@ -306,6 +306,9 @@ ci_runs = Table(
     Column("errors", Text),  # JSON list: one line per unreadable file
     Column("imported_at", Time, nullable=False),
     Column("sha", String(64)),  # the commit tested (a presubmit's PR head)
+    # the Prow test pod from podinfo.json (TestGrid's Pod row): ok | failed; None: no podinfo
+    Column("pod_state", String(16)),
+    Column("pod_message", String(255)),
     UniqueConstraint("source", "path", name="uq_ci_runs_source_path"),
 )
 Index("ix_ci_runs_job_started", ci_runs.c.job_id, ci_runs.c.started_at)

@@ -38,7 +38,7 @@ from kubesift.alerts import feedback
 from kubesift.analyze import Filters
 from kubesift.asgi import BodyTooLarge, StatusOf, read_capped
 from kubesift.bot import views as bot_views
-from kubesift.ci import regressions, symptom_store, symptoms, variants
+from kubesift.ci import regressions, symptom_store, symptoms, tabs, variants
 from kubesift.ci import views as cidata
 from kubesift.ci.queries import FAILURE_DAYS
 from kubesift.errors import KubesiftError, NotFound, UserError
@@ -233,6 +233,16 @@ class Dashboard:
                 raise UserError("give ?job=NAME&build=ID (GET /api/ci/grid?job=NAME lists builds)")
             with self.engine.connect() as conn:
                 return cidata.run_timeline(conn, q["job"], q["build"])
+
+        return _json(read)
+
+    def api_ci_tabs(self, request: Request) -> Response:
+        q = request.query_params
+
+        def read() -> dict[str, Any]:
+            with self.engine.connect() as conn:
+                rows = tabs.tab_states(conn, job=q.get("job") or None)
+            return {"rows": [t.as_dict() for t in rows]}
 
         return _json(read)
 
@@ -515,6 +525,7 @@ def create_app(
         Route("/api/ci/readiness", d.api_ci_readiness),
         Route("/api/ci/flakes", d.api_ci_flakes),
         Route("/api/ci/timeline", d.api_ci_timeline),
+        Route("/api/ci/tabs", d.api_ci_tabs),
         Route("/api/ci/search", d.api_ci_search),
         Route("/api/ci/clusters", d.api_ci_clusters),
         Route("/api/ci/failure", d.api_ci_failure),

@@ -50,8 +50,12 @@ async function ci() {
   clusterTable();
   if (!ci.bound) { bindSearch(); ci.bound = true; }
   searchFailures();
-  let data;
-  try { data = await api("/api/ci/jobs"); } catch (e) { return showError("jobs", e); }
+  let data, tabs = {};
+  try {
+    const [jobs, tabList] = await Promise.all([api("/api/ci/jobs"), api("/api/ci/tabs")]);
+    data = jobs;
+    for (const t of tabList.rows) tabs[t.job] = t;
+  } catch (e) { return showError("jobs", e); }
   fill("jobs", table([
     { key: "name", title: "job", render: (r) => el("a", { href: `/ci/grid?job=${encodeURIComponent(r.name)}` }, r.name) },
     { key: "kind", title: "kind" },
@@ -60,6 +64,8 @@ async function ci() {
     { key: "failed", title: "failed" },
     { key: "pass_pct", title: "passed %", render: (r) => (r.pass_pct === null ? "–" : r.pass_pct.toFixed(1)) },
     { key: "last_run", title: "last run" },
+    { key: "tab", title: "tab state", render: (r) => tabCell(tabs[r.name]) },
+    { key: "trend", title: "flakiness (7 d, trend)", render: (r) => trendCell(tabs[r.name]) },
   ], data.jobs, "No CI results yet: run `kubesift ci import`."));
   fill("regressions", table([
     { key: "test", title: "test" },
@@ -104,6 +110,7 @@ function showFailure(job, column, row, index) {
     el("pre", { class: "message" }, row.messages[index] || "(no failure text recorded)"),
     el("div", { id: "failure-detail" }));
   if (row.name === "Overall") return overallDetail(job, column, index);
+  if (row.name === "Pod" && !row.suite) return; // podinfo.json's verdict: the message says it all
   if (row.cells[index] !== 12 && row.cells[index] !== 13) return;
   const query = new URLSearchParams({ job, build: column.build, suite: row.suite, test: row.name });
   api(`/api/ci/failure?${query}`).then((f) => {
@@ -131,6 +138,10 @@ async function grid() {
   try { data = await api(`/api/ci/grid?${query}`); } catch (e) { return showError("grid", e); }
   gridData = data;
   document.querySelector("h1").textContent = `CI grid: ${job}`;
+  api(`/api/ci/tabs?${new URLSearchParams({ job })}`).then((t) => {
+    const tab = t.rows[0];
+    fill("tab-state", tabCell(tab), ` ${tab.reason}; flakiness ${tab.flakiness.toFixed(2)} % over 7 days, ${tab.trend.replace("_", " ").toLowerCase()} from ${tab.flakiness_before.toFixed(2)} %.`);
+  }).catch((e) => showError("tab-state", e));
   const head = el("tr", {}, el("th", { scope: "col" }, "test"),
     data.columns.map((c) => el("th", { scope: "col", class: "build", title: `${c.started_at || ""}: the run's timeline` },
       el("a", { href: runHref(job, c.build) }, c.build.slice(-4)),
@@ -355,4 +366,19 @@ function bindSymptomForm() {
       status.textContent = `Not defined: ${e.message}`;
     }
   });
+}
+
+// -- TestGrid's tab summary ---------------------------------------------------------------------
+
+const TAB_CLASS = { PASSING: "good", FLAKY: "warn", FAILING: "bad", STALE: "none", PENDING: "none" };
+
+function tabCell(tab) {
+  if (!tab) return "–";
+  return el("span", { class: `tab ready ${TAB_CLASS[tab.state] || "none"}`, title: tab.reason }, tab.state);
+}
+
+function trendCell(tab) {
+  if (!tab) return "–";
+  const arrow = { UP: "↑", DOWN: "↓", NO_CHANGE: "→" }[tab.trend];
+  return el("span", { title: `previous 7 days: ${tab.flakiness_before.toFixed(2)} %` }, `${tab.flakiness.toFixed(2)} % ${arrow}`);
 }

@@ -25,6 +25,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("ci_runs") as batch:
         batch.add_column(sa.Column("sha", sa.String(64)))
+        batch.add_column(sa.Column("pod_state", sa.String(16)))
+        batch.add_column(sa.Column("pod_message", sa.String(255)))
     op.create_index("ix_ci_runs_sha", "ci_runs", ["sha"])
     op.create_table(
         "ci_symptoms",
@@ -67,5 +69,7 @@ def downgrade() -> None:
     op.drop_table("ci_symptoms")
     op.drop_index("ix_ci_runs_sha", table_name="ci_runs")
     with op.batch_alter_table("ci_runs") as batch:
+        batch.drop_column("pod_message")
+        batch.drop_column("pod_state")
         batch.drop_column("sha")
     op.drop_table("ci_timelines")
