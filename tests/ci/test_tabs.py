@@ -20,9 +20,10 @@ def _job(tree: Path, job: str, results: list[dict[str, bool]], start: int, step:
             f'<testcase name="{t}">' + ("<failure>boom</failure>" if bad else "") + "</testcase>"
             for t, bad in tests.items()
         )
+        suite = f'<testsuite name="s">{xml}</testsuite>'.encode()
         prow_run(tree, f"logs/{job}/{100 + n}", started=at,
                  finished={"timestamp": at + 60, "passed": not any(tests.values())},
-                 junit={"junit.xml": f'<testsuite name="s">{xml}</testsuite>'.encode()})  # fmt: skip
+                 junit={"junit.xml": suite})  # fmt: skip
 
 
 def _ok(*bad: int, count: int = 12) -> list[dict[str, bool]]:
@@ -76,11 +77,10 @@ def test_the_pod_row_comes_from_podinfo(home: Path, tmp_path: Path) -> None:
                      finished={"timestamp": END - 3600 * (4 - n) + 60, "passed": code != 137},
                      junit={"junit.xml": xml})  # fmt: skip
         if code is not None:
-            state = {"terminated": {"exitCode": code, "reason": "OOMKilled" if code else "Completed",
-                                    "startedAt": "2025-12-31T22:00:00Z",
-                                    "finishedAt": "2025-12-31T22:30:00Z"}}  # fmt: skip
-            pod = {"pod": {"metadata": {"name": f"p{n}"},
-                           "status": {"containerStatuses": [{"name": "test", "state": state}]}}}  # fmt: skip
+            ended = {"exitCode": code, "reason": "OOMKilled" if code else "Completed",
+                     "startedAt": "2025-12-31T22:00:00Z", "finishedAt": "2025-12-31T22:30:00Z"}  # fmt: skip
+            status = {"containerStatuses": [{"name": "test", "state": {"terminated": ended}}]}
+            pod = {"pod": {"metadata": {"name": f"p{n}"}, "status": status}}
             (d / "podinfo.json").write_text(json.dumps(pod))
     run_cli("ci", "import", str(tree))
     grid = json.loads(run_cli("ci", "grid", "pods", "--json").stdout)
