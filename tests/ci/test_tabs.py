@@ -77,8 +77,10 @@ def test_the_pod_row_comes_from_podinfo(home: Path, tmp_path: Path) -> None:
                      finished={"timestamp": END - 3600 * (4 - n) + 60, "passed": code != 137},
                      junit={"junit.xml": xml})  # fmt: skip
         if code is not None:
-            ended = {"exitCode": code, "reason": "OOMKilled" if code else "Completed",
-                     "startedAt": "2025-12-31T22:00:00Z", "finishedAt": "2025-12-31T22:30:00Z"}  # fmt: skip
+            ended = {
+                "exitCode": code, "reason": "OOMKilled" if code else "Completed",
+                "startedAt": "2025-12-31T22:00:00Z", "finishedAt": "2025-12-31T22:30:00Z",
+            }  # fmt: skip
             status = {"containerStatuses": [{"name": "test", "state": {"terminated": ended}}]}
             pod = {"pod": {"metadata": {"name": f"p{n}"}, "status": status}}
             (d / "podinfo.json").write_text(json.dumps(pod))
