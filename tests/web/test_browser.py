@@ -164,7 +164,7 @@ def test_ci_click_path_from_the_table_to_the_tracking_issue(web: Web) -> None:
     )
     with Browser() as b:
         b.open(f"{web.url}/ci")
-        b.click("#readiness td.ready.bad")  # Component Readiness → the regressed cell
+        b.click("#readiness td.ready[title$='TriagedRegression']")  # → the triaged regressed cell
         assert test in b.js("document.getElementById('cell').innerText")
         assert b.js("document.querySelector('#cell a.issue').href").endswith("/issues/4242")
         b.click(f'#jobs a[href="/ci/grid?job={job}"]')
@@ -300,5 +300,6 @@ def test_ci_flakes_search_and_triage(web: Web) -> None:
         status = b.js("document.getElementById('ci-status').innerText")
         assert "tracked by openshift/origin#5" in status, status
         assert "openshift/origin#5" in b.js("document.getElementById('regressions').innerText")
+        assert "openshift/origin#5" in b.js("document.getElementById('triages').innerText")
         triage(b, "kubernetes/kubernetes#4242")
         assert b.errors == []

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from kubesift.ci import prow, symptom_store, timeline
+from kubesift.ci import prow, renames, symptom_store, timeline
 from kubesift.ci import symptoms as symptoms_mod
 from kubesift.ci.run import ParsedRun, parse_run
 from kubesift.ci.save import save_runs
@@ -95,6 +95,7 @@ class ReadOptions:
     now: str | None = None
     max_junit: int = DEFAULT_MAX_JUNIT
     symptoms: tuple[symptoms_mod.Symptom, ...] = ()
+    renames: tuple[tuple[str, str], ...] = ()
 
 
 @functools.lru_cache(maxsize=4)
@@ -165,7 +166,7 @@ def read_run(source: Source, where: prow.RunPath, opts: ReadOptions) -> ParsedRu
                 into[rel] = source.read(f.path, limit=limit)
             except CIInputError as exc:
                 problems.append(f"{exc.message}; file skipped")
-    run = parse_run(where, meta, units, opts.key_tests, opts.now, intervals)
+    run = parse_run(where, meta, units, opts.key_tests, opts.now, intervals, dict(opts.renames))
     run.errors[:0] = problems
     run.files_skipped += len(problems)
     if run.meta.state not in symptom_store.FAILED_STATES:
@@ -272,9 +273,10 @@ def import_runs(
     progress.phase("importing runs", len(todo))
     with engine.connect() as conn:
         defined = tuple(symptom_store.load(conn))
+        renamed = tuple(sorted(renames.load(conn).items()))
     opts = ReadOptions(
         key_tests=rules.key_tests, log_tail=log_tail, now=now, max_junit=max_junit,
-        symptoms=defined,
+        symptoms=defined, renames=renamed,
     )  # fmt: skip
     with _executor(source, opts, workers) as pool:
         batch: list[ParsedRun] = []

@@ -14,10 +14,12 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 # Sippy's status values: lower is worse; a cell's status is its worst test's.
+FAILED_FIX = -1000
 EXTREME = -500
 SIGNIFICANT = -400
 EXTREME_TRIAGED = -300
 SIGNIFICANT_TRIAGED = -200
+FIXED = -150
 MISSING_SAMPLE = -100
 NOT_SIGNIFICANT = 0
 MISSING_BASIS = 100
@@ -25,10 +27,12 @@ MISSING_BOTH = 200
 IMPROVEMENT = 300
 
 STATUS_NAMES = {
+    FAILED_FIX: "FailedFixedRegression",
     EXTREME: "ExtremeRegression",
     SIGNIFICANT: "SignificantRegression",
     EXTREME_TRIAGED: "ExtremeTriagedRegression",
     SIGNIFICANT_TRIAGED: "SignificantTriagedRegression",
+    FIXED: "FixedRegression",
     MISSING_SAMPLE: "MissingSample",
     NOT_SIGNIFICANT: "NotSignificant",
     MISSING_BASIS: "MissingBasis",
@@ -75,6 +79,9 @@ class Settings:
     #: the cells whose Fisher test ran); 0 judges each cell alone, as Sippy does, which
     #: over thousands of cells raises false alarms (bench/ci.py measures both).
     fdr: float = 0.01
+    #: Judge a Release:X cell against the release before when its basis passed more often
+    #: (Sippy's release fallback; kubesift.ci.allowances.fallback).
+    release_fallback: bool = True
 
     def while_open(self) -> Settings:
         """Hysteresis for a cell with an open regression: confidence −5, pity −2."""

@@ -11,16 +11,16 @@ days ago is reopened (keeping its opening time) rather than duplicated.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.engine import Connection
 
-from kubesift.ci import queries, readiness, symptom_store, variants
+from kubesift.ci import allowances, queries, readiness, symptom_store, triages, variants
 from kubesift.ci.junit import FAIL
 from kubesift.ci.readiness import Counts, Settings
-from kubesift.errors import UserError
 from kubesift.store.schema import (
     ci_daily_variants,
     ci_jobs,
@@ -143,8 +143,11 @@ def report(
     end: str | None = None,
     record: bool = True,
     now: str | None = None,
+    key_tests: Sequence[str] = (),
 ) -> Report:
-    """Judge every cell; with ``record``, open, reopen and close regression records."""
+    """Judge every cell; with ``record``, open, reopen and close regression records and
+    resolve the triages whose regressions rolled off. A regressed cell then shows its
+    triage state (:func:`kubesift.ci.triages.shown_status`)."""
     settings = settings or Settings()
     sample = queries.window(sample_days, end)
     basis = queries.before(sample, basis_days)
@@ -152,30 +155,79 @@ def report(
     open_now = _open_regressions(conn, now or utcnow_iso())
     data = counts(conn, sample, basis)
     names = queries.tests_by_id(conn, {t for t, _ in data})
+    older = (
+        allowances.fallback(data, settings.flake_as_failure) if settings.release_fallback else {}
+    )
+    allowed = allowances.load(conn)
     judged = []
+    notes: list[str] = []
     for (tid, var), (s, b) in data.items():
         prior = open_now.get((tid, var))
         opened = prior is not None and prior["closed_at"] is None
         cell_settings = settings.while_open() if opened else settings
+        why = []
+        if (tid, var) in older:
+            b, note = older[(tid, var)]
+            data[(tid, var)] = (s, b)
+            why.append(note)
+        if allowed:
+            cell_settings, note = allowances.adjusted(cell_settings, names[tid][1], var, b, allowed)
+            why += [note] if note else []
+        notes.append("; ".join(why))
         judged.append((readiness.assess(s, b, cell_settings), 1 - cell_settings.confidence / 100))
     verdicts = (
         readiness.control_fdr(judged, settings.fdr) if settings.fdr else [v for v, _ in judged]
     )
-    for ((tid, var), (s, b)), verdict in zip(data.items(), verdicts, strict=True):
-        column = _column(var, columns)
-        cell = Cell(tid, names[tid][1], names[tid][2], var, column, s, b, verdict)
+    cells = []
+    for ((tid, var), (s, b)), verdict, note in zip(data.items(), verdicts, notes, strict=True):
+        if note:
+            verdict = replace(verdict, explanation=f"{verdict.explanation}; {note}")
+        cell = Cell(tid, names[tid][1], names[tid][2], var, _column(var, columns), s, b, verdict)
+        cells.append(cell)
         out.cells_judged += 1
-        worst = out.grid.setdefault(cell.component, {})
-        if column not in worst or _value(worst[column]) > verdict.status:
-            worst[column] = verdict.name
         if verdict.regressed:
             out.regressed.append(cell)
         elif verdict.status == readiness.IMPROVEMENT:
             out.improved.append(cell)
     if record:
         _record(conn, out, open_now, now or utcnow_iso())
+        triages.sync(conn, now or utcnow_iso())
+    _show_triage_states(conn, out, open_now, key_tests)
+    for cell in cells:
+        worst = out.grid.setdefault(cell.component, {})
+        if cell.column not in worst or _value(worst[cell.column]) > cell.assessment.status:
+            worst[cell.column] = cell.assessment.name
     out.regressed.sort(key=lambda c: (c.assessment.status, c.assessment.p or 0.0))
     return out
+
+
+def _show_triage_states(
+    conn: Connection,
+    out: Report,
+    known: dict[tuple[int, str], dict[str, Any]],
+    key_tests: Sequence[str],
+) -> None:
+    """Each regressed cell's status given its regression's triages (the record keeps the
+    judged status: a triage changes what is shown, not whether it regressed)."""
+    for cell in out.regressed:
+        if cell.regression_id is None:
+            prior = known.get((cell.test_id, cell.variants))
+            if prior is not None and prior["closed_at"] is None:
+                cell.regression_id, cell.opened_at = int(prior["id"]), prior["opened_at"]
+                cell.issue = prior["issue"]
+    tracked = triages.of_regressions(
+        conn, [c.regression_id for c in out.regressed if c.regression_id]
+    )
+    for cell in out.regressed:
+        if cell.regression_id is None or cell.regression_id not in tracked:
+            continue
+        regression = {"test_id": cell.test_id, "variants": cell.variants}
+        status, why = triages.shown_status(
+            conn, cell.assessment.status, regression, tracked[cell.regression_id], key_tests
+        )
+        cell.assessment = replace(
+            cell.assessment, status=status, explanation=f"{cell.assessment.explanation}; {why}"
+        )
 
 
 def _value(name: str) -> int:
@@ -250,24 +302,15 @@ def _record(
             out.closed += 1
 
 
-def triage(conn: Connection, regression_id: int, issue: str) -> dict[str, Any]:
-    """Link a regression to the issue that tracks it (``owner/name#N``)."""
-    if not _ISSUE.match(issue):
-        raise UserError(f"an issue looks like owner/name#123, not {issue!r}")
-    row = conn.execute(select(ci_regressions).where(ci_regressions.c.id == regression_id)).first()
-    if row is None:
-        raise UserError(
-            f"no regression {regression_id}; `kubesift ci regressions --json` lists them"
-        )
-    conn.execute(
-        update(ci_regressions)
-        .where(ci_regressions.c.id == regression_id)
-        .values(issue=issue, triaged_at=utcnow_iso())
-    )
-    return {"regression_id": regression_id, "issue": issue}
+def triage(conn: Connection, regression_id: int, issue: str, **options: Any) -> dict[str, Any]:
+    """Link a regression to the issue that tracks it (``owner/name#N``): its triage
+    (:func:`kubesift.ci.triages.link`)."""
+    return triages.link(conn, regression_id, issue, **options)
 
 
-def listed(conn: Connection, include_closed: bool = False) -> list[dict[str, Any]]:
+def listed(
+    conn: Connection, include_closed: bool = False, with_symptoms: bool = True
+) -> list[dict[str, Any]]:
     """Stored regression records, newest first."""
     stmt = select(ci_regressions).order_by(
         ci_regressions.c.opened_at.desc(), ci_regressions.c.id.desc()
@@ -279,7 +322,8 @@ def listed(conn: Connection, include_closed: bool = False) -> list[dict[str, Any
     for r in rows:
         r["test"] = names[int(r["test_id"])][1]
         r["status"] = readiness.STATUS_NAMES.get(int(r["status"]), str(r["status"]))
-        r["symptoms"] = symptom_store.shares(conn, failing_runs(conn, r))
+        if with_symptoms:
+            r["symptoms"] = symptom_store.shares(conn, failing_runs(conn, r))
     return rows
 
 

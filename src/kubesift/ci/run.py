@@ -78,6 +78,7 @@ def parse_run(
     key_tests: Sequence[str] = (),
     now: str | None = None,
     timeline_files: dict[str, bytes] | None = None,
+    renames: dict[str, str] | None = None,
 ) -> ParsedRun:
     """The run's record from its JSON metadata, JUnit files and timeline files (each
     name → bytes)."""
@@ -111,6 +112,10 @@ def parse_run(
         tally.merge(one)
         times.absorb(file_times)
     run.outcomes, run.skipped = tally.outcomes(), tally.skipped
+    if renames:  # an old test name is recorded as its new one (kubesift.ci.renames)
+        from kubesift.ci.renames import apply_to_outcomes
+
+        run.outcomes = apply_to_outcomes(run.outcomes, renames)
     run.masked = _masked(run.outcomes, key_tests)
     if run.meta.state == "pending":
         run.meta = replace(run.meta, state=_unfinished_state(run, now))

@@ -337,16 +337,21 @@ def rederive(engine: Engine, rules: variants.Rules) -> dict[str, int]:
             if new != old:
                 conn.execute(update(ci_tests).where(ci_tests.c.id == tid).values(component=new))
                 changed_tests += 1
-        conn.execute(delete(ci_daily_variants))
-        summed = [func.sum(ci_daily.c[name]) for name in COUNTS]
-        source = (
-            select(ci_daily.c.day, ci_jobs.c.variants, ci_daily.c.test_id, *summed)
-            .join(ci_jobs, ci_jobs.c.id == ci_daily.c.job_id)
-            .where(ci_jobs.c.kind != "presubmit")
-            .group_by(ci_daily.c.day, ci_jobs.c.variants, ci_daily.c.test_id)
-        )
-        conn.execute(
-            ci_daily_variants.insert().from_select(["day", "variants", "test_id", *COUNTS], source)
-        )
-        rows = conn.execute(select(func.count()).select_from(ci_daily_variants)).scalar_one()
-    return {"jobs_changed": changed_jobs, "tests_changed": changed_tests, "variant_rows": int(rows)}
+        rows = rebuild_variant_counts(conn)
+    return {"jobs_changed": changed_jobs, "tests_changed": changed_tests, "variant_rows": rows}
+
+
+def rebuild_variant_counts(conn: Connection) -> int:
+    """The per-variant daily counts summed again from the per-job ones; how many rows."""
+    conn.execute(delete(ci_daily_variants))
+    summed = [func.sum(ci_daily.c[name]) for name in COUNTS]
+    source = (
+        select(ci_daily.c.day, ci_jobs.c.variants, ci_daily.c.test_id, *summed)
+        .join(ci_jobs, ci_jobs.c.id == ci_daily.c.job_id)
+        .where(ci_jobs.c.kind != "presubmit")
+        .group_by(ci_daily.c.day, ci_jobs.c.variants, ci_daily.c.test_id)
+    )
+    conn.execute(
+        ci_daily_variants.insert().from_select(["day", "variants", "test_id", *COUNTS], source)
+    )
+    return int(conn.execute(select(func.count()).select_from(ci_daily_variants)).scalar_one())

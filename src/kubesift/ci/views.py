@@ -4,6 +4,7 @@ clusters), as plain JSON-able data, each figure computed here once."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -26,6 +27,7 @@ from kubesift.store.schema import (
     ci_symptoms,
     ci_tests,
     ci_timelines,
+    ci_triages,
 )
 from kubesift.timeutil import days_ago
 
@@ -107,13 +109,18 @@ def ci_version(conn: Connection) -> tuple[Any, ...]:
     runs = conn.execute(select(func.count(), func.max(ci_runs.c.started_at))).one()[:]
     triaged = conn.execute(select(func.max(ci_regressions.c.triaged_at))).scalar()
     defined = conn.execute(select(func.count(), func.max(ci_symptoms.c.updated_at))).one()[:]
-    return (*runs, triaged, *defined)
+    triage = conn.execute(
+        select(func.count(), func.max(ci_triages.c.created_at), func.max(ci_triages.c.resolved_at))
+    ).one()[:]
+    return (*runs, triaged, *defined, *triage)
 
 
-def readiness(conn: Connection, columns: list[str]) -> dict[str, Any]:
+def readiness(
+    conn: Connection, columns: list[str], key_tests: Sequence[str] = ()
+) -> dict[str, Any]:
     """Sippy's Component Readiness: components × variant columns, the worst status per
     cell, and the cells that regressed or improved (judged, not recorded)."""
-    report = regressions.report(conn, columns, record=False)
+    report = regressions.report(conn, columns, record=False, key_tests=key_tests)
     tracked = {(r["test"], r["variants"]): r.get("issue") for r in regressions.listed(conn)}
     jobs = conn.execute(select(ci_jobs.c.name, ci_jobs.c.variants)).all()
     cells = []

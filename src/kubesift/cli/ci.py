@@ -381,6 +381,103 @@ def _apply_symptoms(work: Any, as_json: bool) -> None:
         click.echo(f"  {ident}: {count:,} failed runs")
 
 
+@ci_group.group("allowances")
+def allowances_group() -> None:
+    """Intentional regressions: accepted pass rates that Component Readiness allows.
+
+    \b
+      [[allowance]]
+      test = "[sig-network] Services should serve endpoints"
+      variants = "Platform:aws,Release:4.17"
+      reason = "the new endpoint controller trades latency for correctness"
+      issue = "openshift/origin#123"
+      regressed = { successes = 90, failures = 10, flakes = 0 }
+    """
+
+
+@allowances_group.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def allowances_load(file: Path) -> None:
+    """Make FILE's allowances the ones Component Readiness applies (replacing the stored)."""
+    from kubesift.ci import allowances
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{file}: cannot read ({exc})") from None
+    count = allowances.define(store(), allowances.parse_file(text, str(file)))
+    click.echo(f"{count} intentional regressions allowed")
+
+
+@allowances_group.command("list")
+@json_option
+def allowances_list(as_json: bool) -> None:
+    """The allowances Component Readiness applies."""
+    from kubesift.ci import allowances
+
+    with store().connect() as conn:
+        rows = [a.as_dict() for a in allowances.load(conn)]
+    if as_json:
+        _echo_json(rows)
+        return
+    for a in rows:
+        r = a["regressed"]
+        click.echo(f"{a['test']} [{a['variants']}] accepted at {r['success']}/{r['failure']}/"
+                   f"{r['flake']} (pass/fail/flake): {a['reason']}")  # fmt: skip
+
+
+@ci_group.group("renames")
+def renames_group() -> None:
+    """Test renames: a renamed test keeps its history.
+
+    \b
+      [[rename]]
+      from = "[sig-network] Services should serve endpoints"
+      to = "[sig-network] Services should serve endpoints on every node"
+    """
+
+
+@renames_group.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--variants", "variants_file", type=click.Path(exists=True, path_type=Path),
+              help="Variant rules (for a new name's component; default: packaged).")  # fmt: skip
+@json_option
+def renames_load(file: Path, variants_file: Path | None, as_json: bool) -> None:
+    """Add FILE's renames and merge each old name's stored history (results, daily counts,
+    rosters, regressions) into its new name, in one transaction; later imports record the
+    old name as the new."""
+    from kubesift.ci import renames
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{file}: cannot read ({exc})") from None
+    done = renames.define(store(), renames.parse_file(text, str(file)), _rules(variants_file))
+    if as_json:
+        _echo_json(done.as_dict())
+        return
+    click.echo(
+        f"{done.renames} renames; {done.tests_merged} stored tests merged into their new names "
+        f"({done.results_moved:,} results moved, {done.results_dropped:,} dropped where a run had "
+        f"both names, {done.regressions_moved} regressions, {done.rosters_rewritten:,} rosters)"
+    )
+
+
+@renames_group.command("list")
+@json_option
+def renames_list(as_json: bool) -> None:
+    """The stored renames, old name → new name."""
+    from kubesift.ci import renames
+
+    with store().connect() as conn:
+        rows = renames.listed(conn)
+    if as_json:
+        _echo_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['from']}  →  {r['to']}")
+
+
 @ci_group.command("flakes")
 @click.option("--days", type=float, default=7, show_default=True)
 @end_option
@@ -433,6 +530,8 @@ def flakes_command(
     help="False discovery rate across cells (0: judge each cell alone, as Sippy does).",
 )
 @click.option("--no-record", is_flag=True, help="Report only; do not open or close records.")
+@click.option("--release-fallback/--no-release-fallback", default=True, show_default=True,
+              help="Judge Release:X against the release before when that passed more.")  # fmt: skip
 @click.option("--variants", "variants_file", type=click.Path(dir_okay=False, path_type=Path))
 @json_option
 def regressions_command(
@@ -445,6 +544,7 @@ def regressions_command(
     new_test_pass_rate: float,
     fdr: float,
     no_record: bool,
+    release_fallback: bool,
     variants_file: Path | None,
     as_json: bool,
 ) -> None:
@@ -460,12 +560,14 @@ def regressions_command(
         minimum_failure=min_fail,
         pass_rate_new_tests=new_test_pass_rate,
         fdr=fdr,
+        release_fallback=release_fallback,
     )
-    columns = list(_rules(variants_file).columns)
+    rules = _rules(variants_file)
     with store().begin() as conn:
         rep = regressions_mod.report(
-            conn, columns, s, sample_days, basis_days, end, record=not no_record
-        )
+            conn, list(rules.columns), s, sample_days, basis_days, end, record=not no_record,
+            key_tests=rules.key_tests,
+        )  # fmt: skip
     if as_json:
         _echo_json(rep.as_dict())
         return
@@ -518,11 +620,53 @@ def rederive_command(variants_file: Path | None, as_json: bool) -> None:
 @ci_group.command("triage")
 @click.argument("regression_id", type=int)
 @click.argument("issue", metavar="OWNER/NAME#N")
-def triage_command(regression_id: int, issue: str) -> None:
-    """Record that ISSUE tracks regression REGRESSION_ID."""
+@click.option("--type", "kind", type=click.Choice(["ci-infra", "product-infra", "product", "test"]),
+              default="product", show_default=True, help="What kind of failure it is.")  # fmt: skip
+@click.option("--description", default="", help="What the triage is about.")
+def triage_command(regression_id: int, issue: str, kind: str, description: str) -> None:
+    """Record that ISSUE tracks regression REGRESSION_ID (into the issue's open triage, or a
+    new one). Its cells then show as triaged regressions."""
     with store().begin() as conn:
-        regressions_mod.triage(conn, regression_id, issue)
-    click.echo(f"regression {regression_id} is tracked by {issue}")
+        done = regressions_mod.triage(
+            conn, regression_id, issue, kind=kind, description=description
+        )
+    click.echo(f"regression {regression_id} is tracked by {issue} (triage {done['triage_id']})")
+
+
+@ci_group.command("triages")
+@click.option("--all", "every", is_flag=True, help="Resolved triages too.")
+@json_option
+def triages_command(every: bool, as_json: bool) -> None:
+    """Triages, newest first: the issue, its regressions, and what share of their failing
+    runs carry each symptom. A triage resolves by itself 5 days after all its regressions
+    closed (regressions-rolled-off)."""
+    from kubesift.ci import triages
+
+    with store().connect() as conn:
+        rows = triages.listed(conn, include_resolved=every)
+    if as_json:
+        _echo_json(rows)
+        return
+    table = tables.table("id", "issue", "type", "regressions", "symptoms", "resolved")
+    for t in rows:
+        regs = "; ".join(f"#{r['id']} {r['test']}" + (" (closed)" if r["closed_at"] else "")
+                         for r in t["regressions"])  # fmt: skip
+        seen = "; ".join(f"{s['summary']} {100 * s['share']:.0f}%" for s in t["symptoms"][:3])
+        done = f"{t['resolved_at']} ({t['resolution']})" if t["resolved_at"] else "–"
+        table.add_row(str(t["id"]), esc(t["issue"]), t["type"], esc(regs), esc(seen or "–"), done)
+    Console().print(table if rows else "No open triages.")
+
+
+@ci_group.command("resolve")
+@click.argument("triage_id", type=int)
+def resolve_command(triage_id: int) -> None:
+    """Mark triage TRIAGE_ID fixed: its regressions show as FixedRegression until a failure
+    after now makes them FailedFixedRegression."""
+    from kubesift.ci import triages
+
+    with store().begin() as conn:
+        done = triages.resolve(conn, triage_id)
+    click.echo(f"triage {triage_id} resolved at {done['resolved_at']}")
 
 
 @ci_group.command("search")

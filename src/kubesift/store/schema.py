@@ -397,6 +397,30 @@ ci_run_symptoms = Table(
 )
 Index("ix_ci_run_symptoms_symptom", ci_run_symptoms.c.symptom_id, ci_run_symptoms.c.run_id)
 
+# Intentional regressions (kubesift.ci.allowances): accepted pass rates per test and variants.
+ci_allowances = Table(
+    "ci_allowances",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("test", Text, nullable=False),
+    Column("variants", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("issue", String(255), nullable=False),
+    Column("successes", Integer, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("flakes", Integer, nullable=False),
+    Column("added_at", Time, nullable=False),
+)
+
+# Test renames (kubesift.ci.renames): an old name recorded as the new one.
+ci_renames = Table(
+    "ci_renames",
+    metadata,
+    Column("old", Text, primary_key=True),
+    Column("new", Text, nullable=False),
+    Column("added_at", Time, nullable=False),
+)
+
 ci_run_files = Table(
     "ci_run_files",
     metadata,
@@ -423,6 +447,28 @@ ci_regressions = Table(
     Column("triaged_at", Time),
 )
 Index("ix_ci_regressions_cell", ci_regressions.c.test_id, ci_regressions.c.variants)
+
+# Triages (Sippy's): an issue that tracks one or more regressions, resolved by a person (the
+# fix merged) or automatically 5 days after all its regressions closed.
+ci_triages = Table(
+    "ci_triages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("issue", String(255), nullable=False),  # owner/name#N
+    Column("type", String(16), nullable=False),  # ci-infra | product-infra | product | test
+    Column("description", Text, nullable=False),
+    Column("created_at", Time, nullable=False),
+    Column("resolved_at", Time),
+    Column("resolution", String(32)),  # user | regressions-rolled-off
+)
+
+ci_triage_regressions = Table(
+    "ci_triage_regressions",
+    metadata,
+    Column("triage_id", ForeignKey("ci_triages.id", ondelete="CASCADE"), primary_key=True),
+    Column("regression_id", ForeignKey("ci_regressions.id", ondelete="CASCADE"), primary_key=True),
+)
+Index("ix_ci_triage_regressions_regression", ci_triage_regressions.c.regression_id)
 
 # Alert triage: signals in, incidents (the unit of a decision), feedback, the page outbox,
 # log templates and the needs-a-human models.

@@ -38,7 +38,7 @@ from kubesift.alerts import feedback
 from kubesift.analyze import Filters
 from kubesift.asgi import BodyTooLarge, StatusOf, read_capped
 from kubesift.bot import views as bot_views
-from kubesift.ci import regressions, symptom_store, symptoms, tabs, variants
+from kubesift.ci import regressions, symptom_store, symptoms, tabs, triages, variants
 from kubesift.ci import views as cidata
 from kubesift.ci.queries import FAILURE_DAYS
 from kubesift.errors import KubesiftError, NotFound, UserError
@@ -208,10 +208,11 @@ class Dashboard:
         return _json(self._readiness)
 
     def _readiness(self) -> dict[str, Any]:
-        columns = list(variants.load(self.variants_file).columns)
+        rules = variants.load(self.variants_file)
+        columns = list(rules.columns)
         with self.engine.connect() as conn:
             key = ("readiness", tuple(columns), cidata.ci_version(conn), _today())
-            return self.cache.get(key, lambda: cidata.readiness(conn, columns))
+            return self.cache.get(key, lambda: cidata.readiness(conn, columns, rules.key_tests))
 
     def api_ci_grid(self, request: Request) -> Response:
         q = request.query_params
@@ -338,6 +339,24 @@ class Dashboard:
             return {"removed": ident}
 
         return await self._act(request, remove)
+
+    def api_triages(self, request: Request) -> Response:
+        every = _flag(request.query_params.get("all"))
+
+        def read() -> dict[str, Any]:
+            with self.engine.connect() as conn:
+                return {"rows": triages.listed(conn, include_resolved=every)}
+
+        return _json(read)
+
+    async def api_triage_resolve(self, request: Request) -> Response:
+        ident = request.path_params["id"]
+
+        def resolve(body: dict[str, Any]) -> dict[str, Any]:
+            with self.engine.begin() as conn:
+                return triages.resolve(conn, ident)
+
+        return await self._act(request, resolve)
 
     async def api_promote(self, request: Request) -> Response:
         p = request.path_params
@@ -533,6 +552,8 @@ def create_app(
         Route("/api/alerts/incidents/{id:int}/feedback", d.api_feedback, methods=["POST"]),
         Route("/api/ci/regressions/{id:int}/triage", d.api_triage, methods=["POST"]),
         Route("/api/ci/symptoms", d.api_symptoms, methods=["GET"]),
+        Route("/api/ci/triages", d.api_triages, methods=["GET"]),
+        Route("/api/ci/triages/{id:int}/resolve", d.api_triage_resolve, methods=["POST"]),
         Route("/api/ci/symptoms", d.api_symptom_define, methods=["POST"]),
         Route("/api/ci/symptoms/{id}", d.api_symptom_remove, methods=["DELETE"]),
         Route("/api/models/{name}/{version}/promote", d.api_promote, methods=["POST"]),

@@ -6,7 +6,8 @@ function issueLink(row) {
   return row.issue_url ? el("a", { href: row.issue_url, rel: "noopener", class: "issue" }, row.issue) : "–";
 }
 
-const WORST = { "SignificantRegression": "bad", "ExtremeRegression": "bad", "MissingSample": "warn",
+const WORST = { "SignificantRegression": "bad", "ExtremeRegression": "bad", "FailedFixedRegression": "bad",
+  "FixedRegression": "ok", "MissingSample": "warn",
   "ExtremeTriagedRegression": "warn", "SignificantTriagedRegression": "warn",
   "NotSignificant": "ok", "SignificantImprovement": "good", "MissingBasis": "none", "MissingBasisAndSample": "none" };
 
@@ -44,6 +45,7 @@ async function readiness() {
 
 async function ci() {
   readiness();
+  triageTable();
   symptomTable();
   if (!ci.symptomsBound) { bindSymptomForm(); ci.symptomsBound = true; }
   flakeTable();
@@ -381,4 +383,40 @@ function trendCell(tab) {
   if (!tab) return "–";
   const arrow = { UP: "↑", DOWN: "↓", NO_CHANGE: "→" }[tab.trend];
   return el("span", { title: `previous 7 days: ${tab.flakiness_before.toFixed(2)} %` }, `${tab.flakiness.toFixed(2)} % ${arrow}`);
+}
+
+// -- triages ------------------------------------------------------------------------------------
+
+async function triageTable() {
+  let data;
+  try { data = await api("/api/ci/triages"); } catch (e) { return showError("triages", e); }
+  fill("triages", table([
+    { key: "issue", title: "issue", render: (t) => { const url = issueUrl(t.issue); return url ? el("a", { href: url, rel: "noopener", class: "issue" }, t.issue) : t.issue; } },
+    { key: "type", title: "type" },
+    { key: "regressions", title: "regressions", render: (t) => t.regressions.map((r) => `#${r.id} ${r.test}${r.closed_at ? " (closed)" : ""}`).join("; ") },
+    { key: "failing_runs", title: "failing runs" },
+    { key: "symptoms", title: "symptoms (share of failing runs)", render: (t) => symptomShares(t.symptoms) },
+    { key: "created_at", title: "since" },
+    { key: "id", title: "", render: resolveButton },
+  ], data.rows, "No open triages: triage a regression below with its tracking issue."));
+}
+
+function issueUrl(ref) {
+  const m = /^([\w.-]+\/[\w.-]+)#(\d+)$/.exec(ref || "");
+  return m ? `https://github.com/${m[1]}/issues/${m[2]}` : null;
+}
+
+function resolveButton(triage) {
+  if (!document.getElementById("token")) return "";
+  const send = async () => {
+    const status = document.getElementById("ci-status");
+    try {
+      await act(`/api/ci/triages/${triage.id}/resolve`, {});
+      status.textContent = `Triage ${triage.id} (${triage.issue}) resolved: its regressions show as fixed until they fail again.`;
+      ci();
+    } catch (e) {
+      status.textContent = `Not resolved: ${e.message}`;
+    }
+  };
+  return el("button", { type: "button", class: "resolve", onclick: send }, "fix merged");
 }

@@ -53,6 +53,52 @@ def upgrade() -> None:
     )
     op.create_index("ix_ci_run_symptoms_symptom", "ci_run_symptoms", ["symptom_id", "run_id"])
     op.create_table(
+        "ci_allowances",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("test", sa.Text, nullable=False),
+        sa.Column("variants", sa.Text, nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("issue", sa.String(255), nullable=False),
+        sa.Column("successes", sa.Integer, nullable=False),
+        sa.Column("failures", sa.Integer, nullable=False),
+        sa.Column("flakes", sa.Integer, nullable=False),
+        sa.Column("added_at", sa.String(32), nullable=False),
+    )
+    op.create_table(
+        "ci_renames",
+        sa.Column("old", sa.Text, primary_key=True),
+        sa.Column("new", sa.Text, nullable=False),
+        sa.Column("added_at", sa.String(32), nullable=False),
+    )
+    op.create_table(
+        "ci_triages",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("issue", sa.String(255), nullable=False),
+        sa.Column("type", sa.String(16), nullable=False),
+        sa.Column("description", sa.Text, nullable=False),
+        sa.Column("created_at", sa.String(32), nullable=False),
+        sa.Column("resolved_at", sa.String(32)),
+        sa.Column("resolution", sa.String(32)),
+    )
+    op.create_table(
+        "ci_triage_regressions",
+        sa.Column(
+            "triage_id",
+            sa.Integer,
+            sa.ForeignKey("ci_triages.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column(
+            "regression_id",
+            sa.Integer,
+            sa.ForeignKey("ci_regressions.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+    )
+    op.create_index(
+        "ix_ci_triage_regressions_regression", "ci_triage_regressions", ["regression_id"]
+    )
+    op.create_table(
         "ci_run_files",
         sa.Column(
             "run_id", sa.Integer, sa.ForeignKey("ci_runs.id", ondelete="CASCADE"), primary_key=True
@@ -63,6 +109,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_ci_triage_regressions_regression", table_name="ci_triage_regressions")
+    op.drop_table("ci_triage_regressions")
+    op.drop_table("ci_triages")
+    op.drop_table("ci_renames")
+    op.drop_table("ci_allowances")
     op.drop_table("ci_run_files")
     op.drop_index("ix_ci_run_symptoms_symptom", table_name="ci_run_symptoms")
     op.drop_table("ci_run_symptoms")
