@@ -299,7 +299,7 @@ def test_triage_and_promote_need_the_token(web: Web) -> None:
     assert huge.status_code == 413 and "at most" in huge.json()["error"]
     missing = httpx.post(f"{web.url}/api/ci/regressions/9999/triage", json={"issue": "o/n#1"},
                          headers=AUTH)  # fmt: skip
-    assert missing.status_code == 400 and "no regression" in missing.json()["error"]
+    assert missing.status_code == 404 and "no regression" in missing.json()["error"]
     try:
         ok = httpx.post(url, json={"issue": "openshift/origin#77"}, headers=AUTH)
         assert ok.status_code == 200, ok.text
