@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from kubesift.ci import prow, renames, symptom_store, timeline
+from kubesift.ci import logs, prow, renames, symptom_store, timeline
 from kubesift.ci import symptoms as symptoms_mod
 from kubesift.ci.run import ParsedRun, parse_run
 from kubesift.ci.save import save_runs
@@ -84,6 +84,9 @@ class ImportReport:
         return text
 
 
+#: Log bytes a batch holds before it is written (a batch of 200 runs with 20 MiB logs
+#: would otherwise hold 4 GiB).
+MAX_BATCH_LOG_BYTES = 256 * 1024 * 1024
 #: The most file paths a failed run keeps (for ``file`` symptoms on history).
 MAX_RUN_FILES = 50_000
 
@@ -96,6 +99,7 @@ class ReadOptions:
     max_junit: int = DEFAULT_MAX_JUNIT
     symptoms: tuple[symptoms_mod.Symptom, ...] = ()
     renames: tuple[tuple[str, str], ...] = ()
+    log_keep: int = logs.DEFAULT_KEEP
 
 
 @functools.lru_cache(maxsize=4)
@@ -172,15 +176,20 @@ def read_run(source: Source, where: prow.RunPath, opts: ReadOptions) -> ParsedRu
     if run.meta.state not in symptom_store.FAILED_STATES:
         return run
     text: str | None = None
-    if log is not None and opts.log_tail > 0:
+    wanted = max(opts.log_tail, opts.log_keep)
+    if log is not None and wanted > 0:
         try:
-            tail = source.read(log.path, tail=opts.log_tail)
+            kept = source.read(log.path, tail=wanted)
         except CIInputError as exc:
             run.errors.append(f"{exc.message}; build log not kept")
         else:
             run.log_size = log.size
-            run.log_tail = zlib.compress(tail, 6)
-            text = tail.decode("utf-8", "replace")
+            if opts.log_tail > 0:
+                tail = kept[-opts.log_tail :]
+                run.log_tail = zlib.compress(tail, 6)
+                text = tail.decode("utf-8", "replace")
+            if opts.log_keep > 0:
+                run.log_chunks = logs.split(kept[-opts.log_keep :])
     run.files = paths
     if opts.symptoms:
         failures = [o.text for o in run.outcomes if o.text]
@@ -244,6 +253,7 @@ def import_runs(
     job: str | None = None,
     latest: int | None = None,
     max_junit: int = DEFAULT_MAX_JUNIT,
+    log_keep: int = logs.DEFAULT_KEEP,
 ) -> ImportReport:
     """Import every run of ``source`` not stored yet (and pending ones again).
 
@@ -276,10 +286,11 @@ def import_runs(
         renamed = tuple(sorted(renames.load(conn).items()))
     opts = ReadOptions(
         key_tests=rules.key_tests, log_tail=log_tail, now=now, max_junit=max_junit,
-        symptoms=defined, renames=renamed,
+        symptoms=defined, renames=renamed, log_keep=log_keep,
     )  # fmt: skip
     with _executor(source, opts, workers) as pool:
         batch: list[ParsedRun] = []
+        held = 0  # log bytes the batch holds: a batch of big logs is written sooner
         for run in pool.map(_read_in_worker, todo, chunksize=8):
             if isinstance(run, Unreadable):
                 report.runs_skipped += 1
@@ -287,9 +298,10 @@ def import_runs(
                 progress.advance(1, None)
                 continue
             batch.append(run)
-            if len(batch) >= batch_size:
+            held += sum(len(c) for c in run.log_chunks or ())
+            if len(batch) >= batch_size or held >= MAX_BATCH_LOG_BYTES:
                 _save(engine, source.name, batch, rules, stored, report, progress)
-                batch = []
+                batch, held = [], 0
         _save(engine, source.name, batch, rules, stored, report, progress)
     report.seconds = time.monotonic() - start
     return report

@@ -38,6 +38,8 @@ class ParsedRun:
     files_skipped: int = 0
     log_size: int | None = None
     log_tail: bytes | None = None
+    #: a failed run's whole kept log, in chunks (kubesift.ci.logs)
+    log_chunks: list[bytes] | None = None
     #: the run's timeline, encoded (:func:`kubesift.ci.timeline.encode`); None when empty
     timeline: bytes | None = None
     #: a failed run's file paths (relative to the run) and the symptoms it matched

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.schema import Table
 
-from kubesift.ci import junit, symptom_store, timeline, variants
+from kubesift.ci import junit, logs, symptom_store, timeline, variants
 from kubesift.ci.run import ParsedRun
 from kubesift.store.schema import (
     ci_daily,
@@ -222,6 +222,8 @@ def _save_run(
         conn.execute(
             ci_logs.insert(), [{"run_id": run_id, "size": run.log_size, "tail": run.log_tail}]
         )
+    if run.log_chunks:
+        logs.save(conn, run_id, run.log_chunks)
     if run.files is not None:
         conn.execute(
             ci_run_files.insert(),

@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from kubesift.ci import queries
+from kubesift.ci import logs, queries
 from kubesift.errors import UserError
 from kubesift.github.names import item_url
 from kubesift.store import fulltext
@@ -260,18 +260,24 @@ def _insert_ids(conn: Connection, table: Table, ids: list[int]) -> None:
 
 
 def _log_hits(conn: Connection, hits: Table, regex: UserRegex, in_window: Any) -> None:
+    """Runs whose kept log matches: through the trigram index where the whole log is kept
+    (:mod:`kubesift.ci.logs`), else (runs imported before) over the kept tail."""
+    found = [
+        {"run_id": r, "test_id": None, "job_id": j, "started_at": t}
+        for r, j, t in logs.hits(conn, regex, in_window)
+    ]
     rows = conn.execute(
         select(ci_logs.c.tail, ci_runs.c.id, ci_runs.c.job_id, ci_runs.c.started_at)
         .join(ci_runs, ci_runs.c.id == ci_logs.c.run_id)
-        .where(in_window)
+        .where(in_window, ci_runs.c.id.not_in(logs.runs_with_chunks()))
     )
-    found = [
+    found += [
         {"run_id": r, "test_id": None, "job_id": j, "started_at": t}
         for tail, r, j, t in rows
         if regex.search(_unzip(tail))
     ]
-    if found:
-        conn.execute(hits.insert(), found)
+    for k in range(0, len(found), 10_000):
+        conn.execute(hits.insert(), found[k : k + 10_000])
 
 
 def _unzip(tail: bytes) -> str:

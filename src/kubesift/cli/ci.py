@@ -20,6 +20,7 @@ from kubesift.ci import regressions as regressions_mod
 from kubesift.ci import search as search_mod
 from kubesift.ci.importer import BATCH, DEFAULT_LOG_TAIL, DEFAULT_MAX_JUNIT, import_runs
 from kubesift.ci.junit import ABSENT, FAIL, FLAKY, PASS
+from kubesift.ci.logs import DEFAULT_KEEP
 from kubesift.ci.readiness import Settings
 from kubesift.ci.sources import GCS_API, open_source
 from kubesift.cli import tables
@@ -71,7 +72,16 @@ def ci_group() -> None:
     type=click.IntRange(0),
     default=DEFAULT_LOG_TAIL,
     show_default=True,
-    help="Bytes kept from the end of a failed run's build-log.txt (0: none).",
+    help="Bytes of a failed run's build-log.txt end kept for symptoms and the failure "
+    "panel (0: none).",
+)
+@click.option(
+    "--log-keep-mb",
+    type=click.FloatRange(0, 1024),
+    default=DEFAULT_KEEP / 2**20,
+    show_default=True,
+    help="MiB of a failed run's build log kept whole and indexed for `ci search --in logs` "
+    "(the end of a longer log; 0: none).",
 )
 @click.option(
     "--batch",
@@ -106,6 +116,7 @@ def import_command(
     variants_file: Path | None,
     workers: int,
     log_tail: int,
+    log_keep_mb: float,
     batch: int,
     job: str | None,
     latest: int | None,
@@ -137,6 +148,7 @@ def import_command(
             progress,
             workers=workers,
             log_tail=log_tail,
+            log_keep=int(log_keep_mb * 2**20),
             batch_size=batch,
             job=job,
             latest=latest,

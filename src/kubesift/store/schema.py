@@ -429,6 +429,21 @@ ci_run_files = Table(
     Column("paths", LargeBinary, nullable=False),  # zlib of the paths, one per line
 )
 
+# Failed runs' build logs as chunks (kubesift.ci.logs): zlib on SQLite (indexed by the FTS5
+# trigram table ci_log_grams, migration 0009), plain text on PostgreSQL (a pg_trgm index).
+ci_log_chunks = Table(
+    "ci_log_chunks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", ForeignKey("ci_runs.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("body", LargeBinary),
+    Column("text", Text),
+    UniqueConstraint("run_id", "seq", name="uq_ci_log_chunks_run_seq"),
+    sqlite_autoincrement=True,  # ids never reused: the contentless index keeps old rowids
+)
+
 ci_regressions = Table(
     "ci_regressions",
     metadata,
