@@ -16,6 +16,10 @@ and detection quality on generated histories with known truth.
    stored timeline's size, and how long ``ci timeline`` takes to answer.
 6. symptoms: a day of runs (40,000, 10 % failing) imported with five symptoms defined,
    then all five re-applied to that day's failed runs.
+7. logsearch: 30 days of failed runs at 40,000 runs a day (5 % failing: 60,000 runs),
+   each with a 64 KiB build log kept and indexed as an import keeps it, then a rare
+   literal, a regex and a case-insensitive word searched over the month; the runs found
+   are checked against the runs the lines were planted in.
 
     python bench/ci.py              # the full sizes above (tens of minutes, ~3 GB of disk)
     python bench/ci.py --quick      # 1/20 of each, under a minute on 2 cores
@@ -497,18 +501,97 @@ def bench_symptoms(tmp: Path, runs: int, tests: int) -> dict[str, float]:
     }
 
 
+LOG_NEEDLES = {
+    # pattern → (line planted, one run in N gets it)
+    "rare": (
+        r"possibly due to connection lost",
+        "etcdserver: request timed out, possibly due to connection lost\n",
+        1000,
+    ),
+    "regex": (
+        r"unable to upgrade connection: container [a-z0-9-]+ not found",
+        "error: unable to upgrade connection: container web-7 not found\n",
+        20,
+    ),
+    "ignore-case": (r"oomkilled", "Container app was OOMKilled (exit 137)\n", 50),
+}
+
+
+def bench_logsearch(tmp: Path, runs: int, log_kib: int, days: int = 30) -> dict[str, float]:
+    """``runs`` failed runs over ``days`` days, each with a ``log_kib`` KiB build log kept
+    and indexed as an import keeps it (kubesift.ci.logs.save); then each pattern of
+    :data:`LOG_NEEDLES` searched over the whole window."""
+    from kubesift.ci import logs
+
+    rng = random.Random(11)
+    engine = engine_for(tmp / "logsearch-home")
+    names = job_names(200)
+    seed_jobs_and_tests(engine, names, test_names(10, 7), variants.load())
+    words = ("sync", "reconcile", "watch", "probe", "lease", "route", "endpoint", "volume")
+    pool = [
+        f"I0101 {rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}."
+        f"{rng.randrange(10**6):06d} 1 {rng.choice(words)}.go:{rng.randrange(900)}] "
+        f"{rng.choice(words)} pod/web-{rng.randrange(10**5)} in ns/e2e-{rng.randrange(999)} "
+        f"({rng.randrange(10**9)})\n"
+        for _ in range(20_000)
+    ]
+    truth = {k: 0 for k in LOG_NEEDLES}
+    t0 = time.perf_counter()
+    size = 0
+    batch: list[tuple[dict[str, Any], list[bytes]]] = []
+    for r in range(runs):
+        at = END - rng.randrange(days * 86_400)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
+        lines = rng.choices(pool, k=log_kib * 1024 // 100)
+        for key, (_pattern, line, every) in LOG_NEEDLES.items():
+            if rng.randrange(every) == 0:
+                lines.insert(rng.randrange(len(lines)), line)
+                truth[key] += 1
+        data = "".join(lines).encode()
+        size += len(data)
+        run = {"id": r + 1, "source": "bench", "path": f"logs/x/{r}",
+               "job_id": rng.randrange(200) + 1, "build": str(r), "kind": "periodic",
+               "state": "failure", "started_at": stamp, "day": stamp[:10], "tests": 10,
+               "failures": 1, "flakes": 0, "skipped": 0, "imported_at": stamp}  # fmt: skip
+        batch.append((run, logs.split(data)))
+        if len(batch) >= 200 or r == runs - 1:
+            with engine.begin() as conn:
+                conn.execute(insert(ci_runs), [b[0] for b in batch])
+                for run_row, chunks in batch:
+                    logs.save(conn, run_row["id"], chunks)
+            batch = []
+    fill = time.perf_counter() - t0
+    out: dict[str, float] = {
+        "logsearch_failed_runs": runs,
+        "logsearch_days": days,
+        "logsearch_log_mib": round(size / 2**20),
+        "logsearch_fill_seconds": round(fill, 1),
+        "logsearch_fill_mib_per_s": round(size / 2**20 / fill, 1),
+    }
+    for key, (pattern, _line, _every) in LOG_NEEDLES.items():
+        with engine.connect() as conn:
+            t1 = time.perf_counter()
+            res = search.search(conn, pattern, days=days, end=END_ISO, kinds=("logs",))
+            out[f"logsearch_{key}_seconds"] = round(time.perf_counter() - t1, 2)
+        out[f"logsearch_{key}_matching_runs"] = res.matching_runs
+        out[f"logsearch_{key}_planted_runs"] = truth[key]
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1/20 of each size")
     parser.add_argument("--json", type=Path, help="write the figures as a flat JSON object")
     parser.add_argument(
         "--only",
-        choices=["ingest", "report", "search", "quality", "timeline", "symptoms"],
+        choices=["ingest", "report", "search", "quality", "timeline", "symptoms", "logsearch"],
         action="append",
     )
     args = parser.parse_args()
     scale = 20 if args.quick else 1
-    parts = args.only or ["ingest", "report", "search", "quality", "timeline", "symptoms"]
+    parts = args.only or [
+        "ingest", "report", "search", "quality", "timeline", "symptoms", "logsearch"
+    ]  # fmt: skip
     figures: dict[str, float] = {
         "quick": float(args.quick),
         "postgresql": float(bool(os.environ.get("KUBESIFT_TEST_POSTGRES_URL"))),
@@ -522,6 +605,8 @@ def main() -> None:
             "quality": lambda: bench_quality(tmp, [11] if args.quick else [11, 12, 13]),
             "timeline": lambda: bench_timeline(tmp, 200 // scale, 20_000),
             "symptoms": lambda: bench_symptoms(tmp, 40_000 // scale, 100),
+            # a month of failed runs at 40,000 runs a day, 5 % failing: 60,000 logs
+            "logsearch": lambda: bench_logsearch(tmp, 60_000 // scale, 64),
         }
         for part in parts:
             got = runs[part]()
