@@ -186,7 +186,7 @@ def from_podinfo(doc: dict[str, Any]) -> list[Interval]:
                    if ended else "still running")  # fmt: skip
             out.append(_interval(
                 start, parse_time(info.get("finishedAt")) if ended else None, "podinfo",
-                "container", f"pod/{name} container/{c.get('name') or '?'}",
+                "container", f"container/{c.get('name') or '?'} in pod/{name}",
                 f"container {c.get('name') or '?'} {how}", "error" if failed else "info", failed,
             ))  # fmt: skip
     return out

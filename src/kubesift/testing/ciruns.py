@@ -45,6 +45,7 @@ def write_timeline_run(
         json.dumps({"timestamp": int(end.timestamp()), "passed": False, "result": "FAILURE"})
     )
     (d / "podinfo.json").write_text(json.dumps(_podinfo(job, build, t0, end)))
+    (d / "prowjob.json").write_text(json.dumps({"spec": {"type": "periodic", "job": job}}))
     suite_at = t0 + timedelta(minutes=5)
     (d / "artifacts" / "junit_e2e_20260101-000000.xml").write_text(_junit(suite_at, tests))
     failed_at = suite_at + timedelta(seconds=60 + 90)  # after the two passing tests
