@@ -22,7 +22,6 @@ points); for a new test the required pass rate becomes the accepted rate.
 from __future__ import annotations
 
 import itertools
-import tomllib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
@@ -31,7 +30,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection, Engine
 
-from kubesift.ci import variants
+from kubesift.ci import rulefile, variants
 from kubesift.ci.readiness import Counts, Settings
 from kubesift.errors import UserError
 from kubesift.store.schema import ci_allowances
@@ -107,13 +106,8 @@ class Allowance:
 
 
 def parse_file(text: str, name: str = "allowances file") -> list[Allowance]:
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{name}: not TOML ({exc})") from None
-    if set(doc) - {"allowance"} or not isinstance(doc.get("allowance", []), list):
-        raise UserError(f"{name}: allowances are [[allowance]] tables")
-    return [_check(t, f"{name}: allowance {n}") for n, t in enumerate(doc.get("allowance", []), 1)]
+    found = rulefile.tables(text, "allowance", name)
+    return [_check(t, f"{name}: allowance {n}") for n, t in enumerate(found, 1)]
 
 
 def _check(t: Any, what: str) -> Allowance:

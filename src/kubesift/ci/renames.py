@@ -13,7 +13,6 @@ transaction; imports from then on record the old name as the new. Chains resolve
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from kubesift.ci import junit, save, variants
+from kubesift.ci import junit, rulefile, save, variants
 from kubesift.errors import UserError
 from kubesift.store.schema import (
     ci_daily,
@@ -40,14 +39,8 @@ MAX_RENAMES = 10_000
 
 def parse_file(text: str, name: str = "renames file") -> dict[str, str]:
     """old name → final new name, chains resolved; UserError names what is wrong."""
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{name}: not TOML ({exc})") from None
-    if set(doc) - {"rename"} or not isinstance(doc.get("rename", []), list):
-        raise UserError(f"{name}: renames are [[rename]] tables with from and to")
     pairs: dict[str, str] = {}
-    for n, t in enumerate(doc.get("rename", []), 1):
+    for n, t in enumerate(rulefile.tables(text, "rename", name), 1):
         if not isinstance(t, dict) or set(t) != {"from", "to"}:
             raise UserError(f"{name}: rename {n} needs exactly from and to")
         old, new = t["from"], t["to"]

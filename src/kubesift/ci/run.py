@@ -9,7 +9,6 @@ rule: an install that failed makes every later failure noise); the highest-prior
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -137,7 +136,7 @@ def _timeline(
     podinfo = meta_files.get("podinfo.json")
     if podinfo:
         with contextlib.suppress(ValueError):  # a bad one is named by the metadata check
-            containers = timeline.from_podinfo(_object(podinfo))
+            containers = timeline.from_podinfo(timeline.json_object(podinfo))
             parts += containers
             run.pod = _pod(containers)
     parts += times.intervals()
@@ -165,16 +164,6 @@ def _pod(containers: list[timeline.Interval]) -> tuple[str, str]:
     if not containers:
         return "ok", "podinfo.json has no container states"
     return "ok", f"{len(containers)} containers ran and exited 0 or still run"
-
-
-def _object(data: bytes) -> dict[str, Any]:
-    try:
-        doc = json.loads(data)
-    except (ValueError, RecursionError):
-        raise ValueError("malformed") from None
-    if not isinstance(doc, dict):
-        raise ValueError("not an object")
-    return doc
 
 
 def _unfinished_state(run: ParsedRun, now: str) -> str:

@@ -27,11 +27,11 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import re
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from kubesift.ci import rulefile
 from kubesift.errors import UserError
 from kubesift.userregex import UserRegex, compile_user
 
@@ -97,16 +97,7 @@ def check(raw: dict[str, Any], what: str = "symptom") -> Symptom:
 
 def parse_file(text: str, name: str = "symptoms file") -> list[Symptom]:
     """The ``[[symptom]]`` tables of a TOML file; ids must be unique."""
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{name}: not TOML ({exc})") from None
-    extra = sorted(set(doc) - {"symptom"})
-    if extra:
-        raise UserError(f"{name}: unknown table {extra[0]!r}; symptoms are [[symptom]] tables")
-    tables = doc.get("symptom", [])
-    if not isinstance(tables, list):
-        raise UserError(f"{name}: symptoms are [[symptom]] tables")
+    tables = rulefile.tables(text, "symptom", name)
     if len(tables) > MAX_SYMPTOMS:
         raise UserError(f"{name}: at most {MAX_SYMPTOMS} symptoms")
     found = [check(t, f"{name}: symptom {n + 1}") for n, t in enumerate(tables)]

@@ -288,7 +288,7 @@ _FLAT_TEST = re.compile(r'e2e-test/"((?:[^"\\]|\\.)*)"')
 
 def from_openshift(data: bytes, name: str) -> list[Interval]:
     """Intervals from one of OpenShift's interval files; ValueError says what is wrong."""
-    doc = _json_object(data)
+    doc = json_object(data)
     items = doc.get("items")
     if not isinstance(items, list):
         raise ValueError('no "items" list')
@@ -361,7 +361,7 @@ def _row(kind: str, keys: dict[str, Any], flat: str) -> str:
 
 def from_events(data: bytes) -> list[Interval]:
     """Intervals from a gathered ``EventList`` (core/v1 or events.k8s.io/v1 items)."""
-    doc = _json_object(data)
+    doc = json_object(data)
     items = doc.get("items")
     if not isinstance(items, list):
         raise ValueError('no "items" list')
@@ -399,7 +399,8 @@ def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _json_object(data: bytes) -> dict[str, Any]:
+def json_object(data: bytes) -> dict[str, Any]:
+    """``data`` as a JSON object; ValueError says why it is not one."""
     try:
         doc = json.loads(data)
     except (ValueError, RecursionError) as exc:

@@ -240,6 +240,9 @@ def tabs_command(job: str | None, end: str | None, stale_hours: float, as_json: 
         return
     table = tables.table("job", "state", "why", "flakiness 7 d", "before", "trend",
                          numeric=("flakiness 7 d", "before"))  # fmt: skip
+    if not rows:
+        click.echo("No CI jobs yet: run `kubesift ci import SOURCE`.")
+        return
     colour = {"PASSING": "green", "FLAKY": "magenta", "FAILING": "red"}
     for t in rows:
         c = colour.get(t.state, "dim")
@@ -369,12 +372,17 @@ def _load_file(engine: Any, file: Path, tick: Any) -> Any:
     from kubesift.ci import symptom_store
     from kubesift.ci import symptoms as sym
 
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"{file}: cannot read ({exc})") from None
+    text = _read_rules(file)
     found = sym.parse_file(text, str(file))
     return symptom_store.define(engine, found, "file", replace_all=True, progress=tick)
+
+
+def _read_rules(file: Path) -> str:
+    """A rules file's text (symptoms, allowances, renames), or a one-line error."""
+    try:
+        return file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{file}: cannot read ({exc})") from None
 
 
 def _apply_symptoms(work: Any, as_json: bool) -> None:
@@ -413,10 +421,7 @@ def allowances_load(file: Path) -> None:
     """Make FILE's allowances the ones Component Readiness applies (replacing the stored)."""
     from kubesift.ci import allowances
 
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"{file}: cannot read ({exc})") from None
+    text = _read_rules(file)
     count = allowances.define(store(), allowances.parse_file(text, str(file)))
     click.echo(f"{count} intentional regressions allowed")
 
@@ -460,10 +465,7 @@ def renames_load(file: Path, variants_file: Path | None, as_json: bool) -> None:
     old name as the new."""
     from kubesift.ci import renames
 
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"{file}: cannot read ({exc})") from None
+    text = _read_rules(file)
     done = renames.define(store(), renames.parse_file(text, str(file)), _rules(variants_file))
     if as_json:
         _echo_json(done.as_dict())
@@ -700,7 +702,7 @@ def search_command(
     bucket: str | None,
     as_json: bool,
 ) -> None:
-    """Runs whose failure texts or kept build-log tails match REGEX, per job with the
+    """Runs whose failure texts or kept build logs match REGEX, per job with the
     share of runs hit, a histogram ("when did it start"), and the issues that mention it.
     A pattern without capitals ignores case."""
     with store().connect() as conn:
